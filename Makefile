@@ -1,0 +1,116 @@
+# mmscope — one non-recursive Makefile.
+#   make            build everything into build/
+#   make check      deps, build, unit tests (cmocka) + e2e tests (pytest)
+#   make demo       deps, build, a traced run and its summary
+#   make bench      benchmarks -> bench/RESULTS.md
+#   V=1             show commands;  SAN=address,undefined  sanitizer build
+#
+# The agent (libmmscope-agent.so) is never built with sanitizers: it
+# interposes mmap/sigaction exactly like the sanitizer runtimes do.  The
+# engine it is made of is covered by the sanitized unit tests.
+
+B       ?= build
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+BASEFLAGS := -std=gnu11 $(WARN) -fPIC -MMD -MP -D_GNU_SOURCE -Iinclude -Isrc
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/engine/*.S)
+UTIL_SRC   := $(wildcard src/util/*.c)
+TRACE_SRC  := $(wildcard src/trace/*.c)
+AGENT_SRC  := $(wildcard src/agent/*.c)
+CLI_SRC    := $(wildcard src/cli/*.c)
+UNIT_SRC   := $(wildcard tests/unit/*.c)
+PROG_SRC   := $(wildcard tests/progs/*.c)
+BENCH_SRC  := $(wildcard bench/*.c)
+
+objs = $(patsubst %,$(B)/$(1)/%.o,$(basename $(2)))
+
+# Two object flavours: "agent" (never sanitized) and "host" (SAN applies).
+AGENT_OBJ := $(call objs,agent,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(AGENT_SRC))
+CLI_OBJ   := $(call objs,host,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(CLI_SRC))
+LIB_HOST_OBJ := $(call objs,host,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC))
+
+AGENT_SO := $(B)/libmmscope-agent.so
+MMSCOPE  := $(B)/mmscope
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+LIBS := -lZydis -lpthread -ldl
+CLI_LIBS := $(LIBS) -ldw -lelf
+
+all: $(AGENT_SO) $(MMSCOPE) $(UNIT_BIN) $(PROG_BIN) $(BENCH_BIN)
+
+$(B)/agent/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC [agent] $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -DMMS_AGENT -c -o $@ $<
+$(B)/agent/%.o: %.S
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASEFLAGS) -c -o $@ $<
+$(B)/host/%.o: %.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -c -o $@ $<
+$(B)/host/%.o: %.S
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASEFLAGS) -c -o $@ $<
+
+$(AGENT_SO): $(AGENT_OBJ)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) -shared -o $@ $^ -Wl,-z,now -Wl,--no-undefined $(LIBS)
+
+$(MMSCOPE): $(CLI_OBJ)
+	@$(if $(Q),echo "  LD $@")
+	$(Q)$(CC) $(SANFLAGS) -o $@ $^ $(CLI_LIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c $(LIB_HOST_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(CLI_LIBS)
+
+# Test programs are targets: plain builds, AVX-512 code only behind cpuid.
+$(B)/tests/progs/%: tests/progs/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring static,$*),-static,)
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
+
+deps:
+	$(Q)bash scripts/deps.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) bash scripts/check.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)B=$(B) bash scripts/demo.sh
+
+bench: all
+	$(Q)B=$(B) bash bench/run.sh
+
+format-check:
+	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps check demo bench clean format-check
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

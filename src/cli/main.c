@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* mmscope: the command-line front end; one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <limits.h>
+#include <libgen.h>
+
+#include "cli/cmds.h"
+
+static const struct subcommand {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} subcommands[] = {
+	{ "run", cmd_run, "run a program and trace its accesses to selected mappings" },
+	{ "show", cmd_show, "print a trace (text, json or mmiotrace format)" },
+	{ "mark", cmd_mark, "add a MARK record to the trace of a running program" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmscope COMMAND [OPTIONS] ...\n\n"
+		   "Trace the loads and stores a program makes to device and shared-memory\n"
+		   "mappings.\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		fprintf(f, "  %-6s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\n'mmscope COMMAND --help' describes each command.\n");
+}
+
+const char *cli_self_dir(void)
+{
+	static char dir[PATH_MAX];
+	if (!dir[0]) {
+		ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+		if (n <= 0)
+			return ".";
+		dir[n] = 0;
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+	}
+	return dir;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("mmscope 0.1 (trace format 1)\n");
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+		if (!strcmp(argv[1], subcommands[i].name))
+			return subcommands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "mmscope: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
