@@ -89,7 +89,7 @@ struct mms_rec_access {
 
 enum mms_map_flags {
 	MMS_MF_INHERITED = 1u << 0,     /* present at startup / after fork */
-	MMS_MF_MREMAP = 1u << 1,        /* produced by mremap of region old_id */
+	MMS_MF_MREMAP = 1u << 1,        /* the program mremap()ed a traced region */
 };
 
 struct mms_rec_map {
@@ -116,7 +116,7 @@ struct mms_rec_unmap {
 	uint64_t len;
 	uint32_t region;
 	uint32_t pad;
-};                              /* 64 bytes */
+};                              /* 56 bytes */
 
 struct mms_rec_mark {
 	struct mms_rec_hdr h;

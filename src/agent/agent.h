@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The agent's internal interface.  The agent is thin glue around the
+ * engine: it owns the process-wide state (config, region table, trace
+ * directory, shared sequence counter) and the per-thread state (stream,
+ * scratch and out-of-line code buffers), all allocated with raw mmap so
+ * the fault path never needs malloc.
+ */
+#ifndef MMS_AGENT_AGENT_H
+#define MMS_AGENT_AGENT_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/region.h"
+#include "trace/stream.h"
+#include "util/config.h"
+
+#define MMS_EXPORT __attribute__((visibility("default")))
+#define AGENT_FD_MIN 900
+/* The reserved real-time signal that parks threads during a slow path. */
+#define AGENT_SIG_PARK (SIGRTMAX - 1)
+
+struct thread_state {
+	uint32_t gen;           /* agent.gen when created (fork check) */
+	int tid;
+	struct stream stream;
+	uint8_t *scratch;       /* 64-byte aligned */
+	uint8_t *code;          /* RWX */
+	/* single-step slow path */
+	int stepping;
+	uint64_t step_ranges[4][2];
+	int step_nranges;
+	uint64_t step_saved_tf;
+	uint32_t step_region;
+	uint64_t step_addr;
+	uint8_t step_insn[16];
+	uint8_t step_len, step_width, step_dir;
+	uint64_t step_pc;
+	/* what the program believes it has blocked among our signals */
+	sigset_t prog_blocked;
+};
+
+struct agent {
+	bool active;
+	struct config cfg;
+	int dirfd;
+	uint64_t *shared;       /* [0] = sequence counter */
+	uint32_t gen;           /* bumped in a fork child */
+	int pid;
+	pthread_mutex_t lock;   /* serialises region table writers */
+	unsigned long matched;  /* mappings armed since start */
+	struct region_table regions;
+};
+
+extern struct agent agent;
+
+/* thread.c */
+struct thread_state *thread_get(void);          /* signal context */
+uint64_t agent_next_seq(void);                  /* signal context */
+uint64_t agent_now(void);                       /* signal context */
+void agent_record_map(const struct region *r, const char *path, uint64_t pc, uint32_t flags);
+void agent_record_unmap(const struct region *r, uint64_t pc);
+void agent_record_proc(uint32_t event, int64_t arg, const char *text);
+void agent_record_mark(const char *text);
+void thread_after_fork(void);
+
+/* signals.c */
+void signals_install(void);
+void signals_chain(int sig, siginfo_t *si, void *uc);  /* signal context */
+int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+void signals_block_all(sigset_t *old);
+void signals_restore(const sigset_t *old);
+
+/* fault.c */
+void fault_on_segv(int sig, siginfo_t *si, void *uc);
+void fault_on_trap(int sig, siginfo_t *si, void *uc);
+
+/* step.c */
+void step_on_park(int sig, siginfo_t *si, void *uc);
+/* Begin single-stepping the faulting instruction (signal context). */
+void step_begin(struct thread_state *t, void *uc, const struct region *r, uint64_t addr,
+		const void *insn_bytes, int len, int width, int dir);
+int step_on_fault(struct thread_state *t, void *uc, uint64_t addr);
+int step_on_trap(struct thread_state *t, void *uc);
+
+/* intercept.c */
+void intercept_scan_maps(void);
+bool intercept_arm(void *addr, size_t len, int prot, int flags, int fd, long off,
+		   uint64_t pc, const char *path, uint32_t mapflags);
+
+#endif

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The fault path: one place decides whether a SIGSEGV or SIGTRAP is ours.
+ * Ours: an access to an armed region (completed by the engine, or by the
+ * single-step slow path) and the trap that ends a single step.  Anything
+ * else goes to the program's own handler or default action unchanged.
+ */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ucontext.h>
+
+#include "agent/agent.h"
+#include "engine/emulate.h"
+#include "mmscope/trace-format.h"
+#include "util/sys.h"
+
+/* ucontext gregs index of each enum cpu_gpr (sys/ucontext.h) */
+static const int greg_of[GPR_COUNT] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+#ifndef FP_XSTATE_MAGIC1
+#define FP_XSTATE_MAGIC1 0x46505853u
+#endif
+
+/* signal context */
+static void cpu_from_uc(struct cpu *c, const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+
+	for (int i = 0; i < GPR_COUNT; i++)
+		c->gpr[i] = (uint64_t)g[greg_of[i]];
+	c->rip = (uint64_t)g[REG_RIP];
+	c->rflags = (uint64_t)g[REG_EFL];
+	c->fs_base = c->gs_base = 0;
+	c->xsave = NULL;
+	c->xfeatures = 0;
+	if (fp && !((uintptr_t)fp & 63)) {
+		uint32_t magic;
+		/* struct _fpx_sw_bytes lives in the FXSAVE image's software
+		 * reserved bytes 464..511 (arch/x86/include/uapi/asm/sigcontext.h) */
+		memcpy(&magic, fp + 464, 4);
+		if (magic == FP_XSTATE_MAGIC1) {
+			c->xsave = (void *)fp;
+			memcpy(&c->xfeatures, fp + 464 + 8, 8);
+		}
+	}
+}
+
+/* signal context */
+static void cpu_to_uc(const struct cpu *c, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+
+	for (int i = 0; i < GPR_COUNT; i++)
+		g[greg_of[i]] = (greg_t)c->gpr[i];
+	g[REG_RIP] = (greg_t)c->rip;
+	g[REG_EFL] = (greg_t)c->rflags;
+}
+
+/* signal context */
+static void record_access(void *arg, const struct insn *in, const struct cpu *c,
+			  const struct emu_access *a)
+{
+	struct thread_state *t = arg;
+	size_t size = sizeof(struct mms_rec_access) + ((a->width + 7u) & ~7u);
+	struct mms_rec_access *r = stream_reserve(&t->stream, size);
+
+	if (!r)
+		return;
+	r->seq = agent_next_seq();
+	r->ts_ns = agent_now();
+	r->pc = c->rip;
+	r->addr = a->addr;
+	r->offset = a->offset;
+	r->region = a->region;
+	r->width = a->width;
+	r->dir = a->dir;
+	r->flags = a->flags | (a->value ? 0 : MMS_AF_VALUE_UNKNOWN);
+	r->insn_len = in->len;
+	memcpy(r->insn, in->bytes, in->len);
+	if (a->value)
+		memcpy(r->value, a->value, a->width);
+	stream_commit(&t->stream, r, MMS_REC_ACCESS, size);
+}
+
+/* signal context: decode at pc without reading past a page we may not own */
+static int decode_at(struct insn *in, uint64_t pc)
+{
+	size_t to_page_end = 4096 - (pc & 4095);
+
+	if (to_page_end < 15 && insn_decode(in, (const uint8_t *)pc, to_page_end) == 0)
+		return 0;
+	return insn_decode(in, (const uint8_t *)pc, 15);
+}
+
+/* signal context */
+void fault_on_segv(int sig, siginfo_t *si, void *ucv)
+{
+	int saved_errno = errno;
+	ucontext_t *uc = ucv;
+	uint64_t addr = (uint64_t)si->si_addr;
+	struct thread_state *t;
+	struct region r;
+	struct insn in;
+	struct cpu c;
+
+	if (!agent.active || si->si_code <= 0 || region_find(&agent.regions, addr, &r) < 0)
+		goto not_ours;
+	t = thread_get();
+	if (!t)
+		goto not_ours;
+	if (t->stepping) {
+		if (step_on_fault(t, uc, addr) == 0)
+			goto out;
+		goto not_ours;
+	}
+	cpu_from_uc(&c, uc);
+	if (decode_at(&in, c.rip) < 0) {
+		step_begin(t, uc, &r, addr, (const void *)c.rip, 0, 0, 0);
+		goto out;
+	}
+	if (in.cls == INSN_XOL && in.op[in.mem].mem.segment == ZYDIS_REGISTER_FS)
+		sys_call2(SYS_arch_prctl, ARCH_GET_FS, &c.fs_base);
+	if (in.cls == INSN_XOL && in.op[in.mem].mem.segment == ZYDIS_REGISTER_GS)
+		sys_call2(SYS_arch_prctl, ARCH_GET_GS, &c.gs_base);
+
+	struct emu_ctx e = {
+		.regions = &agent.regions,
+		.scratch = t->scratch,
+		.code = t->code,
+		.record = record_access,
+		.arg = t,
+	};
+	switch (emu_complete(&e, &in, &c)) {
+	case EMU_DONE:
+		cpu_to_uc(&c, uc);
+		goto out;
+	case EMU_SLOW:
+		step_begin(t, uc, &r, addr, in.bytes, in.len, in.width,
+			   in.wr ? MMS_DIR_WRITE : MMS_DIR_READ);
+		goto out;
+	default:
+		goto not_ours;
+	}
+not_ours:
+	errno = saved_errno;
+	signals_chain(sig, si, ucv);
+	return;
+out:
+	errno = saved_errno;
+}
+
+/* signal context */
+void fault_on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	int saved_errno = errno;
+
+	if (agent.active && si->si_code == TRAP_TRACE) {
+		struct thread_state *t = thread_get();
+		if (t && t->stepping && step_on_trap(t, ucv) == 0) {
+			errno = saved_errno;
+			return;
+		}
+	}
+	errno = saved_errno;
+	signals_chain(sig, si, ucv);
+}

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libmmscope-agent.so: preloaded by `mmscope run`.  Reads the config named
+ * by MMSCOPE_CONFIG, opens the trace directory, installs the fault
+ * handlers and arms mappings that already exist.  Without MMSCOPE_CONFIG it
+ * stays inert.  It never exits or aborts the program: on any setup failure
+ * it says why on stderr once and lets the program run untraced.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "engine/emulate.h"
+#include "mmscope/trace-format.h"
+#include "util/sys.h"
+
+#define LOG_DOMAIN NULL
+#include "util/log.h"
+
+struct agent agent = { .lock = PTHREAD_MUTEX_INITIALIZER, .dirfd = -1 };
+
+static int high_fd(int fd)
+{
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, AGENT_FD_MIN);
+
+	if (h < 0)
+		return fd;
+	close(fd);
+	return h;
+}
+
+static void after_fork_child(void)
+{
+	struct region snap[64];
+	uint64_t from = 0;
+	int n;
+
+	if (!agent.active)
+		return;
+	agent.gen++;
+	agent.pid = (int)sys_getpid();
+	thread_after_fork();
+	agent_record_proc(MMS_PROC_FORK, getppid(), "");
+	/* The child keeps the parent's armed regions: say so in its trace. */
+	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, snap, 64)) > 0) {
+		for (int i = 0; i < n; i++)
+			agent_record_map(&snap[i], "(inherited)", 0, MMS_MF_INHERITED);
+		from = snap[n - 1].end;
+		if (n < 64)
+			break;
+	}
+}
+
+__attribute__((constructor(101))) static void agent_init(void)
+{
+	const char *path = getenv(CONFIG_ENV);
+	char err[PATH_MAX + 128], exe[PATH_MAX];
+	int fd;
+	ssize_t n;
+
+	if (!path || !*path)
+		return;
+	log_prog = "mmscope-agent";
+	if (config_read(&agent.cfg, path, err, sizeof(err)) < 0) {
+		dprintf(2, "mmscope-agent: %s; not tracing\n", err);
+		return;
+	}
+	agent.dirfd = open(agent.cfg.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (agent.dirfd < 0) {
+		dprintf(2, "mmscope-agent: cannot open %s: %s; not tracing\n", agent.cfg.out,
+			strerror(errno));
+		return;
+	}
+	agent.dirfd = high_fd(agent.dirfd);
+	fd = openat(agent.dirfd, "agent.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	log_fd = fd >= 0 ? high_fd(fd) : -1;
+	log_max = agent.cfg.verbose ? LOG_DEBUG : LOG_INFO;
+
+	fd = openat(agent.dirfd, MMS_SEQ_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, 4096) < 0) {
+		dprintf(2, "mmscope-agent: cannot create %s/%s: %s; not tracing\n", agent.cfg.out,
+			MMS_SEQ_FILE, strerror(errno));
+		return;
+	}
+	agent.shared = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (sys_mmap_failed(agent.shared)) {
+		dprintf(2, "mmscope-agent: cannot map the sequence counter; not tracing\n");
+		return;
+	}
+	agent.pid = (int)sys_getpid();
+	emu_init();
+	signals_install();
+	pthread_atfork(NULL, NULL, after_fork_child);
+	agent.active = true;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	agent_record_proc(MMS_PROC_START, getppid(), exe);
+	intercept_scan_maps();
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sharing signals with the program.  mmscope keeps its handlers for
+ * SIGSEGV, SIGTRAP and AGENT_SIG_PARK installed; the program's sigaction
+ * calls for them are recorded and answered as if they had taken effect,
+ * and faults that are not mmscope's are delivered to the recorded handler
+ * with the kernel's semantics (sa_mask, SA_NODEFER, SA_RESETHAND,
+ * SA_SIGINFO) or to the default action.  The program may not block these
+ * signals for real (a blocked synchronous SIGSEGV kills the process), so
+ * masks are filtered and the program is shown the mask it asked for.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "util/sys.h"
+
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
+static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
+
+static struct sigaction prog_act[_NSIG];
+static __thread sigset_t prog_blocked;  /* owned signals the program "blocked" */
+
+static int owned(int sig)
+{
+	return sig == SIGSEGV || sig == SIGTRAP || sig == AGENT_SIG_PARK;
+}
+
+static void strip_owned(sigset_t *s)
+{
+	sigdelset(s, SIGSEGV);
+	sigdelset(s, SIGTRAP);
+	sigdelset(s, AGENT_SIG_PARK);
+}
+
+static void resolve(void)
+{
+	if (!real_sigaction) {
+		real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+		real_sigprocmask = dlsym(RTLD_NEXT, "sigprocmask");
+		real_pthread_sigmask = dlsym(RTLD_NEXT, "pthread_sigmask");
+	}
+}
+
+int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	resolve();
+	return real_sigaction(sig, act, old);
+}
+
+void signals_block_all(sigset_t *old)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	sys_rt_sigprocmask(SIG_BLOCK, &all, old);
+}
+
+void signals_restore(const sigset_t *old)
+{
+	sys_rt_sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+static void install(int sig, void (*fn)(int, siginfo_t *, void *))
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fn;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	if (real_sigaction(sig, &sa, &old) == 0 && (old.sa_flags & SA_SIGINFO
+						     ? old.sa_sigaction != fn : 1))
+		prog_act[sig] = old;
+}
+
+void signals_install(void)
+{
+	resolve();
+	install(SIGSEGV, fault_on_segv);
+	install(SIGTRAP, fault_on_trap);
+	install(AGENT_SIG_PARK, step_on_park);
+}
+
+/* signal context: deliver sig to the program as the kernel would have */
+void signals_chain(int sig, siginfo_t *si, void *ucv)
+{
+	struct sigaction *pa = &prog_act[sig];
+	ucontext_t *uc = ucv;
+	sigset_t mask, inside;
+
+	if (pa->sa_handler == SIG_IGN && si->si_code <= 0)
+		return;         /* an ignored signal sent by someone */
+	if (pa->sa_handler == SIG_DFL || pa->sa_handler == SIG_IGN) {
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		if (sig == AGENT_SIG_PARK || (sig != SIGSEGV && sig != SIGTRAP)) {
+			/* default action of a real-time signal: terminate */
+		}
+		real_sigaction(sig, &dfl, NULL);
+		/* A fault re-executes and meets the default action itself;
+		 * anything else is raised again. */
+		if (!(sig == SIGSEGV && si->si_code > 0)) {
+			sigset_t one;
+			sigemptyset(&one);
+			sigaddset(&one, sig);
+			sys_rt_sigprocmask(SIG_UNBLOCK, &one, NULL);
+			sys_tgkill(sys_getpid(), sys_gettid(), sig);
+		}
+		return;
+	}
+	mask = uc->uc_sigmask;
+	for (int s = 1; s < _NSIG; s++)
+		if (sigismember(&pa->sa_mask, s))
+			sigaddset(&mask, s);
+	if (!(pa->sa_flags & SA_NODEFER))
+		sigaddset(&mask, sig);
+	strip_owned(&mask);
+	void (*handler)(int) = pa->sa_handler;
+	void (*action)(int, siginfo_t *, void *) = pa->sa_sigaction;
+	int info = pa->sa_flags & SA_SIGINFO;
+	if (pa->sa_flags & SA_RESETHAND) {
+		memset(pa, 0, sizeof(*pa));
+		pa->sa_handler = SIG_DFL;
+	}
+	sys_rt_sigprocmask(SIG_SETMASK, &mask, &inside);
+	if (info)
+		action(sig, si, ucv);
+	else
+		handler(sig);
+	sys_rt_sigprocmask(SIG_SETMASK, &inside, NULL);
+}
+
+MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction copy;
+
+	resolve();
+	if (sig > 0 && sig < _NSIG && owned(sig) && agent.active) {
+		if (old)
+			*old = prog_act[sig];
+		if (act) {
+			prog_act[sig] = *act;
+			strip_owned(&prog_act[sig].sa_mask);
+		}
+		return 0;
+	}
+	if (act && agent.active) {
+		copy = *act;
+		strip_owned(&copy.sa_mask);
+		act = &copy;
+	}
+	return real_sigaction(sig, act, old);
+}
+
+MMS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+{
+	struct sigaction sa, old;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;       /* BSD semantics, as glibc's signal() */
+	sigemptyset(&sa.sa_mask);
+	if (sig > 0 && sig < _NSIG)
+		sigaddset(&sa.sa_mask, sig);
+	if (sigaction(sig, &sa, &old) < 0)
+		return SIG_ERR;
+	return old.sa_handler;
+}
+
+static int filter_mask(int how, const sigset_t *set, sigset_t *old,
+		       int (*real)(int, const sigset_t *, sigset_t *))
+{
+	sigset_t copy, believed = prog_blocked;
+	int r;
+
+	if (!agent.active || !set) {
+		r = real(how, set, old);
+		goto report;
+	}
+	copy = *set;
+	if (how == SIG_BLOCK || how == SIG_SETMASK) {
+		if (how == SIG_SETMASK) {
+			sigemptyset(&prog_blocked);
+		}
+		if (sigismember(set, SIGSEGV)) sigaddset(&prog_blocked, SIGSEGV);
+		if (sigismember(set, SIGTRAP)) sigaddset(&prog_blocked, SIGTRAP);
+		if (sigismember(set, AGENT_SIG_PARK)) sigaddset(&prog_blocked, AGENT_SIG_PARK);
+	} else if (how == SIG_UNBLOCK) {
+		if (sigismember(set, SIGSEGV)) sigdelset(&prog_blocked, SIGSEGV);
+		if (sigismember(set, SIGTRAP)) sigdelset(&prog_blocked, SIGTRAP);
+		if (sigismember(set, AGENT_SIG_PARK)) sigdelset(&prog_blocked, AGENT_SIG_PARK);
+	}
+	strip_owned(&copy);
+	r = real(how, &copy, old);
+report:
+	if (old && r == 0 && agent.active) {
+		if (sigismember(&believed, SIGSEGV)) sigaddset(old, SIGSEGV);
+		if (sigismember(&believed, SIGTRAP)) sigaddset(old, SIGTRAP);
+		if (sigismember(&believed, AGENT_SIG_PARK)) sigaddset(old, AGENT_SIG_PARK);
+	}
+	return r;
+}
+
+MMS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	resolve();
+	return filter_mask(how, set, old, real_sigprocmask);
+}
+
+MMS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	resolve();
+	return filter_mask(how, set, old, real_pthread_sigmask);
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The slow path for what the engine cannot complete: park every other
+ * thread (AGENT_SIG_PARK), re-open the faulting page, single-step the
+ * instruction with TF, re-arm, release.  While the page is open no other
+ * thread runs, so nothing slips past untraced (the mmiotrace SMP lesson).
+ * The access is recorded with MMS_AF_UNKNOWN_INSN and an unknown value.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ucontext.h>
+
+#include "agent/agent.h"
+#include "mmscope/trace-format.h"
+#include "util/sys.h"
+
+static struct {
+	int lock;               /* one slow path at a time */
+	int release;            /* bumped to let parked threads go */
+	int parked;             /* threads currently parked */
+	int owner;              /* tid running the slow path */
+} park;
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+/* signal context */
+void step_on_park(int sig, siginfo_t *si, void *uc)
+{
+	int gen = __atomic_load_n(&park.release, __ATOMIC_ACQUIRE);
+
+	if (!__atomic_load_n(&park.lock, __ATOMIC_ACQUIRE) || si->si_code != SI_TKILL ||
+	    si->si_pid != agent.pid) {
+		signals_chain(sig, si, uc);
+		return;
+	}
+	__atomic_add_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&park.release, __ATOMIC_ACQUIRE) == gen)
+		sys_futex(&park.release, FUTEX_WAIT, gen, NULL);
+	__atomic_sub_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
+}
+
+static long parse_tid(const char *s)
+{
+	long v = 0;
+
+	if (!*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+/* signal context: signal every other thread, wait until all are parked */
+static void park_others(int self)
+{
+	char buf[4096];
+	int sent = 0;
+	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	for (;;) {
+		long n = sys_call3(SYS_getdents64, fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			long tid = parse_tid(d->d_name);
+			if (tid > 0 && tid != self && sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0)
+				sent++;
+			off += d->d_reclen;
+		}
+	}
+	sys_close((int)fd);
+	/* A thread that exits before parking never arrives: bound the wait. */
+	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) < sent &&
+			      spins < 2000000; spins++)
+		sys_call0(SYS_sched_yield);
+}
+
+static void release_others(void)
+{
+	__atomic_add_fetch(&park.release, 1, __ATOMIC_ACQ_REL);
+	sys_futex(&park.release, FUTEX_WAKE, 1 << 30, NULL);
+	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) > 0 &&
+			     spins < 2000000; spins++)
+		sys_call0(SYS_sched_yield);
+}
+
+/* signal context: open the armed page(s) holding addr for this step */
+static int open_page(struct thread_state *t, uint64_t addr)
+{
+	struct region r;
+	uint64_t lo = addr & ~4095ull, hi = lo + 4096;
+
+	if (region_find(&agent.regions, addr, &r) < 0 || t->step_nranges == 4)
+		return -1;
+	if (sys_mprotect((void *)lo, 4096, r.prot) < 0)
+		return -1;
+	t->step_ranges[t->step_nranges][0] = lo;
+	t->step_ranges[t->step_nranges][1] = hi;
+	t->step_nranges++;
+	return 0;
+}
+
+/* signal context */
+void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint64_t addr,
+		const void *insn_bytes, int len, int width, int dir)
+{
+	ucontext_t *uc = ucv;
+
+	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
+		sys_call0(SYS_sched_yield);
+	park.owner = t->tid;
+	park_others(t->tid);
+	t->step_nranges = 0;
+	t->stepping = 1;
+	t->step_region = r->id;
+	t->step_addr = addr;
+	t->step_pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	t->step_len = (uint8_t)(len > 0 ? len : 0);
+	if (len > 0)
+		memcpy(t->step_insn, insn_bytes, len);
+	t->step_width = (uint8_t)width;
+	t->step_dir = (uint8_t)dir;
+	t->step_saved_tf = uc->uc_mcontext.gregs[REG_EFL] & 0x100;
+	if (open_page(t, addr) < 0) {
+		t->stepping = 0;
+		release_others();
+		__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+		return;
+	}
+	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+}
+
+/* signal context: the stepped instruction touched another armed page */
+int step_on_fault(struct thread_state *t, void *uc, uint64_t addr)
+{
+	return open_page(t, addr);
+}
+
+/* signal context: the step is over */
+int step_on_trap(struct thread_state *t, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct region r;
+
+	for (int i = 0; i < t->step_nranges; i++)
+		sys_mprotect((void *)t->step_ranges[i][0],
+			     t->step_ranges[i][1] - t->step_ranges[i][0], PROT_NONE);
+	uc->uc_mcontext.gregs[REG_EFL] =
+		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
+	t->stepping = 0;
+
+	if (region_find(&agent.regions, t->step_addr, &r) == 0) {
+		size_t size = sizeof(struct mms_rec_access) + ((t->step_width + 7u) & ~7u);
+		struct mms_rec_access *a = stream_reserve(&t->stream, size);
+		if (a) {
+			a->seq = agent_next_seq();
+			a->ts_ns = agent_now();
+			a->pc = t->step_pc;
+			a->addr = t->step_addr;
+			a->offset = t->step_addr - r.start;
+			a->region = r.id;
+			a->width = t->step_width;
+			a->dir = t->step_dir;
+			a->flags = MMS_AF_UNKNOWN_INSN | MMS_AF_VALUE_UNKNOWN;
+			a->insn_len = t->step_len;
+			memcpy(a->insn, t->step_insn, t->step_len);
+			stream_commit(&t->stream, a, MMS_REC_ACCESS, size);
+		}
+	}
+	release_others();
+	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+	return 0;
+}

@@ -1,0 +1,698 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmscope show: print a trace in seq order as readable text, as JSON (one
+ * object per line, for scripts and tests) or in the Linux kernel's
+ * mmiotrace log format (for existing mmiotrace tools).  Decoding is done
+ * by src/trace/reader.c; this file only formats.  Each output format is
+ * one entry of the show_formats[] ops table.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "cli/cmds.h"
+#include "trace/reader.h"
+#include "util/log.h"
+
+struct show_ctx {
+	FILE *out;
+	const char *path;
+	struct mms_trace *trace;
+	uint64_t t0;            /* earliest ts_ns: time zero of the output */
+};
+
+struct show_format {
+	const char *name;
+	void (*header)(struct show_ctx *ctx);
+	void (*record)(struct show_ctx *ctx, const struct mms_record *rec);
+};
+
+static const char *const access_flag_names[] = {
+	"value_unknown", "locked", "unknown_insn", "split", "masked", "string",
+};
+
+static const char *const map_flag_names[] = { "inherited", "mremap" };
+
+static const char *const proc_event_names[] = {
+	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork",
+	[MMS_PROC_EXEC] = "exec",   [MMS_PROC_EXIT] = "exit",
+	[MMS_PROC_NOTE] = "note",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* "start", ..., or "event-N" for an event this mmscope does not know */
+static const char *proc_event_label(uint32_t event, char *buf, size_t len)
+{
+	if (event < ARRAY_SIZE(proc_event_names) && proc_event_names[event])
+		return proc_event_names[event];
+	snprintf(buf, len, "event-%" PRIu32, event);
+	return buf;
+}
+
+static bool proc_event_known(uint32_t event)
+{
+	return event < ARRAY_SIZE(proc_event_names) && proc_event_names[event];
+}
+
+static uint64_t rel_ns(const struct show_ctx *ctx, uint64_t ts)
+{
+	return ts > ctx->t0 ? ts - ctx->t0 : 0;
+}
+
+/* Value bytes are in memory order: print them as one little-endian number. */
+static void print_value(FILE *out, const uint8_t *v, unsigned int width)
+{
+	fputs("0x", out);
+	while (width--)
+		fprintf(out, "%02x", v[width]);
+}
+
+static uint64_t value_u64(const uint8_t *v, unsigned int width)
+{
+	uint64_t x = 0;
+
+	while (width--)
+		x = x << 8 | v[width];
+	return x;
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence at p (RFC 3629, section 4:
+ * no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+static size_t utf8_len(const uint8_t *p, size_t n)
+{
+	uint8_t lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/*
+ * A JSON string (RFC 8259, section 7).  Bytes that are not part of valid
+ * UTF-8 become \u00XX, i.e. they are read as Latin-1, so any byte string
+ * gives valid JSON and nothing is lost.
+ */
+static void json_string(FILE *out, const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	fputc('"', out);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+
+		if (p[i] == '"' || p[i] == '\\') {
+			fputc('\\', out);
+			fputc(p[i], out);
+		} else if (p[i] == '\n') {
+			fputs("\\n", out);
+		} else if (p[i] == '\t') {
+			fputs("\\t", out);
+		} else if (p[i] < 0x20 || !len) {
+			fprintf(out, "\\u%04x", p[i]);
+		} else {
+			fwrite(p + i, 1, len, out);
+			i += len;
+			continue;
+		}
+		i++;
+	}
+	fputc('"', out);
+}
+
+/* A quoted string for the text format: C-style escapes for the unprintable. */
+static void text_string(FILE *out, const char *s, size_t n)
+{
+	const uint8_t *p = (const uint8_t *)s;
+
+	fputc('"', out);
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_len(p + i, n - i);
+
+		if (p[i] == '"' || p[i] == '\\') {
+			fputc('\\', out);
+			fputc(p[i], out);
+		} else if (p[i] < 0x20 || p[i] == 0x7f || !len) {
+			fprintf(out, "\\x%02x", p[i]);
+		} else {
+			fwrite(p + i, 1, len, out);
+			i += len;
+			continue;
+		}
+		i++;
+	}
+	fputc('"', out);
+}
+
+static void flag_list(FILE *out, unsigned int flags,
+		      const char *const *names, size_t nnames, bool json,
+		      unsigned int skip)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < nnames; i++) {
+		if (!(flags & (1u << i)) || (skip & (1u << i)))
+			continue;
+		if (json)
+			fprintf(out, "%s\"%s\"", first ? "" : ",", names[i]);
+		else
+			fprintf(out, "%s%s", first ? " [" : ",", names[i]);
+		first = false;
+	}
+	if (!json && !first)
+		fputc(']', out);
+}
+
+/* ---- text ---- */
+
+static void text_header(struct show_ctx *ctx)
+{
+	fprintf(ctx->out,
+		"# mmscope trace %s: %zu stream%s, %" PRIu64 " records; time 0 = first record\n",
+		ctx->path, mms_trace_stream_count(ctx->trace),
+		mms_trace_stream_count(ctx->trace) == 1 ? "" : "s",
+		mms_trace_record_count(ctx->trace));
+}
+
+static void prot_string(char buf[4], uint32_t prot)
+{
+	buf[0] = prot & PROT_READ ? 'r' : '-';
+	buf[1] = prot & PROT_WRITE ? 'w' : '-';
+	buf[2] = prot & PROT_EXEC ? 'x' : '-';
+	buf[3] = 0;
+}
+
+static const char *map_type_name(uint32_t mmap_flags)
+{
+	switch (mmap_flags & MAP_TYPE) {
+	case MAP_SHARED:
+		return "shared";
+	case MAP_PRIVATE:
+		return "private";
+	case MAP_SHARED_VALIDATE:
+		return "shared_validate";
+	}
+	return "?";
+}
+
+static void text_access(FILE *out, const struct mms_rec_access *a)
+{
+	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ",
+		a->dir == MMS_DIR_WRITE ? 'W' : 'R', a->width, a->region,
+		a->offset);
+	if (a->flags & MMS_AF_VALUE_UNKNOWN)
+		fputc('?', out);
+	else
+		print_value(out, a->value, a->width);
+	fprintf(out, "  pc=0x%" PRIx64, a->pc);
+	/* "?" already says the value is unknown */
+	flag_list(out, a->flags, access_flag_names,
+		  ARRAY_SIZE(access_flag_names), false, MMS_AF_VALUE_UNKNOWN);
+}
+
+static void text_map(FILE *out, const struct mms_record *rec)
+{
+	const struct mms_rec_map *m = rec->map;
+	char prot[4];
+
+	prot_string(prot, m->prot);
+	fprintf(out,
+		"MAP   r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64
+		" %s %s off=0x%" PRIx64 " pc=0x%" PRIx64 " ",
+		m->region, m->addr, m->len, prot, map_type_name(m->mmap_flags),
+		m->file_offset, m->pc);
+	text_string(out, rec->text, rec->text_len);
+	flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
+		  false, 0);
+}
+
+/* "exit status=1", "fork parent=12", "exec": the text is printed by the caller */
+static void proc_describe(FILE *out, const struct mms_rec_proc *p)
+{
+	char buf[24];
+
+	fputs(proc_event_label(p->event, buf, sizeof(buf)), out);
+	if (p->event == MMS_PROC_FORK)
+		fprintf(out, " parent=%" PRId64, p->arg);
+	else if (p->event == MMS_PROC_EXIT)
+		fprintf(out, " status=%" PRId64, p->arg);
+	else if (!proc_event_known(p->event) || p->arg)
+		fprintf(out, " arg=%" PRId64, p->arg);
+}
+
+static void text_proc(FILE *out, const struct mms_record *rec)
+{
+	fputs("PROC  ", out);
+	proc_describe(out, rec->proc);
+	if (rec->text_len) {
+		fputc(' ', out);
+		text_string(out, rec->text, rec->text_len);
+	}
+}
+
+static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
+{
+	uint64_t t = rel_ns(ctx, rec->ts_ns);
+	FILE *out = ctx->out;
+
+	fprintf(out, "%5" PRIu64 ".%09" PRIu64 " %" PRIu32 "/%" PRIu32 " ",
+		t / 1000000000, t % 1000000000, rec->pid, rec->tid);
+	switch (rec->type) {
+	case MMS_REC_ACCESS:
+		text_access(out, rec->access);
+		break;
+	case MMS_REC_MAP:
+		text_map(out, rec);
+		break;
+	case MMS_REC_UNMAP:
+		fprintf(out,
+			"UNMAP r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64
+			" pc=0x%" PRIx64,
+			rec->unmap->region, rec->unmap->addr, rec->unmap->len,
+			rec->unmap->pc);
+		break;
+	case MMS_REC_MARK:
+		fputs("MARK  ", out);
+		text_string(out, rec->text, rec->text_len);
+		break;
+	case MMS_REC_PROC:
+		text_proc(out, rec);
+		break;
+	case MMS_REC_LOST:
+		fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count);
+		break;
+	}
+	fputc('\n', out);
+}
+
+/* ---- json ---- */
+
+static void json_access(FILE *out, const struct mms_rec_access *a)
+{
+	fprintf(out,
+		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
+		",\"addr\":\"0x%" PRIx64 "\",\"offset\":%" PRIu64
+		",\"width\":%u,\"dir\":\"%c\",\"value\":",
+		a->pc, a->region, a->addr, a->offset, a->width,
+		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
+	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
+		fputs("null", out);
+	} else {
+		fputc('"', out);
+		print_value(out, a->value, a->width);
+		fputc('"', out);
+	}
+	fputs(",\"flags\":[", out);
+	flag_list(out, a->flags, access_flag_names,
+		  ARRAY_SIZE(access_flag_names), true, 0);
+	fputs("],\"insn\":\"", out);
+	for (unsigned int i = 0; i < a->insn_len; i++)
+		fprintf(out, "%02x", a->insn[i]);
+	fputc('"', out);
+}
+
+static void json_map(FILE *out, const struct mms_record *rec)
+{
+	const struct mms_rec_map *m = rec->map;
+
+	fprintf(out,
+		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
+		",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64
+		",\"file_offset\":%" PRIu64 ",\"prot\":%" PRIu32
+		",\"mmap_flags\":%" PRIu32 ",\"path\":",
+		m->pc, m->region, m->addr, m->len, m->file_offset, m->prot,
+		m->mmap_flags);
+	json_string(out, rec->text, rec->text_len);
+	fputs(",\"flags\":[", out);
+	flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
+		  true, 0);
+	fputc(']', out);
+}
+
+static void json_proc(FILE *out, const struct mms_record *rec)
+{
+	char buf[24];
+
+	fprintf(out, ",\"event\":\"%s\",\"arg\":%" PRId64 ",\"text\":",
+		proc_event_label(rec->proc->event, buf, sizeof(buf)),
+		rec->proc->arg);
+	json_string(out, rec->text, rec->text_len);
+}
+
+static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
+{
+	static const char *const type_names[] = {
+		[MMS_REC_ACCESS] = "access", [MMS_REC_MAP] = "map",
+		[MMS_REC_UNMAP] = "unmap",   [MMS_REC_MARK] = "mark",
+		[MMS_REC_PROC] = "proc",     [MMS_REC_LOST] = "lost",
+	};
+	FILE *out = ctx->out;
+
+	fprintf(out,
+		"{\"type\":\"%s\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64
+		",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32,
+		type_names[rec->type], rec->seq, rec->ts_ns, rec->pid,
+		rec->tid);
+	switch (rec->type) {
+	case MMS_REC_ACCESS:
+		json_access(out, rec->access);
+		break;
+	case MMS_REC_MAP:
+		json_map(out, rec);
+		break;
+	case MMS_REC_UNMAP:
+		fprintf(out,
+			",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
+			",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64,
+			rec->unmap->pc, rec->unmap->region, rec->unmap->addr,
+			rec->unmap->len);
+		break;
+	case MMS_REC_MARK:
+		fputs(",\"text\":", out);
+		json_string(out, rec->text, rec->text_len);
+		break;
+	case MMS_REC_PROC:
+		json_proc(out, rec);
+		break;
+	case MMS_REC_LOST:
+		fprintf(out, ",\"count\":%" PRIu64, rec->lost->count);
+		break;
+	}
+	fputs("}\n", out);
+}
+
+/* ---- mmiotrace ----
+ *
+ * The text log of the kernel's mmiotrace tracer: Documentation/trace/
+ * mmiotrace.rst, section "Trace Log Format", and the printers in
+ * kernel/trace/trace_mmiotrace.c (mmio_pipe_open, mmio_read,
+ * mmio_print_rw, mmio_print_map, mmio_print_mark).  Lines:
+ *   VERSION 20070824
+ *   R|W width secs.usecs map-id address value pc pid
+ *   UNKNOWN secs.usecs map-id address b0,b1,b2 pc pid  (opcode bytes)
+ *   MAP secs.usecs map-id phys virt len pc pid
+ *   UNMAP secs.usecs map-id pc pid
+ *   MARK secs.usecs text
+ * Our adaptations: there are no physical addresses, so R/W/UNKNOWN carry
+ * the program virtual address and MAP gives the mapping's program address
+ * as both phys and virt; map-id is our region id; pid is the thread id.
+ * An access wider than 8 bytes becomes one R/W line per 8-byte piece
+ * (addr, addr+8, ...).  An access whose value is unknown becomes one
+ * UNKNOWN line, which the kernel uses for instructions it could not
+ * decode; like the kernel we put the first three instruction bytes in it.
+ * LOST becomes the kernel's own overrun line, "MARK <time> Lost N events."
+ * (mmio_read).  PROC has no mmiotrace form; it becomes a MARK line starting
+ * with "mmscope:" so the information is not dropped.
+ */
+
+static void mmio_time(const struct show_ctx *ctx, uint64_t ts, char *buf,
+		      size_t len)
+{
+	uint64_t t = rel_ns(ctx, ts);
+
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64, t / 1000000000,
+		 t % 1000000000 / 1000);
+}
+
+/* MARK text runs to the end of the line: keep it on one line. */
+static void mmio_text(FILE *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fputc((uint8_t)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i], out);
+}
+
+static void mmio_header(struct show_ctx *ctx)
+{
+	fputs("VERSION 20070824\n", ctx->out);
+}
+
+static void mmio_access(FILE *out, const char *ts, const struct mms_record *rec)
+{
+	const struct mms_rec_access *a = rec->access;
+
+	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
+		uint8_t op[3] = { 0 };
+
+		memcpy(op, a->insn, a->insn_len < 3 ? a->insn_len : 3);
+		fprintf(out,
+			"UNKNOWN %s %" PRIu32 " 0x%" PRIx64
+			" %02x,%02x,%02x 0x%" PRIx64 " %" PRIu32 "\n",
+			ts, a->region, a->addr, op[0], op[1], op[2], a->pc,
+			rec->tid);
+		return;
+	}
+	for (unsigned int off = 0; off < a->width; off += 8) {
+		unsigned int w = a->width - off < 8 ? a->width - off : 8;
+
+		fprintf(out,
+			"%c %u %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64
+			" 0x%" PRIx64 " %" PRIu32 "\n",
+			a->dir == MMS_DIR_WRITE ? 'W' : 'R', w, ts, a->region,
+			a->addr + off, value_u64(a->value + off, w), a->pc,
+			rec->tid);
+	}
+}
+
+static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
+{
+	FILE *out = ctx->out;
+	char ts[32];
+
+	mmio_time(ctx, rec->ts_ns, ts, sizeof(ts));
+	switch (rec->type) {
+	case MMS_REC_ACCESS:
+		mmio_access(out, ts, rec);
+		break;
+	case MMS_REC_MAP:
+		fprintf(out,
+			"MAP %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64
+			" 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu32 "\n",
+			ts, rec->map->region, rec->map->addr, rec->map->addr,
+			rec->map->len, rec->map->pc, rec->tid);
+		break;
+	case MMS_REC_UNMAP:
+		fprintf(out, "UNMAP %s %" PRIu32 " 0x%" PRIx64 " %" PRIu32 "\n",
+			ts, rec->unmap->region, rec->unmap->pc, rec->tid);
+		break;
+	case MMS_REC_MARK:
+		fprintf(out, "MARK %s ", ts);
+		mmio_text(out, rec->text, rec->text_len);
+		fputc('\n', out);
+		break;
+	case MMS_REC_PROC:
+		fprintf(out, "MARK %s mmscope: pid %" PRIu32 " tid %" PRIu32 " ",
+			ts, rec->pid, rec->tid);
+		proc_describe(out, rec->proc);
+		if (rec->text_len) {
+			fputc(' ', out);
+			mmio_text(out, rec->text, rec->text_len);
+		}
+		fputc('\n', out);
+		break;
+	case MMS_REC_LOST:
+		/* the kernel's own wording for overruns (mmio_read) */
+		fprintf(out, "MARK %s Lost %" PRIu64 " events.\n", ts,
+			rec->lost->count);
+		break;
+	}
+}
+
+static const struct show_format show_formats[] = {
+	{ .name = "text", .header = text_header, .record = text_record },
+	{ .name = "json", .record = json_record },
+	{ .name = "mmiotrace", .header = mmio_header, .record = mmio_record },
+};
+
+/* ---- command ---- */
+
+static void show_usage(FILE *f)
+{
+	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--pid=PID] [--no-header] TRACE_DIR\n"
+	      "\n"
+	      "Print the records of a trace, all threads and processes merged in the\n"
+	      "order they happened.\n"
+	      "\n"
+	      "options:\n"
+	      "  --format=text       one readable line per record (default); time is\n"
+	      "                      in seconds since the first record\n"
+	      "  --format=json       one JSON object per line, for scripts\n"
+	      "  --format=mmiotrace  the Linux kernel's mmiotrace log format\n"
+	      "  --pid=PID           only the records of process PID\n"
+	      "  --no-header         leave out the header line (text: the '#' summary,\n"
+	      "                      mmiotrace: the VERSION line; json has none)\n"
+	      "  -h, --help          show this help\n"
+	      "\n"
+	      "TRACE_DIR is the trace directory written by 'mmscope run'; a single\n"
+	      "*.mms stream file is accepted too.  docs/trace-format.md describes the\n"
+	      "formats.\n"
+	      "\n"
+	      "Exit status: 0 success; 1 the trace is unreadable or damaged (records\n"
+	      "before the damage are still printed, the problem goes to stderr);\n"
+	      "2 usage error.\n",
+	      f);
+}
+
+static int show_usage_error(const char *msg, const char *arg)
+{
+	pr_err("show: %s%s%s%s; see 'mmscope show --help'", msg,
+	       arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	return 2;
+}
+
+enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER };
+
+static const struct option show_options[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "pid", required_argument, NULL, OPT_PID },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* getopt_long() said '?': say which option and why. */
+static int show_bad_option(const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+	char opt[3] = { '-', (char)optopt, 0 };
+
+	if (strncmp(arg, "--", 2)) /* short option, maybe inside a group */
+		return show_usage_error("unknown option", opt);
+	for (const struct option *o = show_options; o->name; o++)
+		if (arg[n] && o->has_arg == no_argument &&
+		    strlen(o->name) == n - 2 && !strncmp(arg + 2, o->name, n - 2))
+			return show_usage_error("option takes no value:", arg);
+	return show_usage_error("unknown option", arg);
+}
+
+static int parse_pid(const char *s, uint32_t *pid)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -EINVAL;
+	*pid = v;
+	return 0;
+}
+
+static int show_print(struct show_ctx *ctx, const struct show_format *fmt,
+		      bool header, bool pid_filter, uint32_t pid)
+{
+	struct mms_stream_info info;
+	struct mms_record rec;
+	uint64_t shown = 0;
+	int status = 0;
+
+	if (header && fmt->header)
+		fmt->header(ctx);
+	while (!mms_trace_next(ctx->trace, &rec)) {
+		if (pid_filter && rec.pid != pid)
+			continue;
+		fmt->record(ctx, &rec);
+		shown++;
+	}
+	if (fflush(ctx->out) || ferror(ctx->out)) {
+		pr_err("show: writing the output failed: %s", strerror(errno));
+		status = 1;
+	}
+	for (size_t i = 0; i < mms_trace_stream_count(ctx->trace); i++) {
+		mms_trace_stream_info(ctx->trace, i, &info);
+		if (info.status) {
+			pr_err("%s", info.problem);
+			status = 1;
+		}
+	}
+	if (pid_filter && !shown)
+		pr_warn("show: no records of pid %" PRIu32 " in %s", pid,
+			ctx->path);
+	return status;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const struct show_format *fmt = &show_formats[0];
+	struct show_ctx ctx = { .out = stdout };
+	bool header = true, pid_filter = false;
+	uint32_t pid = 0;
+	char err[512];
+	int c, status;
+
+	optind = 0;     /* glibc: restart scanning with a fresh argv */
+	opterr = 0;     /* our own messages below */
+	while ((c = getopt_long(argc, argv, ":h", show_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			fmt = NULL;
+			for (size_t i = 0; i < ARRAY_SIZE(show_formats); i++)
+				if (!strcmp(optarg, show_formats[i].name))
+					fmt = &show_formats[i];
+			if (!fmt)
+				return show_usage_error("unknown format", optarg);
+			break;
+		case OPT_PID:
+			if (parse_pid(optarg, &pid))
+				return show_usage_error("--pid needs a process id, got",
+							optarg);
+			pid_filter = true;
+			break;
+		case OPT_NO_HEADER:
+			header = false;
+			break;
+		case 'h':
+			show_usage(stdout);
+			return 0;
+		case ':':
+			return show_usage_error("option needs a value:",
+						argv[optind - 1]);
+		default:
+			return show_bad_option(argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return show_usage_error("missing TRACE_DIR", NULL);
+	if (optind + 1 < argc)
+		return show_usage_error("unexpected argument", argv[optind + 1]);
+	ctx.path = argv[optind];
+
+	if (mms_trace_open(ctx.path, &ctx.trace, err, sizeof(err))) {
+		pr_err("%s", err);
+		return 1;
+	}
+	ctx.t0 = mms_trace_first_ts(ctx.trace);
+	status = show_print(&ctx, fmt, header, pid_filter, pid);
+	mms_trace_close(ctx.trace);
+	return status;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Completing a faulting access exactly once.  Given the program's register
+ * state and the decoded instruction at RIP, perform the instruction's
+ * memory access on the regions' aliases (untraced parts directly), report
+ * each traced access through the record callback, update the registers and
+ * advance RIP.  Target-independent: no signals here; the agent supplies the
+ * per-thread scratch and executable code buffers.  signal context.
+ */
+#ifndef MMS_ENGINE_EMULATE_H
+#define MMS_ENGINE_EMULATE_H
+
+#include <stdint.h>
+
+#include "engine/cpu.h"
+#include "engine/insn.h"
+#include "engine/region.h"
+
+struct emu_access {
+	uint64_t addr;
+	uint64_t offset;        /* addr - region start */
+	uint32_t region;
+	uint8_t width;
+	uint8_t dir;            /* MMS_DIR_READ / MMS_DIR_WRITE */
+	uint16_t flags;         /* MMS_AF_* */
+	const uint8_t *value;   /* width bytes */
+};
+
+struct emu_ctx {
+	const struct region_table *regions;
+	uint8_t *scratch;       /* >= EMU_SCRATCH_SIZE bytes, 64-byte aligned */
+	uint8_t *code;          /* >= EMU_CODE_SIZE bytes, writable + executable */
+	void (*record)(void *arg, const struct insn *in, const struct cpu *c,
+		       const struct emu_access *a);
+	void *arg;
+};
+
+#define EMU_SCRATCH_SIZE 256
+#define EMU_CODE_SIZE 64
+
+enum emu_result {
+	EMU_DONE = 0,           /* completed, RIP advanced */
+	EMU_NOT_OURS = 1,       /* the program really faulted: deliver it */
+	EMU_SLOW = 2,           /* cannot emulate: single-step fallback */
+};
+
+void emu_init(void);
+enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c);
+
+/* The AVX-512 opmask register k (0..7) from the XSAVE image (0 if none). */
+uint64_t emu_read_kreg(const struct cpu *c, int k);
+
+#endif

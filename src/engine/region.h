@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table of armed regions: program address ranges whose view is
+ * PROT_NONE, each with a private alias of the same object that keeps the
+ * real access.  Lookups run in signal context under a seqlock; updates are
+ * made by one writer at a time (the caller serialises them and keeps
+ * signals blocked while it writes, see region_write_begin()).
+ */
+#ifndef MMS_ENGINE_REGION_H
+#define MMS_ENGINE_REGION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REGION_MAX 1024
+
+struct region {
+	uint64_t start, end;    /* program view [start, end) */
+	uint8_t *alias;         /* alias of start */
+	uint64_t file_offset;
+	uint32_t id;
+	int prot;               /* protection the program believes it has */
+	int mmap_flags;
+};
+
+struct region_table {
+	volatile uint32_t seq;  /* odd while a writer is inside */
+	uint32_t count;
+	uint32_t next_id;
+	struct region r[REGION_MAX];    /* sorted by start, disjoint */
+};
+
+/* signal context: copy out the region containing addr.  0 or -ENOENT. */
+int region_find(const struct region_table *t, uint64_t addr, struct region *out);
+/* signal context: start of the first region above addr (UINT64_MAX if none) */
+uint64_t region_next_start(const struct region_table *t, uint64_t addr);
+
+/* Writers (not signal context): bracket every update. */
+void region_write_begin(struct region_table *t);
+void region_write_end(struct region_table *t);
+/* Assigns r->id if it is 0.  -ENOSPC if full, -EEXIST if overlapping. */
+int region_add(struct region_table *t, struct region *r);
+/* Remove [start,end) from the table, splitting regions as needed; the
+ * removed pieces are reported through cb (alias-adjusted) before removal. */
+int region_cut(struct region_table *t, uint64_t start, uint64_t end,
+	       void (*cb)(void *arg, const struct region *piece), void *arg);
+/* Copy of every region overlapping [start,end), up to max; returns count. */
+int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,
+		    struct region *out, int max);
+
+#endif

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* Tiny formatting helpers for signal context (no stdio). */
+#ifndef MMS_UTIL_FMT_H
+#define MMS_UTIL_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Append decimal v to buf at *pos (bounded by cap, always NUL-terminated). */
+static inline void fmt_u64(char *buf, size_t cap, size_t *pos, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n && *pos + 1 < cap)
+		buf[(*pos)++] = tmp[--n];
+	buf[*pos] = 0;
+}
+
+static inline void fmt_str(char *buf, size_t cap, size_t *pos, const char *s)
+{
+	while (*s && *pos + 1 < cap)
+		buf[(*pos)++] = *s++;
+	buf[*pos] = 0;
+}
+
+#endif

@@ -1,0 +1,70 @@
+"""Shared fixtures for the end-to-end suites: run real programs under
+mmscope and read the trace back through `mmscope show --format=json`."""
+import json
+import os
+import subprocess
+import pytest
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("MMS_BUILD", os.path.join(ROOT, "build"))
+MMSCOPE = os.path.join(BUILD, "mmscope")
+PROGS = os.path.join(BUILD, "tests", "progs")
+
+
+def prog(name):
+    """Path of a test program built from tests/progs/NAME.c."""
+    return os.path.join(PROGS, name)
+
+
+class Run:
+    """A finished `mmscope run`: its exit status, output and trace."""
+
+    def __init__(self, proc, trace_dir):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.trace_dir = trace_dir
+
+    def records(self, *extra):
+        return show_json(self.trace_dir, *extra)
+
+    def accesses(self):
+        return [r for r in self.records() if r["type"] == "access"]
+
+
+def show_json(trace_dir, *extra, check=True):
+    p = subprocess.run([MMSCOPE, "show", "--format=json", *extra, trace_dir],
+                       capture_output=True, text=True, timeout=300)
+    if check:
+        assert p.returncode == 0, f"show failed: {p.stderr}"
+    return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def mmscope_run(tmp_path):
+    """mmscope_run(argv, maps=[...], opts=[...]) -> Run.  The trace goes to a
+    fresh directory under tmp_path."""
+    counter = [0]
+
+    def run(argv, maps=(), opts=(), timeout=300, env=None, check=True):
+        counter[0] += 1
+        out = str(tmp_path / f"trace{counter[0]}.d")
+        cmd = [MMSCOPE, "run", "-o", out]
+        for m in maps:
+            cmd += ["--map", m]
+        cmd += list(opts) + ["--"] + list(argv)
+        p = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout, env=env)
+        r = Run(p, out)
+        if check:
+            assert p.returncode == 0, \
+                f"exit {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+        return r
+
+    return run
+
+
+def native(argv, timeout=300):
+    """Run a program without mmscope (the ground-truth baseline)."""
+    return subprocess.run(list(argv), capture_output=True, text=True,
+                          timeout=timeout)
