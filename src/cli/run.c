@@ -197,7 +197,7 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 		} else if (rec.type == MMS_REC_MAP) {
 			maps++;
 			for (int i = 0; i < cfg->nmaps; i++)
-				if (!fnmatch(cfg->maps[i], rec.map->path, 0))
+				if (config_pattern_matches(cfg->maps[i], rec.map->path))
 					hits[i]++;
 		} else if (rec.type == MMS_REC_PROC && rec.proc->event == MMS_PROC_START) {
 			procs++;

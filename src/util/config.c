@@ -73,6 +73,14 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* A glob, but a pattern equal to the path always matches: the kernel's
+ * names contain brackets ("anon_inode:[io_uring]") that fnmatch would read
+ * as a character class. */
+bool config_pattern_matches(const char *pattern, const char *path)
+{
+	return !strcmp(pattern, path) || !fnmatch(pattern, path, 0);
+}
+
 static const char *const default_exclude[] = { "/dev/zero*", NULL };
 static const char *const default_select[] = {
 	"/sys/devices/pci*/resource[0-9]*",
@@ -84,7 +92,7 @@ bool config_selects(const struct config *c, const char *path, bool is_chardev)
 {
 	if (c->nmaps) {
 		for (int i = 0; i < c->nmaps; i++)
-			if (!fnmatch(c->maps[i], path, 0))
+			if (config_pattern_matches(c->maps[i], path))
 				return true;
 		return false;
 	}

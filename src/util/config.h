@@ -34,4 +34,7 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen);
  * shows in /proc/self/maps; is_chardev from fstat of the object. */
 bool config_selects(const struct config *c, const char *path, bool is_chardev);
 
+/* Glob match of one --map pattern; an exact string match always counts. */
+bool config_pattern_matches(const char *pattern, const char *path);
+
 #endif
