@@ -196,6 +196,7 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 	if (new_addr || p != old)
 		forget_range((uint64_t)p, new_len, pc);
 	nr.id = 0;
+	nr.base = 0;
 	nr.start = (uint64_t)p;
 	nr.end = (uint64_t)p + ((new_len + 4095) & ~4095ul);
 	nr.file_offset = r[0].file_offset + delta;

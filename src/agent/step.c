@@ -172,7 +172,7 @@ int step_on_trap(struct thread_state *t, void *ucv)
 			a->ts_ns = agent_now();
 			a->pc = t->step_pc;
 			a->addr = t->step_addr;
-			a->offset = t->step_addr - r.start;
+			a->offset = t->step_addr - r.base;
 			a->region = r.id;
 			a->width = t->step_width;
 			a->dir = t->step_dir;

@@ -129,9 +129,11 @@ void agent_record_map(const struct region *r, const char *path, uint64_t pc, uin
 	m->seq = agent_next_seq();
 	m->ts_ns = agent_now();
 	m->pc = pc;
-	m->addr = r->start;
-	m->len = r->end - r->start;
-	m->file_offset = r->file_offset;
+	/* offsets in access records count from base, also for a region that
+	 * was trimmed since (a fork child re-announcing an inherited one) */
+	m->addr = r->base ? r->base : r->start;
+	m->len = r->end - m->addr;
+	m->file_offset = r->file_offset - (r->start - m->addr);
 	m->region = r->id;
 	m->prot = r->prot;
 	m->mmap_flags = r->mmap_flags;

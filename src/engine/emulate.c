@@ -89,7 +89,7 @@ void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 {
 	struct emu_access a = {
 		.addr = p->addr,
-		.offset = p->addr - p->r.start,
+		.offset = p->addr - p->r.base,
 		.region = p->r.id,
 		.width = p->len,
 		.dir = dir,

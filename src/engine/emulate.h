@@ -18,7 +18,7 @@
 
 struct emu_access {
 	uint64_t addr;
-	uint64_t offset;        /* addr - region start */
+	uint64_t offset;        /* addr - region base (the MAP record's address) */
 	uint32_t region;
 	uint8_t width;
 	uint8_t dir;            /* MMS_DIR_READ / MMS_DIR_WRITE */

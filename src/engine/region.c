@@ -89,6 +89,8 @@ int region_add(struct region_table *t, struct region *r)
 		return -EEXIST;
 	if (!r->id)
 		r->id = ++t->next_id;
+	if (!r->base)
+		r->base = r->start;
 	memmove(&t->r[i + 1], &t->r[i], (t->count - i) * sizeof(t->r[0]));
 	t->r[i] = *r;
 	t->count++;

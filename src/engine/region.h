@@ -16,6 +16,8 @@
 
 struct region {
 	uint64_t start, end;    /* program view [start, end) */
+	uint64_t base;          /* start when mapped: offsets count from here,
+				   also after the region is trimmed or split */
 	uint8_t *alias;         /* alias of start */
 	uint64_t file_offset;
 	uint32_t id;
