@@ -78,7 +78,8 @@ struct mms_rec_access {
 	uint64_t addr;          /* program virtual address accessed */
 	uint64_t offset;        /* addr - region base */
 	uint32_t region;        /* region id (see MAP) */
-	uint8_t width;          /* bytes, 1..64 */
+	uint8_t width;          /* bytes, 1..64; 0 only with MMS_AF_UNKNOWN_INSN
+				   when the instruction could not be decoded */
 	uint8_t dir;            /* enum mms_dir */
 	uint16_t flags;         /* enum mms_access_flags */
 	uint8_t insn_len;       /* valid bytes in insn[] */

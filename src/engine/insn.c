@@ -129,6 +129,10 @@ static void classify(struct insn *in)
 			if (g >= 0)
 				in->gprs |= 1u << g;
 			if (op->mem.type == ZYDIS_MEMOP_TYPE_VSIB) {
+				in->mem = i;
+				in->width = op->size / 8 > 64 ? 64 : op->size / 8;
+				in->rd = !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_READ);
+				in->wr = !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
 				in->cls = INSN_UNSUPPORTED;
 				in->why = "gather/scatter (VSIB)";
 				return;

@@ -145,7 +145,8 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why,
 	if (h.type == MMS_REC_ACCESS) {
 		const struct mms_rec_access *a = (const void *)p;
 
-		if (a->width < 1 || a->width > 64) {
+		/* width 0: an access single-stepped from undecodable bytes */
+		if ((a->width < 1 && !(a->flags & MMS_AF_UNKNOWN_INSN)) || a->width > 64) {
 			err_set(why, whylen, "access width %u is outside 1..64",
 				a->width);
 			return -EBADMSG;
