@@ -86,7 +86,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIB_HOST_OBJ)
 $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring static,$*),-static,)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring uring,$*),-luring,) $(if $(findstring static,$*),-static,)
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)

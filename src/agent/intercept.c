@@ -9,6 +9,7 @@
  * (malloc) and programs that issue the syscall themselves bypass this file
  * (docs/known-gaps.md).
  */
+#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -353,30 +354,170 @@ MMS_EXPORT int execvp(const char *file, char *const argv[])
 	return -1;
 }
 
-/* Mappings that exist before the agent starts (inherited or made by an
- * earlier constructor): armed from /proc/self/maps with an mremap alias. */
-void intercept_scan_maps(void)
+/* A descriptor of ours for the object with this inode, if the program
+ * still has one open (io_uring rings: the ring fd).  -1 if none. */
+static int fd_for_inode(unsigned long ino)
 {
-	FILE *f = fopen("/proc/self/maps", "re");
+	char path[64];
+	struct stat st;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	while (d && (de = readdir(d)) && found < 0) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_ino == ino) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			found = open(path, O_RDWR | O_CLOEXEC);
+			if (found < 0)
+				found = fcntl(fd, F_DUPFD_CLOEXEC, AGENT_FD_MIN);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* An alias for a mapping we did not see being made: a second mapping of
+ * the same pages by mremap(old, 0, len), else through a descriptor of the
+ * same object, else through map_files. */
+static void *alias_existing(uint64_t lo, uint64_t hi, int prot, long off, unsigned long ino)
+{
+	char path[96];
+	void *alias = sys_mremap((void *)lo, 0, hi - lo, MREMAP_MAYMOVE, NULL);
+	int fd;
+
+	if (!sys_mmap_failed(alias)) {
+		sys_mprotect(alias, hi - lo, prot & (PROT_READ | PROT_WRITE));
+		return alias;
+	}
+	fd = ino ? fd_for_inode(ino) : -1;
+	if (fd >= 0) {
+		alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd,
+				 off);
+		close(fd);
+		if (!sys_mmap_failed(alias))
+			return alias;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)lo,
+		 (unsigned long)hi);
+	fd = open(path, (prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return alias;
+	alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd, off);
+	close(fd);
+	return alias;
+}
+
+/* Returns the new region's id, 0 if not armed. */
+static uint32_t arm_existing(uint64_t lo, uint64_t hi, int prot, long off, unsigned long ino,
+			     const char *path, uint32_t mapflags)
+{
+	struct region r = {
+		.start = lo, .end = hi, .file_offset = (uint64_t)off, .prot = prot,
+		.mmap_flags = MAP_SHARED,
+	};
+	sigset_t old;
+	void *alias = alias_existing(lo, hi, prot, off, ino);
+	int err;
+
+	if (sys_mmap_failed(alias)) {
+		pr_warn("cannot alias %s at %#lx: not traced", path, (unsigned long)lo);
+		return 0;
+	}
+	r.alias = alias;
+	table_lock(&old);
+	err = region_add(&agent.regions, &r);
+	table_unlock(&old);
+	if (err) {
+		sys_munmap(alias, hi - lo);
+		return 0;
+	}
+	sys_mprotect((void *)lo, hi - lo, PROT_NONE);
+	__atomic_add_fetch(&agent.matched, 1, __ATOMIC_RELAXED);
+	agent_record_map(&r, path, 0, mapflags);
+	return r.id;
+}
+
+struct maps_line {
+	uint64_t lo, hi, off;
+	unsigned long ino;
+	char perms[8];
+	char path[PATH_MAX];
+};
+
+static bool maps_parse(const char *line, struct maps_line *m)
+{
+	unsigned long lo, hi, off;
+
+	m->path[0] = 0;
+	if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095[^\n]", &lo, &hi, m->perms, &off,
+		   &m->ino, m->path) < 5)
+		return false;
+	m->lo = lo;
+	m->hi = hi;
+	m->off = off;
+	return true;
+}
+
+/*
+ * Bring the region table in line with /proc/self/maps: arm selected shared
+ * mappings the interposer never saw (made before the agent started, or by
+ * a raw mmap syscall), and forget regions whose mapping is gone (a raw
+ * munmap).  Called at startup and around library calls known to map or
+ * unmap with raw syscalls (uring.c).
+ */
+void intercept_reconcile(uint32_t mapflags)
+{
+	static struct maps_line m;
+	static uint32_t seen[REGION_MAX];
 	char line[PATH_MAX + 128];
+	int nseen = 0;
+	FILE *f = fopen("/proc/self/maps", "re");
 
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi, off;
-		char perms[8], path[PATH_MAX];
-		int prot = 0;
-
-		path[0] = 0;
-		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %4095[^\n]", &lo, &hi, perms, &off, path) < 4)
+		struct region cur[16];
+		int n;
+		if (!maps_parse(line, &m) || m.perms[3] != 's')
 			continue;
-		if (perms[3] != 's' || !path[0])
+		n = region_overlaps(&agent.regions, m.lo, m.hi, cur, 16);
+		for (int i = 0; i < n && nseen < REGION_MAX; i++)
+			seen[nseen++] = cur[i].id;
+		if (n || !m.path[0])
 			continue;
-		if (!config_selects(&agent.cfg, path, !strncmp(path, "/dev/", 5)))
+		if (!strncmp(m.path, "/proc/", 6) || !config_selects(&agent.cfg, m.path,
+				  !strncmp(m.path, "/dev/", 5)))
 			continue;
-		prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0);
-		intercept_arm((void *)lo, hi - lo, prot, MAP_SHARED, -1, (long)off, 0, path,
-			      MMS_MF_INHERITED);
+		/* our own aliases are shared mappings of the same objects */
+		bool is_alias = false;
+		for (uint32_t i = 0; i < agent.regions.count && !is_alias; i++) {
+			const struct region *r = &agent.regions.r[i];
+			uint64_t alo = (uint64_t)r->alias, ahi = alo + (r->end - r->start);
+			is_alias = m.lo < ahi && m.hi > alo;
+		}
+		if (is_alias)
+			continue;
+		int prot = (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0);
+		uint32_t id = arm_existing(m.lo, m.hi, prot, (long)m.off, m.ino, m.path, mapflags);
+		if (id && nseen < REGION_MAX)
+			seen[nseen++] = id;
 	}
 	fclose(f);
+
+	/* regions no longer present in the kernel's view were unmapped
+	 * behind our back (a raw munmap) */
+	for (uint32_t i = 0; i < agent.regions.count;) {
+		struct region r = agent.regions.r[i];
+		bool present = false;
+		for (int j = 0; j < nseen && !present; j++)
+			present = seen[j] == r.id;
+		if (present)
+			i++;
+		else
+			forget_range(r.start, r.end - r.start, 0);
+	}
 }

@@ -103,5 +103,5 @@ __attribute__((constructor(101))) static void agent_init(void)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 	agent_record_proc(MMS_PROC_START, getppid(), exe);
-	intercept_scan_maps();
+	intercept_reconcile(MMS_MF_INHERITED);
 }
