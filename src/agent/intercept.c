@@ -23,6 +23,7 @@
 
 #include "agent/agent.h"
 #include "mmscope/trace-format.h"
+#include "util/elf.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "intercept"
@@ -275,34 +276,6 @@ out:
 	return 0;
 }
 
-/* Is path a dynamically linked ELF the agent can enter?  1 yes, 0 static,
- * -1 unknown (not ELF, unreadable: let execve decide). */
-static int elf_has_interp(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), res = -1;
-
-	if (fd < 0)
-		return -1;
-	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64)
-		goto out;
-	res = 0;
-	for (int i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) != sizeof(ph)) {
-			res = -1;
-			break;
-		}
-		if (ph.p_type == PT_INTERP) {
-			res = 1;
-			break;
-		}
-	}
-out:
-	close(fd);
-	return res;
-}
 
 MMS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
@@ -310,7 +283,7 @@ MMS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 
 	if (agent.active) {
 		char msg[PATH_MAX + 128];
-		if (elf_has_interp(path) == 0) {
+		if (elf_is_static(path) == 1) {
 			snprintf(msg, sizeof(msg),
 				 "exec of statically linked %s: mmscope cannot enter it, "
 				 "its accesses are not traced", path);

@@ -162,28 +162,38 @@ void agent_record_unmap(const struct region *r, uint64_t pc)
 	stream_commit(&t->stream, u, MMS_REC_UNMAP, sizeof(*u));
 }
 
+/* signal context: reserve a record of fixed part fixed + NUL-terminated
+ * text (truncated to 4 KiB) and copy the text to its end.  The caller fills
+ * the fixed part and commits.  NULL if there is no room. */
+static void *reserve_with_text(struct thread_state *t, size_t fixed, const char *text,
+			       size_t *size)
+{
+	size_t tlen = strlen(text);
+	uint8_t *rec;
+
+	if (tlen > 4095)
+		tlen = 4095;
+	*size = pad8(fixed + tlen + 1);
+	rec = stream_reserve(&t->stream, *size);
+	if (rec)
+		memcpy(rec + fixed, text, tlen);
+	return rec;
+}
+
 /* signal context */
 void agent_record_proc(uint32_t event, int64_t arg, const char *text)
 {
 	struct thread_state *t = thread_get();
-	size_t tlen = strlen(text) + 1;
-	size_t size;
 	struct mms_rec_proc *p;
+	size_t size;
 
-	if (tlen > 4096)
-		tlen = 4096;
-	size = pad8(sizeof(*p) + tlen);
-	if (!t)
-		return;
-	p = stream_reserve(&t->stream, size);
-	if (!p)
+	if (!t || !(p = reserve_with_text(t, sizeof(*p), text, &size)))
 		return;
 	p->seq = agent_next_seq();
 	p->ts_ns = agent_now();
 	p->event = event;
 	p->pid = agent.pid;
 	p->arg = arg;
-	memcpy(p->text, text, tlen - 1);
 	stream_commit(&t->stream, p, MMS_REC_PROC, size);
 }
 
@@ -191,21 +201,13 @@ void agent_record_proc(uint32_t event, int64_t arg, const char *text)
 void agent_record_mark(const char *text)
 {
 	struct thread_state *t = thread_get();
-	size_t tlen = strlen(text) + 1;
-	size_t size;
 	struct mms_rec_mark *m;
+	size_t size;
 
-	if (tlen > 4096)
-		tlen = 4096;
-	size = pad8(sizeof(*m) + tlen);
-	if (!t)
-		return;
-	m = stream_reserve(&t->stream, size);
-	if (!m)
+	if (!t || !(m = reserve_with_text(t, sizeof(*m), text, &size)))
 		return;
 	m->seq = agent_next_seq();
 	m->ts_ns = agent_now();
-	memcpy(m->text, text, tlen - 1);
 	stream_commit(&t->stream, m, MMS_REC_MARK, size);
 }
 

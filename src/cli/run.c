@@ -25,6 +25,7 @@
 #include "mmscope/trace-format.h"
 #include "trace/reader.h"
 #include "util/config.h"
+#include "util/elf.h"
 
 static void run_usage(FILE *f)
 {
@@ -73,29 +74,6 @@ static int find_program(const char *name, char *out, size_t cap)
 	return -ENOENT;
 }
 
-/* 1 if path is a static ELF executable (no PT_INTERP), else 0. */
-static int is_static_elf(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), res = 0;
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &eh, sizeof(eh), 0) == sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64) {
-		res = 1;
-		for (int i = 0; i < eh.e_phnum; i++) {
-			if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) !=
-			    sizeof(ph))
-				break;
-			if (ph.p_type == PT_INTERP)
-				res = 0;
-		}
-	}
-	close(fd);
-	return res;
-}
 
 static int mkdir_p(const char *dir)
 {
@@ -289,7 +267,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (prepare_output(&cfg, dir, force, cfgpath, sizeof(cfgpath)) < 0)
 		return 1;
-	if (is_static_elf(prog))
+	if (elf_is_static(prog) == 1)
 		fprintf(stderr, "mmscope run: warning: %s is statically linked; the agent "
 				"cannot enter it and nothing will be traced\n", prog);
 
