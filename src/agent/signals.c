@@ -11,6 +11,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
@@ -21,6 +22,9 @@ static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
 static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
 
 static struct sigaction prog_act[_NSIG];
+/* owned signals the program put in the sa_mask of other signals' handlers:
+ * the kernel gets a mask without them, the program is shown its own */
+static sigset_t prog_sa_mask_owned[_NSIG];
 static __thread sigset_t prog_blocked;  /* owned signals the program "blocked" */
 
 static int owned(int sig)
@@ -134,26 +138,49 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	sys_rt_sigprocmask(SIG_SETMASK, &inside, NULL);
 }
 
+/* Add to dst the owned signals that are members of src. */
+static void add_owned(sigset_t *dst, const sigset_t *src)
+{
+	static const int sigs[] = { SIGSEGV, SIGTRAP };
+
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigismember(src, sigs[i]))
+			sigaddset(dst, sigs[i]);
+	if (sigismember(src, AGENT_SIG_PARK))
+		sigaddset(dst, AGENT_SIG_PARK);
+}
+
 MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction copy;
+	sigset_t shown;
+	int r;
 
 	resolve();
-	if (sig > 0 && sig < _NSIG && owned(sig) && agent.active) {
+	if (!agent.active || sig <= 0 || sig >= _NSIG)
+		return real_sigaction(sig, act, old);
+	if (owned(sig)) {
 		if (old)
 			*old = prog_act[sig];
-		if (act) {
-			prog_act[sig] = *act;
-			strip_owned(&prog_act[sig].sa_mask);
-		}
+		if (act)
+			prog_act[sig] = *act;   /* owned signals stripped when used */
 		return 0;
 	}
-	if (act && agent.active) {
+	shown = prog_sa_mask_owned[sig];
+	if (act) {
 		copy = *act;
 		strip_owned(&copy.sa_mask);
-		act = &copy;
 	}
-	return real_sigaction(sig, act, old);
+	r = real_sigaction(sig, act ? &copy : NULL, old);
+	if (r == 0) {
+		if (old)
+			add_owned(&old->sa_mask, &shown);
+		if (act) {
+			sigemptyset(&prog_sa_mask_owned[sig]);
+			add_owned(&prog_sa_mask_owned[sig], &act->sa_mask);
+		}
+	}
+	return r;
 }
 
 MMS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
@@ -202,6 +229,40 @@ report:
 		if (sigismember(&believed, SIGTRAP)) sigaddset(old, SIGTRAP);
 		if (sigismember(&believed, AGENT_SIG_PARK)) sigaddset(old, AGENT_SIG_PARK);
 	}
+	return r;
+}
+
+struct thread_start {
+	void *(*fn)(void *);
+	void *arg;
+	sigset_t blocked;
+};
+
+static void *thread_trampoline(void *p)
+{
+	struct thread_start st = *(struct thread_start *)p;
+
+	free(p);
+	prog_blocked = st.blocked;      /* a new thread inherits its mask */
+	return st.fn(st.arg);
+}
+
+MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+			      void *(*fn)(void *), void *arg)
+{
+	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	struct thread_start *st;
+
+	if (!real)
+		real = dlsym(RTLD_NEXT, "pthread_create");
+	if (!agent.active || !(st = malloc(sizeof(*st))))
+		return real(th, attr, fn, arg);
+	st->fn = fn;
+	st->arg = arg;
+	st->blocked = prog_blocked;
+	int r = real(th, attr, thread_trampoline, st);
+	if (r)
+		free(st);
 	return r;
 }
 
