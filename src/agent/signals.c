@@ -126,10 +126,8 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	void (*handler)(int) = pa->sa_handler;
 	void (*action)(int, siginfo_t *, void *) = pa->sa_sigaction;
 	int info = pa->sa_flags & SA_SIGINFO;
-	if (pa->sa_flags & SA_RESETHAND) {
-		memset(pa, 0, sizeof(*pa));
-		pa->sa_handler = SIG_DFL;
-	}
+	if (pa->sa_flags & SA_RESETHAND)
+		pa->sa_handler = SIG_DFL;       /* the kernel keeps flags and mask */
 	sys_rt_sigprocmask(SIG_SETMASK, &mask, &inside);
 	if (info)
 		action(sig, si, ucv);

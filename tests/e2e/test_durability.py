@@ -1,0 +1,159 @@
+"""Durability: a trace whose program was SIGKILLed decodes completely, and a
+stream cut short decodes up to the cut.
+
+tests/progs/killme prints its pid, makes K traced accesses (printing each),
+prints DONE and waits on stdin.  The test kills it with SIGKILL: nothing in
+the program gets to flush anything, so every record must already be in the
+trace files (the agent writes into MAP_SHARED windows of them).
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import struct
+import subprocess
+
+import pytest
+
+from conftest import MMSCOPE, prog, show_json
+
+KILLME = prog("killme")
+GLOB = "/memfd:mmscope-killme*"
+PATH = "/memfd:mmscope-killme"
+K = 3000
+HEADER = struct.Struct("<8sIIIIQQ24x")  # struct mms_file_header
+REC_HDR = struct.Struct("<HHI")         # struct mms_rec_hdr
+
+
+def printed(stdout):
+    return [(d, int(off, 16), int(val, 16)) for d, off, val in
+            re.findall(r"^ACCESS ([RW]) 0x([0-9a-f]+) 0x([0-9a-f]+)$", stdout, re.M)]
+
+
+def traced(records):
+    regions = {r["region"] for r in records
+               if r["type"] == "map" and r["path"].startswith(PATH)}
+    return [(a["dir"], a["offset"], None if a["value"] is None else int(a["value"], 16))
+            for a in records if a["type"] == "access" and a["region"] in regions]
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory):
+    """Run killme under mmscope, SIGKILL it once it said DONE."""
+    out = str(tmp_path_factory.mktemp("killme") / "trace.d")
+    p = subprocess.Popen([MMSCOPE, "run", "-o", out, "--map", GLOB, "--", KILLME, str(K)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    lines = []
+    pid = None
+    try:
+        for line in p.stdout:
+            lines.append(line)
+            if line.startswith("PID "):
+                pid = int(line.split()[1])
+            if line.startswith("DONE "):
+                break
+        assert pid is not None, "killme never printed its pid"
+        assert lines and lines[-1].startswith("DONE "), "".join(lines)
+        os.kill(pid, signal.SIGKILL)
+        rest, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    stdout = "".join(lines) + rest
+    return dict(trace=out, returncode=p.returncode, stdout=stdout, stderr=err, pid=pid)
+
+
+def test_mmscope_run_reports_the_sigkill(killed):
+    assert killed["returncode"] == 128 + signal.SIGKILL, killed["stderr"]
+    assert re.search(r"killed by signal 9", killed["stderr"]), killed["stderr"]
+
+
+def test_show_decodes_every_access_made_before_the_kill(killed):
+    want = printed(killed["stdout"])
+    m = re.search(r"^DONE K=(\d+) R=(\d+) W=(\d+)$", killed["stdout"], re.M)
+    assert m and int(m.group(1)) == K == len(want)
+    p = subprocess.run([MMSCOPE, "show", "--format=json", killed["trace"]],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    records = show_json(killed["trace"])
+    assert traced(records) == want
+    assert all(r["pid"] == killed["pid"] for r in records)
+
+
+def read_stream(path):
+    """[(offset, type, size)] of the records of a stream file, up to the
+    end-of-data marker (an all-zero header) or the end of the file."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic, version, header_size = HEADER.unpack_from(data)[:3]
+    assert magic == b"MMSCOPE1" and version == 1
+    out, off = [], header_size
+    while off + 8 <= len(data):
+        rtype, size, _ = REC_HDR.unpack_from(data, off)
+        if rtype == 0:
+            break
+        out.append((off, rtype, size))
+        off += size
+    return out
+
+
+def access_stream(trace_dir):
+    """The stream file holding the most records (killme has one thread)."""
+    names = [n for n in os.listdir(trace_dir) if n.endswith(".mms")]
+    return max(names, key=lambda n: len(read_stream(os.path.join(trace_dir, n))))
+
+
+def cut_copy(killed, tmp_path, where):
+    """A copy of the trace with the main stream truncated; where(records)
+    gives (byte length to keep, number of whole records kept)."""
+    copy = str(tmp_path / "cut.d")
+    shutil.copytree(killed["trace"], copy)
+    name = access_stream(copy)
+    path = os.path.join(copy, name)
+    recs = read_stream(path)
+    assert len(recs) > K, "the stream should hold all K accesses"
+    length, kept = where(recs)
+    os.truncate(path, length)
+    return copy, name, kept
+
+
+def test_stream_cut_mid_record_decodes_everything_before_the_cut(killed, tmp_path):
+    full = show_json(killed["trace"])
+    copy, name, kept = cut_copy(
+        killed, tmp_path, lambda recs: (recs[len(recs) // 2][0] + 20, len(recs) // 2))
+    p = subprocess.run([MMSCOPE, "show", "--format=json", copy],
+                       capture_output=True, text=True, timeout=300)
+    got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    # one stream: its records in file order are the trace's order
+    assert got == full[:kept]
+    # docs/trace-format.md: a record running past the end of the file is
+    # reported (file and byte offset) and show exits 1
+    assert p.returncode == 1, p.stderr
+    assert name in p.stderr, p.stderr
+
+
+def test_stream_cut_at_a_record_boundary_is_a_clean_end(killed, tmp_path):
+    full = show_json(killed["trace"])
+    copy, _, kept = cut_copy(
+        killed, tmp_path, lambda recs: (recs[len(recs) // 3][0], len(recs) // 3))
+    p = subprocess.run([MMSCOPE, "show", "--format=json", copy],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    assert got == full[:kept]
+
+
+def test_stream_cut_inside_a_record_header_decodes_everything_before(killed, tmp_path):
+    full = show_json(killed["trace"])
+    copy, name, kept = cut_copy(
+        killed, tmp_path, lambda recs: (recs[100][0] + 3, 100))
+    p = subprocess.run([MMSCOPE, "show", "--format=json", copy],
+                       capture_output=True, text=True, timeout=300)
+    got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    assert got == full[:kept]
+    # fewer than 8 bytes left that are not all zero: corrupt per the format doc
+    assert p.returncode == 1 and name in p.stderr, p.stderr
