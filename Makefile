@@ -9,7 +9,7 @@
 # interposes mmap/sigaction exactly like the sanitizer runtimes do.  The
 # engine it is made of is covered by the sanitized unit tests.
 
-B       ?= build
+B       ?= build$(if $(SAN),-san,)
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes
