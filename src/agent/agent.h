@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/icache.h"
 #include "engine/region.h"
 #include "trace/stream.h"
 #include "util/config.h"
@@ -29,6 +30,7 @@ struct thread_state {
 	struct stream stream;
 	uint8_t *scratch;       /* 64-byte aligned */
 	uint8_t *code;          /* RWX */
+	struct icache *icache;
 	/* single-step slow path */
 	int stepping;
 	uint64_t step_ranges[4][2];
@@ -39,6 +41,7 @@ struct thread_state {
 	uint8_t step_insn[16];
 	uint8_t step_len, step_width, step_dir;
 	uint64_t step_pc;
+	sigset_t step_saved_mask;       /* the program's mask during the step */
 	/* what the program believes it has blocked among our signals */
 	sigset_t prog_blocked;
 };
@@ -72,6 +75,8 @@ void signals_install(void);
 void signals_chain(int sig, siginfo_t *si, void *uc);  /* signal context */
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void signals_block_all(sigset_t *old);
+/* Every signal but the synchronous ones and ours. */
+void signals_async_set(sigset_t *set);
 void signals_restore(const sigset_t *old);
 
 /* fault.c */

@@ -88,14 +88,25 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 	stream_commit(&t->stream, r, MMS_REC_ACCESS, size);
 }
 
-/* signal context: decode at pc without reading past a page we may not own */
-static int decode_at(struct insn *in, uint64_t pc)
+/* signal context: the decoded instruction at pc (cached per thread), read
+ * without crossing into a page that may not exist unless it must */
+static const struct insn *decode_at(struct thread_state *t, uint64_t pc, struct insn *buf,
+				    struct icache_entry **ce)
 {
 	size_t to_page_end = 4096 - (pc & 4095);
+	size_t avail = to_page_end < 15 ? to_page_end : 15;
 
-	if (to_page_end < 15 && insn_decode(in, (const uint8_t *)pc, to_page_end) == 0)
-		return 0;
-	return insn_decode(in, (const uint8_t *)pc, 15);
+	*ce = NULL;
+	if (t->icache) {
+		*ce = icache_get(t->icache, pc, avail);
+		if (!*ce && avail < 15)
+			*ce = icache_get(t->icache, pc, 15);
+		return *ce ? &(*ce)->in : NULL;
+	}
+	if (insn_decode(buf, (const uint8_t *)pc, avail) == 0 ||
+	    (avail < 15 && insn_decode(buf, (const uint8_t *)pc, 15) == 0))
+		return buf;
+	return NULL;
 }
 
 /* signal context */
@@ -106,7 +117,9 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 	uint64_t addr = (uint64_t)si->si_addr;
 	struct thread_state *t;
 	struct region r;
-	struct insn in;
+	struct insn buf;
+	const struct insn *in;
+	struct icache_entry *ce;
 	struct cpu c;
 
 	if (!agent.active || si->si_code <= 0 || region_find(&agent.regions, addr, &r) < 0)
@@ -120,13 +133,14 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		goto not_ours;
 	}
 	cpu_from_uc(&c, uc);
-	if (decode_at(&in, c.rip) < 0) {
+	in = decode_at(t, c.rip, &buf, &ce);
+	if (!in) {
 		step_begin(t, uc, &r, addr, (const void *)c.rip, 0, 0, 0);
 		goto out;
 	}
-	if (in.cls == INSN_XOL && in.op[in.mem].mem.segment == ZYDIS_REGISTER_FS)
+	if (in->cls == INSN_XOL && in->op[in->mem].mem.segment == ZYDIS_REGISTER_FS)
 		sys_call2(SYS_arch_prctl, ARCH_GET_FS, &c.fs_base);
-	if (in.cls == INSN_XOL && in.op[in.mem].mem.segment == ZYDIS_REGISTER_GS)
+	if (in->cls == INSN_XOL && in->op[in->mem].mem.segment == ZYDIS_REGISTER_GS)
 		sys_call2(SYS_arch_prctl, ARCH_GET_GS, &c.gs_base);
 
 	struct emu_ctx e = {
@@ -135,14 +149,15 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		.code = t->code,
 		.record = record_access,
 		.arg = t,
+		.cached = ce,
 	};
-	switch (emu_complete(&e, &in, &c)) {
+	switch (emu_complete(&e, in, &c)) {
 	case EMU_DONE:
 		cpu_to_uc(&c, uc);
 		goto out;
 	case EMU_SLOW:
-		step_begin(t, uc, &r, addr, in.bytes, in.len, in.width,
-			   in.wr ? MMS_DIR_WRITE : MMS_DIR_READ);
+		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
+			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
 		goto out;
 	default:
 		goto not_ours;

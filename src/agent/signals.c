@@ -54,6 +54,17 @@ int signals_real_sigaction(int sig, const struct sigaction *act, struct sigactio
 	return real_sigaction(sig, act, old);
 }
 
+void signals_async_set(sigset_t *set)
+{
+	sigfillset(set);
+	sigdelset(set, SIGSEGV);
+	sigdelset(set, SIGBUS);
+	sigdelset(set, SIGILL);
+	sigdelset(set, SIGFPE);
+	sigdelset(set, SIGTRAP);
+	sigdelset(set, AGENT_SIG_PARK);
+}
+
 void signals_block_all(sigset_t *old)
 {
 	sigset_t all;
@@ -74,7 +85,10 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = fn;
 	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
+	/* Asynchronous signals wait until the handler is done: the per-thread
+	 * stream and instruction cache are not re-entrant.  Synchronous ones
+	 * and our own stay deliverable. */
+	signals_async_set(&sa.sa_mask);
 	if (real_sigaction(sig, &sa, &old) == 0 && (old.sa_flags & SA_SIGINFO
 						     ? old.sa_sigaction != fn : 1))
 		prog_act[sig] = old;

@@ -143,6 +143,9 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 		return;
 	}
 	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+	/* no asynchronous handler may run while the page is open */
+	t->step_saved_mask = uc->uc_sigmask;
+	signals_async_set(&uc->uc_sigmask);
 }
 
 /* signal context: the stepped instruction touched another armed page */
@@ -163,6 +166,7 @@ int step_on_trap(struct thread_state *t, void *ucv)
 	uc->uc_mcontext.gregs[REG_EFL] =
 		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
 	t->stepping = 0;
+	uc->uc_sigmask = t->step_saved_mask;
 
 	if (region_find(&agent.regions, t->step_addr, &r) == 0) {
 		size_t size = sizeof(struct mms_rec_access) + ((t->step_width + 7u) & ~7u);

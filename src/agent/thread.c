@@ -86,6 +86,10 @@ struct thread_state *thread_get(void)
 		t = (struct thread_state *)mem;
 		t->scratch = mem + 4096;
 		t->code = code;
+		t->icache = sys_mmap(NULL, sizeof(struct icache), PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (sys_mmap_failed(t->icache))
+			t->icache = NULL;
 		t->stream.fd = -1;
 	} else {
 		/* inherited over fork: the parent's stream is not ours */

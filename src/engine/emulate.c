@@ -16,6 +16,7 @@
 #include <cpuid.h>
 
 #include "engine/copy.h"
+#include "engine/icache.h"
 #include "engine/emu-internal.h"
 #include "engine/xol.h"
 #include "mmscope/trace-format.h"
@@ -181,6 +182,15 @@ struct xol_prep {
 static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn *in,
 					   struct xol_prep *x)
 {
+	struct icache_entry *ce = e->cached;
+	int n;
+
+	if (ce && ce->code_len) {
+		memcpy(e->code, ce->code, ce->code_len);
+		x->tmp = ce->tmp;
+		x->sub = ce->sub;
+		return EMU_DONE;
+	}
 	x->sub = -1;
 	x->tmp = insn_pick_tmp(in, 0);
 	if (x->tmp < 0)
@@ -190,8 +200,15 @@ static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn 
 		if (x->sub < 0)
 			return EMU_SLOW;
 	}
-	if (insn_rewrite(in, x->tmp, x->sub, e->code, EMU_CODE_SIZE) < 0)
+	n = insn_rewrite(in, x->tmp, x->sub, e->code, EMU_CODE_SIZE);
+	if (n < 0)
 		return EMU_SLOW;
+	if (ce) {
+		memcpy(ce->code, e->code, n);
+		ce->tmp = (int8_t)x->tmp;
+		ce->sub = (int8_t)x->sub;
+		ce->code_len = (uint8_t)n;
+	}
 	return EMU_DONE;
 }
 

@@ -26,6 +26,8 @@ struct emu_access {
 	const uint8_t *value;   /* width bytes */
 };
 
+struct icache_entry;
+
 struct emu_ctx {
 	const struct region_table *regions;
 	uint8_t *scratch;       /* >= EMU_SCRATCH_SIZE bytes, 64-byte aligned */
@@ -33,6 +35,7 @@ struct emu_ctx {
 	void (*record)(void *arg, const struct insn *in, const struct cpu *c,
 		       const struct emu_access *a);
 	void *arg;
+	struct icache_entry *cached;    /* optional: where to keep the re-encoding */
 };
 
 #define EMU_SCRATCH_SIZE 256

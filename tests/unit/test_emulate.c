@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "engine/emulate.h"
+#include "engine/icache.h"
 #include "mmscope/trace-format.h"
 
 #define PAGE 4096
@@ -260,6 +261,37 @@ static void test_push_mem_reads_traced_and_pushes(void **state)
 	assert_int_equal(nrecs, 1);
 }
 
+static struct icache cache;
+
+static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
+{
+	struct emu_ctx e = { .regions = &table, .scratch = scratch, .code = xol,
+			     .record = on_record };
+	struct cpu c = { 0 };
+	uint32_t got;
+
+	memcpy(code, "\x89\x03", 2);                                  /* mov [rbx],eax */
+	struct icache_entry *ce = icache_get(&cache, (uint64_t)code, 15);
+	assert_non_null(ce);
+	c.rip = (uint64_t)code;
+	c.gpr[GPR_RBX] = (uint64_t)view;
+	c.gpr[GPR_RAX] = 5;
+	e.cached = ce;
+	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
+	assert_true(ce->code_len > 0);                                 /* kept */
+	assert_ptr_equal(icache_get(&cache, (uint64_t)code, 15), ce);   /* hit */
+	c.rip = (uint64_t)code;
+	c.gpr[GPR_RAX] = 6;
+	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
+	memcpy(&got, alias, 4);
+	assert_int_equal(got, 6);
+	/* the code changed under the cache (a JIT): decoded afresh */
+	memcpy(code, "\x8b\x03", 2);                                  /* mov eax,[rbx] */
+	ce = icache_get(&cache, (uint64_t)code, 15);
+	assert_int_equal(ce->code_len, 0);
+	assert_int_equal(ce->in.mode, MODE_LOAD);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +306,7 @@ int main(void)
 		cmocka_unit_test_setup(test_store_of_rsp_stores_program_rsp, reset),
 		cmocka_unit_test_setup(test_write_to_read_only_region_is_not_ours, reset),
 		cmocka_unit_test_setup(test_push_mem_reads_traced_and_pushes, reset),
+		cmocka_unit_test_setup(test_icache_reuses_reencoding_and_notices_changed_code, reset),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

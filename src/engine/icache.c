@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-thread decoded-instruction cache (see icache.h). */
+#include <string.h>
+
+#include "engine/icache.h"
+
+/* signal context */
+struct icache_entry *icache_get(struct icache *c, uint64_t pc, size_t avail)
+{
+	struct icache_entry *e = &c->e[(pc ^ (pc >> 6)) % ICACHE_ENTRIES];
+
+	if (e->pc == pc && e->in.len && e->in.len <= avail &&
+	    !memcmp(e->in.bytes, (const void *)pc, e->in.len))
+		return e;
+	e->pc = 0;
+	e->code_len = 0;
+	if (insn_decode(&e->in, (const uint8_t *)pc, avail) < 0)
+		return NULL;
+	e->pc = pc;
+	return e;
+}
