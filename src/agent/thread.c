@@ -77,7 +77,9 @@ struct thread_state *thread_get(void)
 		mem = sys_mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (sys_mmap_failed(mem))
 			return NULL;
-		code = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		/* one code slot per cache entry, then one for uncached use */
+		code = sys_mmap(NULL, ICACHE_ENTRIES * EMU_CODE_SIZE + 4096,
+				PROT_READ | PROT_WRITE | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (sys_mmap_failed(code)) {
 			sys_munmap(mem, 8192);
@@ -85,11 +87,13 @@ struct thread_state *thread_get(void)
 		}
 		t = (struct thread_state *)mem;
 		t->scratch = mem + 4096;
-		t->code = code;
+		t->code = code + ICACHE_ENTRIES * EMU_CODE_SIZE;
 		t->icache = sys_mmap(NULL, sizeof(struct icache), PROT_READ | PROT_WRITE,
 				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (sys_mmap_failed(t->icache))
 			t->icache = NULL;
+		else
+			icache_init(t->icache, code);
 		t->stream.fd = -1;
 	} else {
 		/* inherited over fork: the parent's stream is not ours */

@@ -175,6 +175,7 @@ int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 
 struct xol_prep {
 	int tmp, sub;
+	uint8_t *code;
 };
 
 /* signal context: re-encode before any access is made, so a failure here
@@ -186,11 +187,12 @@ static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn 
 	int n;
 
 	if (ce && ce->code_len) {
-		memcpy(e->code, ce->code, ce->code_len);
 		x->tmp = ce->tmp;
 		x->sub = ce->sub;
+		x->code = ce->xcode;
 		return EMU_DONE;
 	}
+	x->code = ce && ce->xcode ? ce->xcode : e->code;
 	x->sub = -1;
 	x->tmp = insn_pick_tmp(in, 0);
 	if (x->tmp < 0)
@@ -200,11 +202,10 @@ static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn 
 		if (x->sub < 0)
 			return EMU_SLOW;
 	}
-	n = insn_rewrite(in, x->tmp, x->sub, e->code, EMU_CODE_SIZE);
+	n = insn_rewrite(in, x->tmp, x->sub, x->code, EMU_CODE_SIZE);
 	if (n < 0)
 		return EMU_SLOW;
-	if (ce) {
-		memcpy(ce->code, e->code, n);
+	if (ce && ce->xcode) {
 		ce->tmp = (int8_t)x->tmp;
 		ce->sub = (int8_t)x->sub;
 		ce->code_len = (uint8_t)n;
@@ -224,9 +225,11 @@ static void run_out_of_line(struct emu_ctx *e, const struct insn *in, struct cpu
 	if (sub >= 0)
 		f.gpr[sub] = c->gpr[GPR_RSP];
 	f.rflags = c->rflags;
-	f.code = e->code;
+	f.code = x->code;
 	f.xsave = in->uses_vector ? c->xsave : NULL;
-	f.xmask = c->xfeatures;
+	/* x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM (SDM vol. 1, 13.1): all an
+	 * instruction here can touch; PKRU and the rest stay as they are */
+	f.xmask = c->xfeatures & 0xe7;
 	xol_run(&f);
 
 	uint64_t keep_tmp = c->gpr[tmp], keep_rsp = c->gpr[GPR_RSP];

@@ -35,7 +35,8 @@ struct emu_ctx {
 	void (*record)(void *arg, const struct insn *in, const struct cpu *c,
 		       const struct emu_access *a);
 	void *arg;
-	struct icache_entry *cached;    /* optional: where to keep the re-encoding */
+	struct icache_entry *cached;    /* optional: re-encoding kept in its
+					   xcode slot, used instead of code */
 };
 
 #define EMU_SCRATCH_SIZE 256

@@ -4,6 +4,12 @@
 
 #include "engine/icache.h"
 
+void icache_init(struct icache *c, uint8_t *code)
+{
+	for (int i = 0; i < ICACHE_ENTRIES; i++)
+		c->e[i].xcode = code + i * EMU_CODE_SIZE;
+}
+
 /* signal context */
 struct icache_entry *icache_get(struct icache *c, uint64_t pc, size_t avail)
 {

@@ -20,13 +20,19 @@ struct icache_entry {
 	uint64_t pc;
 	struct insn in;
 	int8_t tmp, sub;        /* registers chosen by the re-encoding */
-	uint8_t code_len;       /* 0 until re-encoded */
-	uint8_t code[EMU_CODE_SIZE];
+	uint8_t code_len;       /* 0 until re-encoded into xcode */
+	uint8_t *xcode;         /* this entry's own EMU_CODE_SIZE executable
+				   slot: a hit runs the code without writing
+				   it again (no self-modifying-code stall) */
 };
 
 struct icache {
 	struct icache_entry e[ICACHE_ENTRIES];
 };
+
+/* Give each entry its slot in code (ICACHE_ENTRIES * EMU_CODE_SIZE bytes,
+ * writable and executable). */
+void icache_init(struct icache *c, uint8_t *code);
 
 /* The decoded instruction at pc, decoding on a miss; NULL if the bytes do
  * not decode.  avail: readable bytes at pc (at most 15 are used). */

@@ -58,7 +58,7 @@ static int setup(void **state)
 	view = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	alias = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	xol = mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	xol = mmap(NULL, PAGE * 2, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	scratch = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* the program view of the traced page is inaccessible, as when armed */
 	mprotect(view, PAGE, PROT_NONE);
@@ -270,6 +270,7 @@ static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 	struct cpu c = { 0 };
 	uint32_t got;
 
+	icache_init(&cache, xol + EMU_CODE_SIZE);
 	memcpy(code, "\x89\x03", 2);                                  /* mov [rbx],eax */
 	struct icache_entry *ce = icache_get(&cache, (uint64_t)code, 15);
 	assert_non_null(ce);
