@@ -130,7 +130,8 @@ enum mms_proc_event {
 	MMS_PROC_START = 1,     /* text: executable path */
 	MMS_PROC_FORK = 2,      /* in the child; arg = parent pid */
 	MMS_PROC_EXEC = 3,      /* text: new image path */
-	MMS_PROC_EXIT = 4,      /* arg = status */
+	MMS_PROC_EXIT = 4,      /* written by `mmscope run`: arg = exit status,
+				   or -N if signal N killed the program */
 	MMS_PROC_NOTE = 5,      /* text: a message for the user (warnings) */
 };
 

@@ -17,7 +17,7 @@
 
 #include "cli/cmds.h"
 #include "mmscope/trace-format.h"
-#include "trace/stream.h"
+#include "cli/outside.h"
 #include "util/config.h"
 
 static void mark_usage(FILE *f)
@@ -54,13 +54,11 @@ static int env_of(long pid, const char *name, char *out, size_t cap)
 
 int cmd_mark(int argc, char **argv)
 {
-	char cfgpath[PATH_MAX], err[PATH_MAX + 64], text[4096] = "", name[96];
+	char cfgpath[PATH_MAX], err[PATH_MAX + 64], text[4096] = "";
 	struct config cfg;
-	struct stream s;
-	struct timespec ts;
 	char *end;
 	long pid;
-	int dirfd, fd, r;
+	int r;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		mark_usage(stdout);
@@ -94,41 +92,11 @@ int cmd_mark(int argc, char **argv)
 		fprintf(stderr, "mmscope mark: %s\n", err);
 		return 1;
 	}
-	dirfd = open(cfg.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	fd = dirfd < 0 ? -1 : openat(dirfd, MMS_SEQ_FILE, O_RDWR | O_CLOEXEC);
-	uint64_t *seq = fd < 0 ? MAP_FAILED
-			       : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (seq == MAP_FAILED) {
-		fprintf(stderr, "mmscope mark: cannot open the trace %s: %s\n", cfg.out,
-			strerror(errno));
-		return 1;
-	}
-	close(fd);
-
-	uint64_t serial = __atomic_fetch_add(seq, 1, __ATOMIC_RELAXED);
-	struct mms_file_header h = { .version = MMS_VERSION, .header_size = sizeof(h),
-				     .pid = (uint32_t)pid, .serial = serial };
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	memcpy(h.magic, MMS_MAGIC, 8);
-	h.start_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-	snprintf(name, sizeof(name), "%ld-0-%llu%s", pid, (unsigned long long)serial,
-		 MMS_STREAM_SUFFIX);
-	r = stream_open(&s, dirfd, name, &h);
+	r = outside_append(cfg.out, pid, MMS_REC_MARK, NULL, 0, text);
 	if (r < 0) {
-		fprintf(stderr, "mmscope mark: cannot write to %s: %s\n", cfg.out, strerror(-r));
+		fprintf(stderr, "mmscope mark: cannot write to the trace %s: %s\n", cfg.out,
+			strerror(-r));
 		return 1;
 	}
-	size_t size = (sizeof(struct mms_rec_mark) + strlen(text) + 1 + 7) & ~(size_t)7;
-	struct mms_rec_mark *m = stream_reserve(&s, size);
-	if (!m) {
-		fprintf(stderr, "mmscope mark: cannot write to %s\n", cfg.out);
-		return 1;
-	}
-	m->seq = __atomic_fetch_add(seq, 1, __ATOMIC_RELAXED);
-	m->ts_ns = h.start_ns;
-	memcpy(m->text, text, strlen(text));
-	stream_commit(&s, m, MMS_REC_MARK, size);
-	stream_close(&s);
-	close(dirfd);
 	return 0;
 }

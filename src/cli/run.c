@@ -22,6 +22,7 @@
 #include <dirent.h>
 
 #include "cli/cmds.h"
+#include "cli/outside.h"
 #include "mmscope/trace-format.h"
 #include "trace/reader.h"
 #include "util/config.h"
@@ -296,6 +297,15 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "mmscope run: waitpid: %s\n", strerror(errno));
 			return 1;
 		}
+	/* the exit status only we know: a PROC exit record for the program */
+	struct {
+		uint32_t event, pid;
+		int64_t arg;
+	} ex = { MMS_PROC_EXIT, (uint32_t)child_pid,
+		 WIFSIGNALED(status) ? -(int64_t)WTERMSIG(status) : WEXITSTATUS(status) };
+	if (outside_append(cfg.out, child_pid, MMS_REC_PROC, &ex, sizeof(ex),
+			   WIFSIGNALED(status) ? "killed by signal" : "exited") < 0)
+		fprintf(stderr, "mmscope run: warning: cannot add the exit record to %s\n", dir);
 	report(&cfg, dir, quiet);
 	if (WIFSIGNALED(status)) {
 		if (!quiet)

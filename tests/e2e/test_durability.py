@@ -121,6 +121,17 @@ def cut_copy(killed, tmp_path, where):
     return copy, name, kept
 
 
+def program_stream(recs):
+    """The records of the program's own stream.  `mmscope run` adds the
+    exit record in a stream of its own (tid 0), which the cut leaves
+    intact."""
+    return [r for r in recs if r["tid"] != 0]
+
+
+def outside_stream(recs):
+    return [r for r in recs if r["tid"] == 0]
+
+
 def test_stream_cut_mid_record_decodes_everything_before_the_cut(killed, tmp_path):
     full = show_json(killed["trace"])
     copy, name, kept = cut_copy(
@@ -128,8 +139,9 @@ def test_stream_cut_mid_record_decodes_everything_before_the_cut(killed, tmp_pat
     p = subprocess.run([MMSCOPE, "show", "--format=json", copy],
                        capture_output=True, text=True, timeout=300)
     got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-    # one stream: its records in file order are the trace's order
-    assert got == full[:kept]
+    # one program stream: its records in file order are the trace's order
+    assert program_stream(got) == program_stream(full)[:kept]
+    assert outside_stream(got) == outside_stream(full)
     # docs/trace-format.md: a record running past the end of the file is
     # reported (file and byte offset) and show exits 1
     assert p.returncode == 1, p.stderr
@@ -144,7 +156,8 @@ def test_stream_cut_at_a_record_boundary_is_a_clean_end(killed, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-    assert got == full[:kept]
+    assert program_stream(got) == program_stream(full)[:kept]
+    assert outside_stream(got) == outside_stream(full)
 
 
 def test_stream_cut_inside_a_record_header_decodes_everything_before(killed, tmp_path):
@@ -154,6 +167,14 @@ def test_stream_cut_inside_a_record_header_decodes_everything_before(killed, tmp
     p = subprocess.run([MMSCOPE, "show", "--format=json", copy],
                        capture_output=True, text=True, timeout=300)
     got = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
-    assert got == full[:kept]
+    assert program_stream(got) == program_stream(full)[:kept]
+    assert outside_stream(got) == outside_stream(full)
     # fewer than 8 bytes left that are not all zero: corrupt per the format doc
     assert p.returncode == 1 and name in p.stderr, p.stderr
+
+
+def test_trace_ends_with_the_exit_status_mmscope_run_saw(killed):
+    exits = [r for r in show_json(killed["trace"])
+             if r["type"] == "proc" and r["event"] == "exit"]
+    assert len(exits) == 1
+    assert exits[0]["arg"] == -9 and exits[0]["text"] == "killed by signal"
