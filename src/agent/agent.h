@@ -93,7 +93,5 @@ int step_on_trap(struct thread_state *t, void *uc);
 
 /* intercept.c */
 void intercept_reconcile(uint32_t mapflags);
-bool intercept_arm(void *addr, size_t len, int prot, int flags, int fd, long off,
-		   uint64_t pc, const char *path, uint32_t mapflags);
 
 #endif

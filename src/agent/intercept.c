@@ -45,8 +45,101 @@ static void table_unlock(const sigset_t *old)
 	signals_restore(old);
 }
 
-bool intercept_arm(void *addr, size_t len, int prot, int flags, int fd, long off,
-		   uint64_t pc, const char *path, uint32_t mapflags)
+/*
+ * Arm r (start, end, file_offset, prot, mmap_flags filled in) with alias,
+ * a second mapping of the same pages: register it, then close the
+ * program's view, then announce it.  On failure the alias is released and
+ * the mapping stays untraced.  Returns the region id, 0 on failure.
+ */
+static uint32_t arm_region(struct region *r, void *alias, const char *path, uint64_t pc,
+			   uint32_t mapflags)
+{
+	sigset_t old;
+	int err;
+
+	if (sys_mmap_failed(alias)) {
+		pr_warn("cannot alias %s at %#lx (%s): not traced", path, (unsigned long)r->start,
+			strerror(-(int)(long)alias));
+		return 0;
+	}
+	r->alias = alias;
+	table_lock(&old);
+	err = region_add(&agent.regions, r);
+	table_unlock(&old);
+	if (err) {
+		sys_munmap(alias, r->end - r->start);
+		pr_warn("cannot track %s at %#lx (%s): not traced", path, (unsigned long)r->start,
+			strerror(-err));
+		return 0;
+	}
+	sys_mprotect((void *)r->start, r->end - r->start, PROT_NONE);
+	__atomic_add_fetch(&agent.matched, 1, __ATOMIC_RELAXED);
+	agent_record_map(r, path, pc, mapflags);
+	if (agent.cfg.verbose)
+		pr_info("tracing %s at %#lx+%#lx as region %u", path, (unsigned long)r->start,
+			(unsigned long)(r->end - r->start), r->id);
+	return r->id;
+}
+
+/* A descriptor of ours for the object with this inode, if the program
+ * still has one open (io_uring rings: the ring fd).  -1 if none. */
+static int fd_for_inode(unsigned long ino)
+{
+	char path[64];
+	struct stat st;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int found = -1;
+
+	while (d && (de = readdir(d)) && found < 0) {
+		int fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' || fd == dirfd(d))
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_ino == ino) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+			found = open(path, O_RDWR | O_CLOEXEC);
+			if (found < 0)
+				found = fcntl(fd, F_DUPFD_CLOEXEC, AGENT_FD_MIN);
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* An alias for a mapping we did not see being made: a second mapping of
+ * the same pages by mremap(old, 0, len), else through a descriptor of the
+ * same object, else through map_files. */
+static void *alias_existing(uint64_t lo, uint64_t hi, int prot, long off, unsigned long ino)
+{
+	char path[96];
+	void *alias = sys_mremap((void *)lo, 0, hi - lo, MREMAP_MAYMOVE, NULL);
+	int fd;
+
+	if (!sys_mmap_failed(alias)) {
+		sys_mprotect(alias, hi - lo, prot & (PROT_READ | PROT_WRITE));
+		return alias;
+	}
+	fd = ino ? fd_for_inode(ino) : -1;
+	if (fd >= 0) {
+		alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd,
+				 off);
+		close(fd);
+		if (!sys_mmap_failed(alias))
+			return alias;
+	}
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)lo,
+		 (unsigned long)hi);
+	fd = open(path, (prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return alias;
+	alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd, off);
+	close(fd);
+	return alias;
+}
+
+static void maybe_arm_fd(void *addr, size_t len, int prot, int flags, int fd, long off,
+			 uint64_t pc, const char *path)
 {
 	struct region r = {
 		.start = (uint64_t)addr,
@@ -55,35 +148,9 @@ bool intercept_arm(void *addr, size_t len, int prot, int flags, int fd, long off
 		.prot = prot,
 		.mmap_flags = flags,
 	};
-	sigset_t old;
-	void *alias;
-	int err;
 
-	if (fd >= 0)
-		alias = sys_mmap(NULL, r.end - r.start, prot & (PROT_READ | PROT_WRITE),
-				 MAP_SHARED, fd, off);
-	else
-		alias = sys_mremap(addr, 0, r.end - r.start, MREMAP_MAYMOVE, NULL);
-	if (sys_mmap_failed(alias)) {
-		pr_warn("cannot alias %s at %p (%s): not traced", path, addr,
-			strerror(-(int)(long)alias));
-		return false;
-	}
-	r.alias = alias;
-	table_lock(&old);
-	err = region_add(&agent.regions, &r);
-	table_unlock(&old);
-	if (err) {
-		sys_munmap(alias, r.end - r.start);
-		pr_warn("cannot track %s at %p (%s): not traced", path, addr, strerror(-err));
-		return false;
-	}
-	sys_mprotect(addr, r.end - r.start, PROT_NONE);
-	__atomic_add_fetch(&agent.matched, 1, __ATOMIC_RELAXED);
-	agent_record_map(&r, path, pc, mapflags);
-	if (agent.cfg.verbose)
-		pr_info("tracing %s at %p+0x%zx as region %u", path, addr, len, r.id);
-	return true;
+	arm_region(&r, sys_mmap(NULL, r.end - r.start, prot & (PROT_READ | PROT_WRITE),
+				MAP_SHARED, fd, off), path, pc, 0);
 }
 
 static void maybe_arm(void *addr, size_t len, int prot, int flags, int fd, long off, uint64_t pc)
@@ -105,7 +172,7 @@ static void maybe_arm(void *addr, size_t len, int prot, int flags, int fd, long 
 		return;
 	if (!config_selects(&agent.cfg, path, S_ISCHR(st.st_mode)))
 		return;
-	intercept_arm(addr, len, prot, flags, fd, off, pc, path, 0);
+	maybe_arm_fd(addr, len, prot, flags, fd, off, pc, path);
 }
 
 static void unmap_piece(void *arg, const struct region *piece)
@@ -177,7 +244,6 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 	void *new_addr = NULL, *p, *alias;
 	uint64_t pc = PC();
 	va_list ap;
-	sigset_t set;
 
 	if (flags & MREMAP_FIXED) {
 		va_start(ap, flags);
@@ -202,19 +268,9 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 	nr.start = (uint64_t)p;
 	nr.end = (uint64_t)p + ((new_len + 4095) & ~4095ul);
 	nr.file_offset = r[0].file_offset + delta;
-	alias = sys_mremap(p, 0, nr.end - nr.start, MREMAP_MAYMOVE, NULL);
-	if (sys_mmap_failed(alias)) {
-		pr_warn("mremap of a traced region: cannot alias the new range; not traced");
-		sys_mprotect(p, nr.end - nr.start, r[0].prot);
-		return p;
-	}
-	sys_mprotect(alias, nr.end - nr.start, nr.prot & (PROT_READ | PROT_WRITE));
-	nr.alias = alias;
-	table_lock(&set);
-	region_add(&agent.regions, &nr);
-	table_unlock(&set);
-	sys_mprotect(p, nr.end - nr.start, PROT_NONE);
-	agent_record_map(&nr, "(mremap)", pc, MMS_MF_MREMAP);
+	alias = alias_existing(nr.start, nr.end, nr.prot, (long)nr.file_offset, 0);
+	if (!arm_region(&nr, alias, "(mremap)", pc, MMS_MF_MREMAP))
+		sys_mprotect(p, nr.end - nr.start, r[0].prot);  /* untraced, but usable */
 	return p;
 }
 
@@ -327,63 +383,6 @@ MMS_EXPORT int execvp(const char *file, char *const argv[])
 	return -1;
 }
 
-/* A descriptor of ours for the object with this inode, if the program
- * still has one open (io_uring rings: the ring fd).  -1 if none. */
-static int fd_for_inode(unsigned long ino)
-{
-	char path[64];
-	struct stat st;
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int found = -1;
-
-	while (d && (de = readdir(d)) && found < 0) {
-		int fd = atoi(de->d_name);
-		if (de->d_name[0] == '.' || fd == dirfd(d))
-			continue;
-		if (fstat(fd, &st) == 0 && st.st_ino == ino) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-			found = open(path, O_RDWR | O_CLOEXEC);
-			if (found < 0)
-				found = fcntl(fd, F_DUPFD_CLOEXEC, AGENT_FD_MIN);
-		}
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-/* An alias for a mapping we did not see being made: a second mapping of
- * the same pages by mremap(old, 0, len), else through a descriptor of the
- * same object, else through map_files. */
-static void *alias_existing(uint64_t lo, uint64_t hi, int prot, long off, unsigned long ino)
-{
-	char path[96];
-	void *alias = sys_mremap((void *)lo, 0, hi - lo, MREMAP_MAYMOVE, NULL);
-	int fd;
-
-	if (!sys_mmap_failed(alias)) {
-		sys_mprotect(alias, hi - lo, prot & (PROT_READ | PROT_WRITE));
-		return alias;
-	}
-	fd = ino ? fd_for_inode(ino) : -1;
-	if (fd >= 0) {
-		alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd,
-				 off);
-		close(fd);
-		if (!sys_mmap_failed(alias))
-			return alias;
-	}
-	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)lo,
-		 (unsigned long)hi);
-	fd = open(path, (prot & PROT_WRITE) ? O_RDWR | O_CLOEXEC : O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return alias;
-	alias = sys_mmap(NULL, hi - lo, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd, off);
-	close(fd);
-	return alias;
-}
-
 /* Returns the new region's id, 0 if not armed. */
 static uint32_t arm_existing(uint64_t lo, uint64_t hi, int prot, long off, unsigned long ino,
 			     const char *path, uint32_t mapflags)
@@ -392,26 +391,8 @@ static uint32_t arm_existing(uint64_t lo, uint64_t hi, int prot, long off, unsig
 		.start = lo, .end = hi, .file_offset = (uint64_t)off, .prot = prot,
 		.mmap_flags = MAP_SHARED,
 	};
-	sigset_t old;
-	void *alias = alias_existing(lo, hi, prot, off, ino);
-	int err;
 
-	if (sys_mmap_failed(alias)) {
-		pr_warn("cannot alias %s at %#lx: not traced", path, (unsigned long)lo);
-		return 0;
-	}
-	r.alias = alias;
-	table_lock(&old);
-	err = region_add(&agent.regions, &r);
-	table_unlock(&old);
-	if (err) {
-		sys_munmap(alias, hi - lo);
-		return 0;
-	}
-	sys_mprotect((void *)lo, hi - lo, PROT_NONE);
-	__atomic_add_fetch(&agent.matched, 1, __ATOMIC_RELAXED);
-	agent_record_map(&r, path, 0, mapflags);
-	return r.id;
+	return arm_region(&r, alias_existing(lo, hi, prot, off, ino), path, 0, mapflags);
 }
 
 struct maps_line {
