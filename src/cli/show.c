@@ -118,11 +118,12 @@ static size_t utf8_len(const uint8_t *p, size_t n)
 }
 
 /*
- * A JSON string (RFC 8259, section 7).  Bytes that are not part of valid
- * UTF-8 become \u00XX, i.e. they are read as Latin-1, so any byte string
- * gives valid JSON and nothing is lost.
+ * A quoted string.  JSON (RFC 8259, section 7): bytes that are not part of
+ * valid UTF-8 become \u00XX, i.e. they are read as Latin-1, so any byte
+ * string gives valid JSON and nothing is lost.  Text: C-style \xNN escapes
+ * for the unprintable.
  */
-static void json_string(FILE *out, const char *s, size_t n)
+static void quoted_string(FILE *out, const char *s, size_t n, bool json)
 {
 	const uint8_t *p = (const uint8_t *)s;
 
@@ -133,12 +134,12 @@ static void json_string(FILE *out, const char *s, size_t n)
 		if (p[i] == '"' || p[i] == '\\') {
 			fputc('\\', out);
 			fputc(p[i], out);
-		} else if (p[i] == '\n') {
+		} else if (json && p[i] == '\n') {
 			fputs("\\n", out);
-		} else if (p[i] == '\t') {
+		} else if (json && p[i] == '\t') {
 			fputs("\\t", out);
-		} else if (p[i] < 0x20 || !len) {
-			fprintf(out, "\\u%04x", p[i]);
+		} else if (p[i] < 0x20 || (!json && p[i] == 0x7f) || !len) {
+			fprintf(out, json ? "\\u%04x" : "\\x%02x", p[i]);
 		} else {
 			fwrite(p + i, 1, len, out);
 			i += len;
@@ -149,28 +150,14 @@ static void json_string(FILE *out, const char *s, size_t n)
 	fputc('"', out);
 }
 
-/* A quoted string for the text format: C-style escapes for the unprintable. */
+static void json_string(FILE *out, const char *s, size_t n)
+{
+	quoted_string(out, s, n, true);
+}
+
 static void text_string(FILE *out, const char *s, size_t n)
 {
-	const uint8_t *p = (const uint8_t *)s;
-
-	fputc('"', out);
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_len(p + i, n - i);
-
-		if (p[i] == '"' || p[i] == '\\') {
-			fputc('\\', out);
-			fputc(p[i], out);
-		} else if (p[i] < 0x20 || p[i] == 0x7f || !len) {
-			fprintf(out, "\\x%02x", p[i]);
-		} else {
-			fwrite(p + i, 1, len, out);
-			i += len;
-			continue;
-		}
-		i++;
-	}
-	fputc('"', out);
+	quoted_string(out, s, n, false);
 }
 
 static void flag_list(FILE *out, unsigned int flags,
