@@ -52,7 +52,8 @@ int outside_append(const char *dir, long pid, uint16_t type, const void *body, s
 	} else {
 		rec->seq = __atomic_fetch_add(seq, 1, __ATOMIC_RELAXED);
 		rec->ts_ns = h.start_ns;
-		memcpy(rec + 1, body, body_len);
+		if (body_len)
+			memcpy(rec + 1, body, body_len);
 		if (text)
 			memcpy((char *)(rec + 1) + body_len, text, tlen);
 		stream_commit(&s, rec, type, size);
