@@ -7,6 +7,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* The directory holding libmmscope-agent.so and the mmscope binary. */
 const char *cli_self_dir(void);

@@ -16,6 +16,7 @@ static const struct subcommand {
 	{ "run", cmd_run, "run a program and trace its accesses to selected mappings" },
 	{ "show", cmd_show, "print a trace (text, json or mmiotrace format)" },
 	{ "mark", cmd_mark, "add a MARK record to the trace of a running program" },
+	{ "probe", cmd_probe, "measure what this machine's debug registers really do" },
 };
 
 static void usage(FILE *f)
