@@ -56,7 +56,7 @@ static int stream_count(int dirfd, const char *name, struct stats *st)
 		return -1;
 	}
 	fh = (const void *)m;
-	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version != MMS_VERSION) {
+	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version < MMS_VERSION_MIN || fh->version > MMS_VERSION) {
 		fprintf(stderr, "stream_stats: %s: not an mmscope v%u stream\n", name,
 			MMS_VERSION);
 		r = -1;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmscope on-disk trace format, version 1 (see docs/trace-format.md).
+ * mmscope on-disk trace format, version 2 (see docs/trace-format.md).
+ * Version 2 added the WATCH and HIT records; a version 1 trace is a
+ * version 2 trace without them and is still read.
  *
  * A trace is a directory.  Every traced thread appends to its own stream
  * file "<pid>-<tid>-<serial>.mms"; the file is a MAP_SHARED mapping that
@@ -20,7 +22,8 @@
 #include <stdint.h>
 
 #define MMS_MAGIC "MMSCOPE1"          /* 8 bytes, no NUL needed */
-#define MMS_VERSION 1u
+#define MMS_VERSION 2u
+#define MMS_VERSION_MIN 1u            /* oldest version a reader accepts */
 #define MMS_STREAM_SUFFIX ".mms"
 #define MMS_SEQ_FILE "seq"            /* shared global sequence counter */
 #define MMS_CONFIG_FILE "config"
@@ -43,6 +46,8 @@ enum mms_rec_type {
 	MMS_REC_MARK = 4,
 	MMS_REC_PROC = 5,
 	MMS_REC_LOST = 6,
+	MMS_REC_WATCH = 7,      /* v2: a watchpoint armed, moved or removed */
+	MMS_REC_HIT = 8,        /* v2: a watchpoint hit */
 };
 
 struct mms_rec_hdr {
@@ -151,5 +156,56 @@ struct mms_rec_lost {
 	uint64_t ts_ns;
 	uint64_t count;
 };
+
+enum mms_watch_type { MMS_WATCH_READ = 1, MMS_WATCH_WRITE = 2, MMS_WATCH_RW = 3 };
+
+enum mms_watch_mech {
+	MMS_WM_NONE = 0,        /* not armed (removed, or its memory is gone) */
+	MMS_WM_HW = 1,          /* a debug register (perf_event_open breakpoint) */
+	MMS_WM_PAGE = 2,        /* its pages are armed; other bytes filtered */
+};
+
+/* Written when a watchpoint is armed and each time its mechanism changes. */
+struct mms_rec_watch {
+	struct mms_rec_hdr h;
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint64_t addr;
+	uint64_t len;
+	uint32_t id;            /* the HIT records' watch */
+	uint8_t type;           /* enum mms_watch_type */
+	uint8_t mech;           /* enum mms_watch_mech */
+	uint16_t pad;
+	char expr[];            /* as the user wrote it; NUL-terminated, padded */
+};                              /* 48 bytes + expr */
+
+enum mms_hit_flags {
+	MMS_HF_HW = 1u << 0,            /* reported by a debug register */
+	MMS_HF_PC_AFTER = 1u << 1,      /* pc is the instruction after the
+					   access (a data breakpoint traps
+					   after it completes) */
+	MMS_HF_OLD_UNKNOWN = 1u << 2,   /* old[] not known (device memory not
+					   yet written while watched) */
+	MMS_HF_NEW_UNKNOWN = 1u << 3,
+};
+
+struct mms_rec_hit {
+	struct mms_rec_hdr h;
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint64_t pc;
+	uint64_t addr;          /* first watched byte the access touched */
+	uint32_t watch;         /* id from the WATCH record */
+	uint8_t dir;            /* enum mms_dir; 0: read or write, undecided
+				   (a read/write debug register hit that left
+				   the value unchanged) */
+	uint8_t width;          /* value bytes at addr, 1..64 */
+	uint16_t flags;         /* enum mms_hit_flags */
+	uint16_t nframes;       /* return addresses after the values */
+	uint16_t pad[3];
+	uint8_t data[];         /* old[width], new[width], each padded to 8
+				   (a read: both hold the value read), then
+				   nframes uint64_t */
+};                              /* 56 bytes + data */
 
 #endif

@@ -14,7 +14,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "engine/arbiter.h"
+#include "engine/emulate.h"
 #include "engine/icache.h"
+#include "engine/watch.h"
 #include "engine/region.h"
 #include "trace/stream.h"
 #include "util/config.h"
@@ -56,9 +59,20 @@ struct agent {
 	pthread_mutex_t lock;   /* serialises region table writers */
 	unsigned long matched;  /* mappings armed since start */
 	struct region_table regions;
+	/* watchpoints (watch.c) */
+	int memfd;              /* /proc/self/mem: bytes of watched private pages */
+	pthread_mutex_t arb_lock;       /* serialises the arbiter and arming */
+	struct arbiter arb;
+	uint32_t nwatches;
+	struct watch **watches; /* fixed after setup: read without locks */
+	int watch_owner;        /* tid holding watch_lock(), 0 if none */
+	int watch_depth;
 };
 
 extern struct agent agent;
+
+/* main.c: move a descriptor of ours above the program's low numbers */
+int agent_high_fd(int fd);
 
 /* thread.c */
 struct thread_state *thread_get(void);          /* signal context */
@@ -93,5 +107,34 @@ int step_on_trap(struct thread_state *t, void *uc);
 
 /* intercept.c */
 void intercept_reconcile(uint32_t mapflags);
+/* Writers of the region table: block signals, lock, seqlock. */
+void agent_table_lock(sigset_t *old);
+void agent_table_unlock(const sigset_t *old);
+
+/* watch.c */
+void watch_setup(void);
+void watch_after_fork(void);
+/* The protection the program's view of region r must have: PROT_NONE for
+ * a traced mapping, and for a watched page unless its watchpoints only
+ * watch writes (then it stays readable as the program made it). */
+int agent_view_prot(const struct region *r);
+/* signal context: the bytes of any memory of ours through /proc/self/mem
+ * (ignores the view's protection; no data breakpoint sees it) */
+int watch_peek(uint64_t addr, void *buf, unsigned len);
+int watch_poke(uint64_t addr, const void *buf, unsigned len);
+/* signal context: one thread at a time completes accesses to watched
+ * private pages and updates watch values (recursive per thread) */
+void watch_lock(void);
+void watch_unlock(void);
+/* signal context: an access the engine completed in a watched region */
+void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a);
+/* signal context: after a single-stepped access to a watched region */
+void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width,
+		      int dir);
+/* signal context: true if this SIGTRAP is one of our data breakpoints */
+bool watch_on_trap(siginfo_t *si, void *uc);
+/* signal context: addr was in a watched page disarmed a moment ago (a
+ * fault raised before the disarm: retry the instruction) */
+bool watch_recently_disarmed(uint64_t addr);
 
 #endif

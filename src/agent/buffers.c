@@ -20,8 +20,8 @@ static void *translate(const void *buf, size_t n)
 	struct region r;
 	uint64_t a = (uint64_t)buf;
 
-	if (!agent.active || !n || region_find(&agent.regions, a, &r) < 0 || a + n > r.end ||
-	    a + n < a)
+	if (!agent.active || !n || region_find(&agent.regions, a, &r) < 0 || !r.alias ||
+	    a + n > r.end || a + n < a)
 		return (void *)buf;
 	return r.alias + (a - r.start);
 }

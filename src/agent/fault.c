@@ -68,9 +68,11 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 {
 	struct thread_state *t = arg;
 	size_t size = sizeof(struct mms_rec_access) + ((a->width + 7u) & ~7u);
-	struct mms_rec_access *r = stream_reserve(&t->stream, size);
+	struct mms_rec_access *r;
 
-	if (!r)
+	if (a->rflags & REGION_WATCH)
+		watch_on_access(t, c->rip, a);
+	if (!(a->rflags & REGION_TRACE) || !(r = stream_reserve(&t->stream, size)))
 		return;
 	r->seq = agent_next_seq();
 	r->ts_ns = agent_now();
@@ -122,8 +124,13 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 	struct icache_entry *ce;
 	struct cpu c;
 
-	if (!agent.active || si->si_code <= 0 || region_find(&agent.regions, addr, &r) < 0)
+	if (!agent.active || si->si_code <= 0)
 		goto not_ours;
+	if (region_find(&agent.regions, addr, &r) < 0) {
+		if (watch_recently_disarmed(addr))
+			goto out;       /* reopened since it faulted: run it again */
+		goto not_ours;
+	}
 	t = thread_get();
 	if (!t)
 		goto not_ours;
@@ -150,8 +157,20 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		.record = record_access,
 		.arg = t,
 		.cached = ce,
+		.peek = watch_peek,
+		.poke = watch_poke,
 	};
-	switch (emu_complete(&e, in, &c)) {
+	enum emu_result res;
+	if (r.alias) {
+		res = emu_complete(&e, in, &c);
+	} else {
+		/* a watched private page: every access to it is ours, one
+		 * thread at a time, so read-modify-write stays atomic */
+		watch_lock();
+		res = emu_complete(&e, in, &c);
+		watch_unlock();
+	}
+	switch (res) {
 	case EMU_DONE:
 		cpu_to_uc(&c, uc);
 		goto out;
@@ -175,6 +194,10 @@ void fault_on_trap(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 
+	if (agent.active && agent.nwatches && watch_on_trap(si, ucv)) {
+		errno = saved_errno;
+		return;
+	}
 	if (agent.active && si->si_code == TRAP_TRACE) {
 		struct thread_state *t = thread_get();
 		if (t && t->stepping && step_on_trap(t, ucv) == 0) {

@@ -31,14 +31,14 @@
 
 #define PC() ((uint64_t)__builtin_return_address(0))
 
-static void table_lock(sigset_t *old)
+void agent_table_lock(sigset_t *old)
 {
 	signals_block_all(old);
 	pthread_mutex_lock(&agent.lock);
 	region_write_begin(&agent.regions);
 }
 
-static void table_unlock(const sigset_t *old)
+void agent_table_unlock(const sigset_t *old)
 {
 	region_write_end(&agent.regions);
 	pthread_mutex_unlock(&agent.lock);
@@ -63,9 +63,10 @@ static uint32_t arm_region(struct region *r, void *alias, const char *path, uint
 		return 0;
 	}
 	r->alias = alias;
-	table_lock(&old);
+	r->flags |= REGION_TRACE;
+	agent_table_lock(&old);
 	err = region_add(&agent.regions, r);
-	table_unlock(&old);
+	agent_table_unlock(&old);
 	if (err) {
 		sys_munmap(alias, r->end - r->start);
 		pr_warn("cannot track %s at %#lx (%s): not traced", path, (unsigned long)r->start,
@@ -179,8 +180,10 @@ static void unmap_piece(void *arg, const struct region *piece)
 {
 	uint64_t pc = *(uint64_t *)arg;
 
-	sys_munmap(piece->alias, piece->end - piece->start);
-	agent_record_unmap(piece, pc);
+	if (piece->alias)
+		sys_munmap(piece->alias, piece->end - piece->start);
+	if (piece->flags & REGION_TRACE)
+		agent_record_unmap(piece, pc);
 }
 
 /* Forget [addr, addr+len) from the table; unmap the aliases. */
@@ -191,9 +194,9 @@ static void forget_range(uint64_t addr, uint64_t len, uint64_t pc)
 
 	if (!agent.active || !region_overlaps(&agent.regions, addr, addr + len, probe, 1))
 		return;
-	table_lock(&old);
+	agent_table_lock(&old);
 	region_cut(&agent.regions, addr, addr + len, unmap_piece, &pc);
-	table_unlock(&old);
+	agent_table_unlock(&old);
 }
 
 static void *set_errno_ptr(void *p)
@@ -253,6 +256,17 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 	if (!agent.active || old_len == 0 ||
 	    region_overlaps(&agent.regions, (uint64_t)old, (uint64_t)old + old_len, r, 1) == 0)
 		return set_errno_ptr(sys_mremap(old, old_len, new_len, flags, new_addr));
+	if (!r[0].alias) {
+		/* watched private memory moves: its page watchpoints stay
+		 * behind (docs/watch.md); the moved pages get the program's
+		 * protection back */
+		p = set_errno_ptr(sys_mremap(old, old_len, new_len, flags, new_addr));
+		if (p != MAP_FAILED) {
+			forget_range((uint64_t)old, old_len, pc);
+			sys_mprotect(p, new_len, r[0].prot);
+		}
+		return p;
+	}
 
 	p = set_errno_ptr(sys_mremap(old, old_len, new_len, flags, new_addr));
 	if (p == MAP_FAILED)
@@ -292,6 +306,11 @@ MMS_EXPORT int mprotect(void *addr, size_t len, int prot)
 	for (int i = 0; i < n; i++) {
 		uint64_t lo = r[i].start > a ? r[i].start : a;
 		uint64_t hi = r[i].end < end ? r[i].end : end;
+		if (!r[i].alias) {
+			/* watched private page: the view is ours (the
+			 * program's answer is checked against r.prot) */
+			continue;
+		}
 		rc = sys_mprotect(r[i].alias + (lo - r[i].start), hi - lo,
 				  prot & (PROT_READ | PROT_WRITE));
 		if (rc < 0)
@@ -309,20 +328,23 @@ MMS_EXPORT int mprotect(void *addr, size_t len, int prot)
 		if (i < n)
 			cur = r[i].end < end ? r[i].end : end;
 	}
-	table_lock(&set);
+	agent_table_lock(&set);
 	for (int i = 0; i < n; i++) {
 		uint64_t lo = r[i].start > a ? r[i].start : a;
 		uint64_t hi = r[i].end < end ? r[i].end : end;
 		struct region piece = r[i];
-		piece.alias += lo - r[i].start;
+		if (piece.alias)
+			piece.alias += lo - r[i].start;
 		piece.file_offset += lo - r[i].start;
 		piece.start = lo;
 		piece.end = hi;
 		piece.prot = prot;
 		region_cut(&agent.regions, lo, hi, NULL, NULL);
 		region_add(&agent.regions, &piece);
+		if (!piece.alias)
+			sys_mprotect((void *)lo, hi - lo, agent_view_prot(&piece));
 	}
-	table_unlock(&set);
+	agent_table_unlock(&set);
 	rc = 0;
 out:
 	if (rc < 0) {
@@ -436,12 +458,18 @@ void intercept_reconcile(uint32_t mapflags)
 	while (fgets(line, sizeof(line), f)) {
 		struct region cur[16];
 		int n;
-		if (!maps_parse(line, &m) || m.perms[3] != 's')
+		if (!maps_parse(line, &m))
 			continue;
-		n = region_overlaps(&agent.regions, m.lo, m.hi, cur, 16);
-		for (int i = 0; i < n && nseen < REGION_MAX; i++)
-			seen[nseen++] = cur[i].id;
-		if (n || !m.path[0])
+		int total = 0;
+		for (uint64_t from = m.lo;; from = cur[15].end) {
+			n = region_overlaps(&agent.regions, from, m.hi, cur, 16);
+			for (int i = 0; i < n && nseen < REGION_MAX; i++)
+				seen[nseen++] = cur[i].id;
+			total += n;
+			if (n < 16)
+				break;
+		}
+		if (total || !m.path[0] || m.perms[3] != 's')
 			continue;
 		if (!strncmp(m.path, "/proc/", 6) || !config_selects(&agent.cfg, m.path,
 				  !strncmp(m.path, "/dev/", 5)))
@@ -451,7 +479,7 @@ void intercept_reconcile(uint32_t mapflags)
 		for (uint32_t i = 0; i < agent.regions.count && !is_alias; i++) {
 			const struct region *r = &agent.regions.r[i];
 			uint64_t alo = (uint64_t)r->alias, ahi = alo + (r->end - r->start);
-			is_alias = m.lo < ahi && m.hi > alo;
+			is_alias = r->alias && m.lo < ahi && m.hi > alo;
 		}
 		if (is_alias)
 			continue;

@@ -23,9 +23,14 @@
 #define LOG_DOMAIN NULL
 #include "util/log.h"
 
-struct agent agent = { .lock = PTHREAD_MUTEX_INITIALIZER, .dirfd = -1 };
+struct agent agent = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.arb_lock = PTHREAD_MUTEX_INITIALIZER,
+	.dirfd = -1,
+	.memfd = -1,
+};
 
-static int high_fd(int fd)
+int agent_high_fd(int fd)
 {
 	int h = fcntl(fd, F_DUPFD_CLOEXEC, AGENT_FD_MIN);
 
@@ -47,6 +52,7 @@ static void after_fork_child(void)
 	agent.pid = (int)sys_getpid();
 	thread_after_fork();
 	agent_record_proc(MMS_PROC_FORK, getppid(), "");
+	watch_after_fork();
 	/* The child keeps the parent's armed regions: say so in its trace. */
 	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, snap, 64)) > 0) {
 		for (int i = 0; i < n; i++)
@@ -77,9 +83,9 @@ __attribute__((constructor(101))) static void agent_init(void)
 			strerror(errno));
 		return;
 	}
-	agent.dirfd = high_fd(agent.dirfd);
+	agent.dirfd = agent_high_fd(agent.dirfd);
 	fd = openat(agent.dirfd, "agent.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	log_fd = fd >= 0 ? high_fd(fd) : -1;
+	log_fd = fd >= 0 ? agent_high_fd(fd) : -1;
 	log_max = agent.cfg.verbose ? LOG_DEBUG : LOG_INFO;
 
 	fd = openat(agent.dirfd, MMS_SEQ_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -104,4 +110,5 @@ __attribute__((constructor(101))) static void agent_init(void)
 	exe[n > 0 ? n : 0] = 0;
 	agent_record_proc(MMS_PROC_START, getppid(), exe);
 	intercept_reconcile(MMS_MF_INHERITED);
+	watch_setup();
 }

@@ -160,15 +160,21 @@ int step_on_trap(struct thread_state *t, void *ucv)
 	ucontext_t *uc = ucv;
 	struct region r;
 
-	for (int i = 0; i < t->step_nranges; i++)
+	for (int i = 0; i < t->step_nranges; i++) {
+		struct region pr;
+		int view = region_find(&agent.regions, t->step_ranges[i][0], &pr) == 0
+				   ? agent_view_prot(&pr) : PROT_NONE;
 		sys_mprotect((void *)t->step_ranges[i][0],
-			     t->step_ranges[i][1] - t->step_ranges[i][0], PROT_NONE);
+			     t->step_ranges[i][1] - t->step_ranges[i][0], view);
+	}
 	uc->uc_mcontext.gregs[REG_EFL] =
 		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
 	t->stepping = 0;
 	uc->uc_sigmask = t->step_saved_mask;
 
-	if (region_find(&agent.regions, t->step_addr, &r) == 0) {
+	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_WATCH))
+		watch_on_stepped(t, t->step_pc, t->step_addr, t->step_width, t->step_dir);
+	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_TRACE)) {
 		size_t size = sizeof(struct mms_rec_access) + ((t->step_width + 7u) & ~7u);
 		struct mms_rec_access *a = stream_reserve(&t->stream, size);
 		if (a) {

@@ -7,6 +7,7 @@
 #include <libgen.h>
 
 #include "cli/cmds.h"
+#include "mmscope/trace-format.h"
 
 static const struct subcommand {
 	const char *name;
@@ -55,7 +56,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("mmscope 0.1 (trace format 1)\n");
+		printf("mmscope 0.2 (trace format %u)\n", MMS_VERSION);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)

@@ -22,6 +22,8 @@
 #include <dirent.h>
 
 #include "cli/cmds.h"
+#include "cli/hwprobe.h"
+#include "cli/watchspec.h"
 #include "cli/outside.h"
 #include "mmscope/trace-format.h"
 #include "trace/reader.h"
@@ -43,6 +45,18 @@ static void run_usage(FILE *f)
 		"                      '/memfd:*', '/sys/bus/pci/devices/*/resource0'.\n"
 		"                      Default: character-device mappings (except /dev/zero)\n"
 		"                      and PCI resource files.  Only MAP_SHARED mappings.\n"
+		"  -w, --watch EXPR[:LEN][:r|w|rw]\n"
+		"                      record every access of the given type (default w)\n"
+		"                      to LEN bytes at EXPR; repeatable, any number.  EXPR\n"
+		"                      is an address (LEN defaults to 8) or a global symbol\n"
+		"                      of PROGRAM or a library it loads at start, with an\n"
+		"                      optional index and offset: counter, table[3],\n"
+		"                      table+16 (LEN defaults to the symbol's or element's\n"
+		"                      size).  Hits: mmscope show --watch-only DIR\n"
+		"      --hw-slots N    use at most N debug registers for watchpoints, the\n"
+		"                      rest use pages (default: half of those `mmscope\n"
+		"                      probe` finds working, leaving the others free for a\n"
+		"                      debugger that attaches later)\n"
 		"  -f, --force         replace a trace already in DIR\n"
 		"  -q, --quiet         no summary at exit\n"
 		"  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
@@ -205,6 +219,8 @@ int cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "watch", required_argument, NULL, 'w' },
+		{ "hw-slots", required_argument, NULL, 'H' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -214,11 +230,31 @@ int cmd_run(int argc, char **argv)
 	static struct config cfg;
 	const char *dir = "mmscope.trace.d";
 	char cfgpath[PATH_MAX + 16], prog[PATH_MAX], agent[PATH_MAX], preload[PATH_MAX * 2];
-	int force = 0, quiet = 0, c, r, status;
+	int force = 0, quiet = 0, c, r, status, nwatch = 0, hw_max = -1;
+	const char *watch_args[4096];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:m:fqvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:m:w:fqvh", opts, NULL)) != -1) {
 		switch (c) {
+		case 'w':
+			if (nwatch == (int)(sizeof(watch_args) / sizeof(watch_args[0]))) {
+				fprintf(stderr, "mmscope run: at most %zu --watch options\n",
+					sizeof(watch_args) / sizeof(watch_args[0]));
+				return 2;
+			}
+			watch_args[nwatch++] = optarg;
+			break;
+		case 'H': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!*optarg || *end || v < 0 || v > 64) {
+				fprintf(stderr, "mmscope run: --hw-slots wants a number 0..64, "
+						"got '%s'\n", optarg);
+				return 2;
+			}
+			hw_max = (int)v;
+			break;
+		}
 		case 'o':
 			dir = optarg;
 			break;
@@ -259,6 +295,30 @@ int cmd_run(int argc, char **argv)
 	if (r < 0) {
 		fprintf(stderr, "mmscope run: cannot run '%s': %s\n", argv[optind], strerror(-r));
 		return 127;
+	}
+	for (int i = 0; i < nwatch; i++) {
+		struct config_watch w;
+		char err[3 * PATH_MAX + 2048];
+		if (watchspec_resolve(watch_args[i], prog, &w, err, sizeof(err)) < 0) {
+			fprintf(stderr, "mmscope run: %s\n", err);
+			return 2;
+		}
+		if (config_add_watch(&cfg, &w) < 0) {
+			fprintf(stderr, "mmscope run: out of memory\n");
+			return 1;
+		}
+	}
+	if (nwatch) {
+		struct hwprobe hp;
+		hwprobe_run(&hp);
+		cfg.hw_slots = hp.slots;
+		cfg.hw_lens = hp.len_ok;
+		cfg.hw_max = hw_max >= 0 ? (hw_max < hp.slots ? hw_max : hp.slots) : hp.slots / 2;
+		if (cfg.verbose || (hw_max > hp.slots))
+			fprintf(stderr, "mmscope run: %d debug register%s work%s here; "
+					"watchpoints use at most %d, the rest use pages\n",
+				hp.slots, hp.slots == 1 ? "" : "s", hp.slots == 1 ? "s" : "",
+				cfg.hw_max);
 	}
 	snprintf(agent, sizeof(agent), "%s/libmmscope-agent.so", cli_self_dir());
 	if (access(agent, R_OK) < 0) {

@@ -38,6 +38,43 @@ static const char *const access_flag_names[] = {
 
 static const char *const map_flag_names[] = { "inherited", "mremap" };
 
+static const char *const hit_flag_names[] = { "hw", "pc_after", "old_unknown", "new_unknown" };
+static const char *const watch_type_names[] = { "?", "r", "w", "rw" };
+static const char *const watch_mech_names[] = { "none", "hw", "page" };
+
+static const char *watch_type_name(uint8_t t)
+{
+	return watch_type_names[t < 4 ? t : 0];
+}
+
+static const char *watch_mech_name(uint8_t m)
+{
+	return m < 3 ? watch_mech_names[m] : "?";
+}
+
+/* The old and new value bytes and the frames of a HIT record. */
+static const uint8_t *hit_old(const struct mms_rec_hit *x)
+{
+	return x->data;
+}
+
+static const uint8_t *hit_new(const struct mms_rec_hit *x)
+{
+	return x->data + ((x->width + 7u) & ~7u);
+}
+
+static uint64_t hit_frame(const struct mms_rec_hit *x, unsigned i)
+{
+	uint64_t v;
+	memcpy(&v, x->data + 2 * ((x->width + 7u) & ~7u) + 8 * i, 8);
+	return v;
+}
+
+static char hit_dir(const struct mms_rec_hit *x)
+{
+	return x->dir == MMS_DIR_WRITE ? 'W' : x->dir == MMS_DIR_READ ? 'R' : 'A';
+}
+
 static const char *const proc_event_names[] = {
 	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork",
 	[MMS_PROC_EXEC] = "exec",   [MMS_PROC_EXIT] = "exit",
@@ -266,6 +303,35 @@ static void text_proc(FILE *out, const struct mms_record *rec)
 	}
 }
 
+static void text_watch(FILE *out, const struct mms_record *rec)
+{
+	const struct mms_rec_watch *w = rec->watch;
+
+	fprintf(out, "WATCH w%" PRIu32 " 0x%" PRIx64 " len=%" PRIu64 " %s %s ", w->id, w->addr,
+		w->len, watch_type_name(w->type), watch_mech_name(w->mech));
+	text_string(out, rec->text, rec->text_len);
+}
+
+static void text_hit(FILE *out, const struct mms_rec_hit *x)
+{
+	fprintf(out, "HIT   w%" PRIu32 " %c %2u 0x%" PRIx64 " ", x->watch, hit_dir(x), x->width,
+		x->addr);
+	if (x->flags & MMS_HF_OLD_UNKNOWN)
+		fputc('?', out);
+	else
+		print_value(out, hit_old(x), x->width);
+	fputs(" -> ", out);
+	if (x->flags & MMS_HF_NEW_UNKNOWN)
+		fputc('?', out);
+	else
+		print_value(out, hit_new(x), x->width);
+	fprintf(out, "  pc=0x%" PRIx64, x->pc);
+	flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), false,
+		  MMS_HF_OLD_UNKNOWN | MMS_HF_NEW_UNKNOWN);
+	for (unsigned i = 0; i < x->nframes; i++)
+		fprintf(out, "%s0x%" PRIx64, i ? " " : "\n        at ", hit_frame(x, i));
+}
+
 static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	uint64_t t = rel_ns(ctx, rec->ts_ns);
@@ -296,6 +362,12 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 		break;
 	case MMS_REC_LOST:
 		fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count);
+		break;
+	case MMS_REC_WATCH:
+		text_watch(out, rec);
+		break;
+	case MMS_REC_HIT:
+		text_hit(out, rec->hit);
 		break;
 	}
 	fputc('\n', out);
@@ -355,12 +427,42 @@ static void json_proc(FILE *out, const struct mms_record *rec)
 	json_string(out, rec->text, rec->text_len);
 }
 
+static void json_hit(FILE *out, const struct mms_rec_hit *x)
+{
+	fprintf(out,
+		",\"watch\":%" PRIu32 ",\"pc\":\"0x%" PRIx64 "\",\"addr\":\"0x%" PRIx64
+		"\",\"width\":%u,\"dir\":\"%c\",\"old\":",
+		x->watch, x->pc, x->addr, x->width, hit_dir(x));
+	if (x->flags & MMS_HF_OLD_UNKNOWN) {
+		fputs("null", out);
+	} else {
+		fputc('"', out);
+		print_value(out, hit_old(x), x->width);
+		fputc('"', out);
+	}
+	fputs(",\"new\":", out);
+	if (x->flags & MMS_HF_NEW_UNKNOWN) {
+		fputs("null", out);
+	} else {
+		fputc('"', out);
+		print_value(out, hit_new(x), x->width);
+		fputc('"', out);
+	}
+	fputs(",\"flags\":[", out);
+	flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), true, 0);
+	fputs("],\"frames\":[", out);
+	for (unsigned i = 0; i < x->nframes; i++)
+		fprintf(out, "%s\"0x%" PRIx64 "\"", i ? "," : "", hit_frame(x, i));
+	fputc(']', out);
+}
+
 static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	static const char *const type_names[] = {
 		[MMS_REC_ACCESS] = "access", [MMS_REC_MAP] = "map",
 		[MMS_REC_UNMAP] = "unmap",   [MMS_REC_MARK] = "mark",
 		[MMS_REC_PROC] = "proc",     [MMS_REC_LOST] = "lost",
+		[MMS_REC_WATCH] = "watch",   [MMS_REC_HIT] = "hit",
 	};
 	FILE *out = ctx->out;
 
@@ -392,6 +494,17 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		break;
 	case MMS_REC_LOST:
 		fprintf(out, ",\"count\":%" PRIu64, rec->lost->count);
+		break;
+	case MMS_REC_WATCH:
+		fprintf(out,
+			",\"id\":%" PRIu32 ",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64
+			",\"access\":\"%s\",\"mech\":\"%s\",\"expr\":",
+			rec->watch->id, rec->watch->addr, rec->watch->len,
+			watch_type_name(rec->watch->type), watch_mech_name(rec->watch->mech));
+		json_string(out, rec->text, rec->text_len);
+		break;
+	case MMS_REC_HIT:
+		json_hit(out, rec->hit);
 		break;
 	}
 	fputs("}\n", out);
@@ -510,6 +623,10 @@ static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fprintf(out, "MARK %s Lost %" PRIu64 " events.\n", ts,
 			rec->lost->count);
 		break;
+	case MMS_REC_WATCH:
+	case MMS_REC_HIT:
+		/* watchpoints have no mmiotrace form */
+		break;
 	}
 }
 
@@ -523,7 +640,8 @@ static const struct show_format show_formats[] = {
 
 static void show_usage(FILE *f)
 {
-	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--pid=PID] [--no-header] TRACE_DIR\n"
+	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--pid=PID] [--watch-only]\n"
+	      "                    [--no-header] TRACE_DIR\n"
 	      "\n"
 	      "Print the records of a trace, all threads and processes merged in the\n"
 	      "order they happened.\n"
@@ -534,6 +652,8 @@ static void show_usage(FILE *f)
 	      "  --format=json       one JSON object per line, for scripts\n"
 	      "  --format=mmiotrace  the Linux kernel's mmiotrace log format\n"
 	      "  --pid=PID           only the records of process PID\n"
+	      "  --watch-only        only watchpoints (WATCH) and their hits (HIT):\n"
+	      "                      thread, pc, address, old -> new value\n"
 	      "  --no-header         leave out the header line (text: the '#' summary,\n"
 	      "                      mmiotrace: the VERSION line; json has none)\n"
 	      "  -h, --help          show this help\n"
@@ -555,12 +675,13 @@ static int show_usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
-enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER };
+enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY };
 
 static const struct option show_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "watch-only", no_argument, NULL, OPT_WATCH_ONLY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -596,7 +717,7 @@ static int parse_pid(const char *s, uint32_t *pid)
 }
 
 static int show_print(struct show_ctx *ctx, const struct show_format *fmt,
-		      bool header, bool pid_filter, uint32_t pid)
+		      bool header, bool pid_filter, uint32_t pid, bool watch_only)
 {
 	struct mms_stream_info info;
 	struct mms_record rec;
@@ -607,6 +728,8 @@ static int show_print(struct show_ctx *ctx, const struct show_format *fmt,
 		fmt->header(ctx);
 	while (!mms_trace_next(ctx->trace, &rec)) {
 		if (pid_filter && rec.pid != pid)
+			continue;
+		if (watch_only && rec.type != MMS_REC_WATCH && rec.type != MMS_REC_HIT)
 			continue;
 		fmt->record(ctx, &rec);
 		shown++;
@@ -632,7 +755,7 @@ int cmd_show(int argc, char **argv)
 {
 	const struct show_format *fmt = &show_formats[0];
 	struct show_ctx ctx = { .out = stdout };
-	bool header = true, pid_filter = false;
+	bool header = true, pid_filter = false, watch_only = false;
 	uint32_t pid = 0;
 	char err[512];
 	int c, status;
@@ -658,6 +781,9 @@ int cmd_show(int argc, char **argv)
 		case OPT_NO_HEADER:
 			header = false;
 			break;
+		case OPT_WATCH_ONLY:
+			watch_only = true;
+			break;
 		case 'h':
 			show_usage(stdout);
 			return 0;
@@ -679,7 +805,7 @@ int cmd_show(int argc, char **argv)
 		return 1;
 	}
 	ctx.t0 = mms_trace_first_ts(ctx.trace);
-	status = show_print(&ctx, fmt, header, pid_filter, pid);
+	status = show_print(&ctx, fmt, header, pid_filter, pid, watch_only);
 	mms_trace_close(ctx.trace);
 	return status;
 }

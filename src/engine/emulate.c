@@ -63,7 +63,7 @@ int emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
 			if ((rd && !(p->r.prot & PROT_READ)) || (wr && !(p->r.prot & PROT_WRITE)))
 				return EMU_NOT_OURS;
 			hi = end < p->r.end ? end : p->r.end;
-			p->ptr = p->r.alias + (a - p->r.start);
+			p->ptr = p->r.alias ? p->r.alias + (a - p->r.start) : NULL;
 			p->traced = true;
 			traced++;
 		} else {
@@ -95,6 +95,7 @@ void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 		.width = p->len,
 		.dir = dir,
 		.flags = flags,
+		.rflags = p->r.flags,
 		.value = value,
 	};
 	if (e->record)
@@ -106,6 +107,45 @@ static uint16_t piece_flags(const struct emu_op *op, const struct emu_plan *plan
 	return op->flags | (plan->n > 1 ? MMS_AF_SPLIT : 0) | (op->bytemask ? MMS_AF_MASKED : 0);
 }
 
+/* signal context: a piece of a region without alias, read whole (ordinary
+ * memory: no side effects), bytes outside bytemask zeroed as a masked load
+ * does */
+static void piece_peek(struct emu_ctx *e, const struct emu_piece *p, uint8_t *dst,
+		       uint64_t bytemask)
+{
+	if (!e->peek || e->peek(p->addr, dst, p->len) < 0)
+		memset(dst, 0, p->len);
+	if (bytemask)
+		for (unsigned i = 0; i < p->len && i < 64; i++)
+			if (!(bytemask & (1ull << i)))
+				dst[i] = 0;
+}
+
+/* signal context: only the bytes in bytemask, one poke per run */
+static void piece_poke(struct emu_ctx *e, const struct emu_piece *p, const uint8_t *src,
+		       uint64_t bytemask)
+{
+	unsigned i = 0;
+
+	if (!e->poke)
+		return;
+	if (!bytemask) {
+		e->poke(p->addr, src, p->len);
+		return;
+	}
+	while (i < p->len && i < 64) {
+		unsigned j = i;
+		if (!(bytemask & (1ull << i))) {
+			i++;
+			continue;
+		}
+		while (j < p->len && j < 64 && (bytemask & (1ull << j)))
+			j++;
+		e->poke(p->addr + i, src + i, j - i);
+		i = j;
+	}
+}
+
 /* signal context */
 void emu_do_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 		 const struct emu_op *op, const struct emu_plan *plan, uint8_t *buf)
@@ -114,7 +154,10 @@ void emu_do_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 
 	for (int i = 0; i < plan->n; i++) {
 		const struct emu_piece *p = &plan->p[i];
-		copy_in(buf + off, p->ptr, p->len, op->bytemask, op->nt && plan->n == 1);
+		if (p->traced && !p->ptr)
+			piece_peek(e, p, buf + off, op->bytemask);
+		else
+			copy_in(buf + off, p->ptr, p->len, op->bytemask, op->nt && plan->n == 1);
 		if (p->traced)
 			emu_emit(e, in, c, p, MMS_DIR_READ, piece_flags(op, plan), buf + off);
 		off += p->len;
@@ -129,7 +172,10 @@ void emu_do_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 
 	for (int i = 0; i < plan->n; i++) {
 		const struct emu_piece *p = &plan->p[i];
-		copy_out(p->ptr, buf + off, p->len, op->bytemask, op->nt && plan->n == 1);
+		if (p->traced && !p->ptr)
+			piece_poke(e, p, buf + off, op->bytemask);
+		else
+			copy_out(p->ptr, buf + off, p->len, op->bytemask, op->nt && plan->n == 1);
 		if (p->traced)
 			emu_emit(e, in, c, p, MMS_DIR_WRITE, piece_flags(op, plan), buf + off);
 		off += p->len;
@@ -337,7 +383,14 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 	if (r)
 		return r;
 
-	switch (in->mode) {
+	enum insn_mode mode = in->mode;
+	if (mode == MODE_ATOMIC && !plan.p[0].ptr) {
+		/* no alias to run it on: the caller serialises every access
+		 * to such a region, so read, modify, write is atomic too */
+		mode = MODE_RMW;
+		op.flags |= MMS_AF_LOCKED;
+	}
+	switch (mode) {
 	case MODE_LOAD:
 		emu_do_read(e, in, c, &op, &plan, buf);
 		run_out_of_line(e, in, c, &x, (uint64_t)buf);

@@ -23,6 +23,7 @@ struct emu_access {
 	uint8_t width;
 	uint8_t dir;            /* MMS_DIR_READ / MMS_DIR_WRITE */
 	uint16_t flags;         /* MMS_AF_* */
+	uint32_t rflags;        /* the region's enum region_flags */
 	const uint8_t *value;   /* width bytes */
 };
 
@@ -37,6 +38,12 @@ struct emu_ctx {
 	void *arg;
 	struct icache_entry *cached;    /* optional: re-encoding kept in its
 					   xcode slot, used instead of code */
+	/* The bytes of a region without alias (page watchpoints on private
+	 * memory); 0 or -errno.  The caller makes every access to such
+	 * regions mutually exclusive: LOCK-prefixed instructions on them run
+	 * as read, modify, write. */
+	int (*peek)(uint64_t addr, void *buf, unsigned len);
+	int (*poke)(uint64_t addr, const void *buf, unsigned len);
 };
 
 #define EMU_SCRATCH_SIZE 256

@@ -108,7 +108,7 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 		uint64_t lo = r->start > start ? r->start : start;
 		uint64_t hi = r->end < end ? r->end : end;
 
-		piece.alias = r->alias + (lo - r->start);
+		piece.alias = r->alias ? r->alias + (lo - r->start) : NULL;
 		piece.file_offset = r->file_offset + (lo - r->start);
 		piece.start = lo;
 		piece.end = hi;
@@ -119,7 +119,7 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 			struct region tail = *r;
 			if (t->count >= REGION_MAX)
 				return -ENOSPC;
-			tail.alias = r->alias + (hi - r->start);
+			tail.alias = r->alias ? r->alias + (hi - r->start) : NULL;
 			tail.file_offset = r->file_offset + (hi - r->start);
 			tail.start = hi;
 			r->end = lo;
@@ -131,7 +131,8 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 			r->end = lo;
 			i++;
 		} else if (hi < r->end) {
-			r->alias += hi - r->start;
+			if (r->alias)
+				r->alias += hi - r->start;
 			r->file_offset += hi - r->start;
 			r->start = hi;
 			i++;
@@ -141,6 +142,15 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 		}
 	}
 	return 0;
+}
+
+struct region *region_get_mut(struct region_table *t, uint64_t addr)
+{
+	uint32_t i = lower_bound(t, addr);
+
+	if (i < t->count && t->r[i].start <= addr && addr < t->r[i].end)
+		return &t->r[i];
+	return NULL;
 }
 
 int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,

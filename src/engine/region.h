@@ -12,17 +12,31 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define REGION_MAX 1024
+#define REGION_MAX 4096
 
+enum region_flags {
+	REGION_TRACE = 1u << 0, /* record every access (a selected mapping) */
+	REGION_WATCH = 1u << 1, /* holds page-mechanism watchpoints */
+};
+
+/*
+ * A traced mapping has an alias: a second mapping of the same object that
+ * keeps the real access.  A page armed only for watchpoints is ordinary
+ * private memory that cannot be mapped twice: alias is NULL and the engine
+ * reaches its bytes through the emu_ctx peek/poke callbacks instead.
+ */
 struct region {
 	uint64_t start, end;    /* program view [start, end) */
 	uint64_t base;          /* start when mapped: offsets count from here,
 				   also after the region is trimmed or split */
-	uint8_t *alias;         /* alias of start */
+	uint8_t *alias;         /* alias of start, or NULL (see above) */
 	uint64_t file_offset;
 	uint32_t id;
 	int prot;               /* protection the program believes it has */
 	int mmap_flags;
+	uint32_t flags;         /* enum region_flags */
+	uint16_t watch_refs;    /* page watchpoints using this region */
+	uint16_t watch_read_refs;       /* ... of which watch reads */
 };
 
 struct region_table {
@@ -46,6 +60,9 @@ int region_add(struct region_table *t, struct region *r);
  * removed pieces are reported through cb (alias-adjusted) before removal. */
 int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 	       void (*cb)(void *arg, const struct region *piece), void *arg);
+/* Writers: the region containing addr, to change in place (flags and
+ * watch counts only), or NULL. */
+struct region *region_get_mut(struct region_table *t, uint64_t addr);
 /* Copy of every region overlapping [start,end), up to max; returns count. */
 int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,
 		    struct region *out, int max);

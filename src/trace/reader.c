@@ -100,6 +100,10 @@ static size_t rec_min_size(uint16_t type)
 		return sizeof(struct mms_rec_proc);
 	case MMS_REC_LOST:
 		return sizeof(struct mms_rec_lost);
+	case MMS_REC_WATCH:
+		return sizeof(struct mms_rec_watch);
+	case MMS_REC_HIT:
+		return sizeof(struct mms_rec_hit);
 	}
 	return 0;
 }
@@ -141,6 +145,22 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why,
 			"record type %u needs at least %zu bytes, has %u",
 			h.type, min, h.size);
 		return -EBADMSG;
+	}
+	if (h.type == MMS_REC_HIT) {
+		const struct mms_rec_hit *x = (const void *)p;
+		size_t need = sizeof(*x) + 2 * (((size_t)x->width + 7) & ~(size_t)7) +
+			      8 * (size_t)x->nframes;
+
+		if (x->width < 1 || x->width > 64) {
+			err_set(why, whylen, "hit width %u is outside 1..64", x->width);
+			return -EBADMSG;
+		}
+		if (h.size < need) {
+			err_set(why, whylen,
+				"hit record of %u bytes is too small for its values and %u frames",
+				h.size, x->nframes);
+			return -EBADMSG;
+		}
 	}
 	if (h.type == MMS_REC_ACCESS) {
 		const struct mms_rec_access *a = (const void *)p;
@@ -301,10 +321,10 @@ static int header_check(struct stream *s, char *err, size_t errlen)
 			s->path, MMS_MAGIC);
 		return -EBADMSG;
 	}
-	if (h->version != MMS_VERSION) {
+	if (h->version < MMS_VERSION_MIN || h->version > MMS_VERSION) {
 		err_set(err, errlen,
-			"%s: trace format version %u is not supported by this mmscope (supports %u)",
-			s->path, h->version, MMS_VERSION);
+			"%s: trace format version %u is not supported by this mmscope (supports %u to %u)",
+			s->path, h->version, MMS_VERSION_MIN, MMS_VERSION);
 		return -EPROTONOSUPPORT;
 	}
 	if (h->header_size < sizeof(*h) || h->header_size % 8 ||
@@ -573,6 +593,10 @@ static void record_fill(const struct stream *s, uint64_t off,
 	case MMS_REC_PROC:
 		fixed = sizeof(struct mms_rec_proc);
 		text = rec->proc->text;
+		break;
+	case MMS_REC_WATCH:
+		fixed = sizeof(struct mms_rec_watch);
+		text = rec->watch->expr;
 		break;
 	}
 	if (text) {

@@ -49,9 +49,11 @@ struct mms_record {
 		const struct mms_rec_mark *mark;
 		const struct mms_rec_proc *proc;
 		const struct mms_rec_lost *lost;
+		const struct mms_rec_watch *watch;
+		const struct mms_rec_hit *hit;
 	};
 	/*
-	 * MAP path, MARK text, PROC text: the bytes before the first NUL,
+	 * MAP path, MARK text, PROC text, WATCH expression: the bytes before the first NUL,
 	 * bounded by the record (not necessarily NUL-terminated when the
 	 * writer left no NUL).  NULL/0 for the other types.
 	 */

@@ -2,7 +2,9 @@
 /* The run -> agent configuration file (see config.h). */
 #include <errno.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/config.h"
@@ -17,11 +19,61 @@ int config_write(const struct config *c, const char *path)
 	fprintf(f, "mmscope-config %d\nout %s\nverbose %d\n", CONFIG_VERSION, c->out, c->verbose);
 	for (int i = 0; i < c->nmaps; i++)
 		fprintf(f, "map %s\n", c->maps[i]);
+	fprintf(f, "hw %d %d %u\n", c->hw_slots, c->hw_max, c->hw_lens);
+	for (int i = 0; i < c->nwatches; i++) {
+		const struct config_watch *w = &c->watches[i];
+		fprintf(f, "watch\t%d\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", w->type, w->len,
+			w->vaddr, w->expr, w->module);
+	}
 	if (ferror(f))
 		r = -EIO;
 	if (fclose(f) && !r)
 		r = -errno;
 	return r;
+}
+
+int config_add_watch(struct config *c, const struct config_watch *w)
+{
+	struct config_watch *n = realloc(c->watches, (c->nwatches + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	c->watches = n;
+	c->watches[c->nwatches++] = *w;
+	return 0;
+}
+
+void config_free(struct config *c)
+{
+	free(c->watches);
+	c->watches = NULL;
+	c->nwatches = 0;
+}
+
+/* "TYPE\tLEN\tVADDR\tEXPR\tMODULE" */
+static int parse_watch(char *s, struct config_watch *w)
+{
+	char *f[5];
+	int n = 0;
+
+	memset(w, 0, sizeof(*w));
+	for (char *tok = s; n < 5; n++) {
+		f[n] = tok;
+		tok = strchr(tok, '\t');
+		if (!tok) {
+			n++;
+			break;
+		}
+		*tok++ = 0;
+	}
+	if (n != 5 || strlen(f[3]) >= sizeof(w->expr) || strlen(f[4]) >= sizeof(w->module))
+		return -EINVAL;
+	w->type = atoi(f[0]);
+	w->len = strtoull(f[1], NULL, 10);
+	w->vaddr = strtoull(f[2], NULL, 10);
+	strcpy(w->expr, f[3]);
+	strcpy(w->module, f[4]);
+	return w->type >= 1 && w->type <= 3 && w->len ? 0 : -EINVAL;
 }
 
 static void strip_nl(char *s)
@@ -33,7 +85,7 @@ static void strip_nl(char *s)
 
 int config_read(struct config *c, const char *path, char *err, size_t errlen)
 {
-	char line[CONFIG_PATTERN_MAX + 8 > PATH_MAX + 8 ? CONFIG_PATTERN_MAX + 8 : PATH_MAX + 8];
+	char line[PATH_MAX + CONFIG_EXPR_MAX + 128];
 	FILE *f = fopen(path, "r");
 	int version = 0, lineno = 0;
 
@@ -63,6 +115,22 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			memcpy(c->maps[c->nmaps++], line + 4, strlen(line + 4) + 1);
 		} else if (!strncmp(line, "verbose ", 8)) {
 			sscanf(line + 8, "%d", &c->verbose);
+		} else if (!strncmp(line, "hw ", 3)) {
+			sscanf(line + 3, "%d %d %u", &c->hw_slots, &c->hw_max, &c->hw_lens);
+		} else if (!strncmp(line, "watch\t", 6)) {
+			struct config_watch w;
+			if (parse_watch(line + 6, &w) < 0) {
+				snprintf(err, errlen, "%s:%d: bad watch line", path, lineno);
+				fclose(f);
+				config_free(c);
+				return -EINVAL;
+			}
+			if (config_add_watch(c, &w) < 0) {
+				snprintf(err, errlen, "out of memory reading %s", path);
+				fclose(f);
+				config_free(c);
+				return -ENOMEM;
+			}
 		}
 	}
 	fclose(f);

@@ -7,24 +7,50 @@
  *   out /abs/trace.d
  *   map /dev/shm/ring*          (repeatable; none = the default selection)
  *   verbose 1
+ *   hw 4 2 15                   (data slots that fire, how many mmscope may
+ *                                use, mask of working lengths: bit i = 1 << i)
+ *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
+ *
+ * A watch's address is VADDR plus the load address of MODULE (an absolute
+ * path, as `mmscope run` resolved it), or VADDR itself when MODULE is "-".
  */
 #ifndef MMS_UTIL_CONFIG_H
 #define MMS_UTIL_CONFIG_H
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define CONFIG_VERSION 1
 #define CONFIG_MAPS_MAX 64
 #define CONFIG_PATTERN_MAX 512
 #define CONFIG_ENV "MMSCOPE_CONFIG"
 
+#define CONFIG_EXPR_MAX 256
+
+struct config_watch {
+	int type;               /* enum mms_watch_type */
+	uint64_t len;
+	uint64_t vaddr;
+	char expr[CONFIG_EXPR_MAX];
+	char module[PATH_MAX];  /* "-": vaddr is absolute */
+};
+
 struct config {
 	char out[PATH_MAX];
 	int nmaps;
 	char maps[CONFIG_MAPS_MAX][CONFIG_PATTERN_MAX];
 	int verbose;
+	int hw_slots;           /* data watchpoint slots that fire (probe) */
+	int hw_max;             /* how many of them mmscope may hold */
+	unsigned hw_lens;       /* lengths that fire: bit i = length 1 << i */
+	int nwatches;
+	struct config_watch *watches;   /* malloc'd; config_free() */
 };
+
+/* Append a watch (copied); 0 or -ENOMEM. */
+int config_add_watch(struct config *c, const struct config_watch *w);
+void config_free(struct config *c);
 
 int config_write(const struct config *c, const char *path);
 /* 0, or -errno with a message in err */

@@ -7,8 +7,8 @@
 #include "util/hwbp.h"
 #include "util/sys.h"
 
-int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
-	      uint64_t cookie)
+static int open_bp(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
+		   uint64_t cookie, bool inherit)
 {
 	struct perf_event_attr a;
 	long fd;
@@ -27,8 +27,23 @@ int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtra
 		a.remove_on_exec = 1;
 		a.sig_data = cookie;
 	}
+	if (inherit) {
+		a.inherit = 1;
+		a.inherit_thread = 1;
+	}
 	fd = sys_call6(SYS_perf_event_open, (long)&a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC, 0);
 	return (int)fd;
+}
+
+int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
+	      uint64_t cookie)
+{
+	return open_bp(tid, addr, len, type, sigtrap, cookie, false);
+}
+
+int hwbp_open_inherited(pid_t tid, uint64_t addr, unsigned len, unsigned type, uint64_t cookie)
+{
+	return open_bp(tid, addr, len, type, true, cookie, true);
 }
 
 int64_t hwbp_count(int fd)

@@ -30,6 +30,9 @@
  * type or length the hardware cannot do. */
 int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
 	      uint64_t cookie);
+/* The same, inherited by every thread the thread creates from now on (not
+ * by forked processes). */
+int hwbp_open_inherited(pid_t tid, uint64_t addr, unsigned len, unsigned type, uint64_t cookie);
 /* The event's hit count so far, or -errno. */
 int64_t hwbp_count(int fd);
 int hwbp_enable(int fd, bool on);

@@ -614,7 +614,7 @@ static void test_unknown_version_is_rejected_naming_file_and_versions(void **sta
 			 -EPROTONOSUPPORT);
 	assert_null(t);
 	snprintf(want, sizeof(want),
-		 "%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1)",
+		 "%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1 to 2)",
 		 (char *)*state);
 	assert_string_equal(err, want);
 	free(slash);

@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Watchpoints in the program: arm each --watch with a debug register when
+ * the arbiter grants one, with its pages otherwise, and record every hit.
+ *
+ * Page mechanism: the watched pages get a REGION_WATCH entry in the region
+ * table and a closed view (PROT_NONE, or read-only for write-only watches);
+ * the fault path completes every access to them through /proc/self/mem
+ * (watch_peek/poke: the kernel's access ignores the view's protection) and
+ * hands the completed access to watch_on_access(), which records the hits
+ * and drops the misses.  Private memory cannot be mapped twice, so this is
+ * the page mechanism's "alias".
+ *
+ * Hardware mechanism: one perf_event_open breakpoint per thread with
+ * sigtrap, inherited by the threads those create; a hit is a SIGTRAP with
+ * TRAP_PERF and our cookie, taken after the access completed.
+ *
+ * Moving between the two never loses a hit: the new mechanism is armed
+ * before the old one is disarmed, and while both are armed an access is
+ * seen once, because the page mechanism performs it through the kernel,
+ * which a user-space data breakpoint does not see.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ucontext.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "mmscope/trace-format.h"
+#include "util/hwbp.h"
+#include "util/sys.h"
+
+#define LOG_DOMAIN "watch"
+#include "util/log.h"
+
+/* sig_data of our breakpoints: tag in the high half, watch id in the low */
+#define WATCH_COOKIE_TAG 0x6d6d7377ull /* "mmsw" */
+#define WATCH_COOKIE(id) ((WATCH_COOKIE_TAG << 32) | (id))
+
+static __thread int my_tid;
+
+/* ---- /proc/self/mem ---- */
+
+/* signal context */
+int watch_peek(uint64_t addr, void *buf, unsigned len)
+{
+	long n = sys_call4(SYS_pread64, agent.memfd, buf, len, addr);
+	return n == (long)len ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+/* signal context */
+int watch_poke(uint64_t addr, const void *buf, unsigned len)
+{
+	long n = sys_call4(SYS_pwrite64, agent.memfd, buf, len, addr);
+	return n == (long)len ? 0 : n < 0 ? (int)n : -EIO;
+}
+
+static int open_memfd(void)
+{
+	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : agent_high_fd(fd);
+}
+
+/* ---- the lock for watched private pages ---- */
+
+/* signal context */
+void watch_lock(void)
+{
+	int expected = 0;
+
+	if (!my_tid)
+		my_tid = (int)sys_gettid();
+	if (__atomic_load_n(&agent.watch_owner, __ATOMIC_ACQUIRE) == my_tid) {
+		agent.watch_depth++;
+		return;
+	}
+	while (!__atomic_compare_exchange_n(&agent.watch_owner, &expected, my_tid, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+		expected = 0;
+		__builtin_ia32_pause();
+	}
+	agent.watch_depth = 1;
+}
+
+/* signal context */
+void watch_unlock(void)
+{
+	if (--agent.watch_depth == 0)
+		__atomic_store_n(&agent.watch_owner, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- records ---- */
+
+static size_t pad8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static void record_watch(const struct watch *w)
+{
+	struct thread_state *t = thread_get();
+	size_t elen = strlen(w->expr) + 1, size = pad8(sizeof(struct mms_rec_watch) + elen);
+	struct mms_rec_watch *r;
+
+	if (!t || !(r = stream_reserve(&t->stream, size)))
+		return;
+	r->seq = agent_next_seq();
+	r->ts_ns = agent_now();
+	r->addr = w->addr;
+	r->len = w->len;
+	r->id = w->id;
+	r->type = w->type;
+	r->mech = w->mech;
+	memcpy(r->expr, w->expr, elen);
+	stream_commit(&t->stream, r, MMS_REC_WATCH, size);
+}
+
+/* signal context */
+static void record_hit(struct thread_state *t, const struct watch *w, uint64_t pc,
+		       uint64_t addr, unsigned width, int dir, uint16_t flags, const uint8_t *old,
+		       const uint8_t *new)
+{
+	size_t vpad = pad8(width), size = sizeof(struct mms_rec_hit) + 2 * vpad;
+	struct mms_rec_hit *h;
+
+	if (!t || width < 1 || width > 64 || !(h = stream_reserve(&t->stream, size)))
+		return;
+	h->seq = agent_next_seq();
+	h->ts_ns = agent_now();
+	h->pc = pc;
+	h->addr = addr;
+	h->watch = w->id;
+	h->dir = (uint8_t)dir;
+	h->width = (uint8_t)width;
+	h->flags = flags;
+	h->nframes = 0;
+	memset(h->data, 0, 2 * vpad);
+	if (old)
+		memcpy(h->data, old, width);
+	if (new)
+		memcpy(h->data + vpad, new, width);
+	stream_commit(&t->stream, h, MMS_REC_HIT, size);
+}
+
+static void set_mech(struct watch *w, uint8_t mech)
+{
+	if (w->mech == mech)
+		return;
+	w->mech = mech;
+	record_watch(w);
+	if (agent.cfg.verbose)
+		pr_info("watch %u (%s) now uses %s", w->id, w->expr,
+			mech == MMS_WM_HW ? "a debug register" : mech == MMS_WM_PAGE ? "pages"
+											: "nothing");
+}
+
+/* ---- hits ---- */
+
+/* signal context */
+void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a)
+{
+	watch_lock();
+	for (uint32_t i = 0; i < agent.nwatches; i++) {
+		struct watch *w = agent.watches[i];
+		uint64_t lo, hi, any_lo, any_hi;
+		/* a watch held in a debug register counts too: an access
+		 * completed here went through the kernel, which the register
+		 * does not see (its page is armed for another watch) */
+		if (!w->pages_armed && !w->hw_armed)
+			continue;
+		if (watch_hits(w, a->addr, a->width, a->dir, &lo, &hi)) {
+			const uint8_t *val = a->value ? a->value + (lo - a->addr) : NULL;
+			const uint8_t *old = w->old_known ? w->shadow + (lo - w->addr) : NULL;
+			if (a->dir == MMS_DIR_READ)
+				old = val;      /* a read: both are the value read */
+			record_hit(t, w, pc, lo, (unsigned)(hi - lo), a->dir,
+				   (old ? 0 : MMS_HF_OLD_UNKNOWN) | (val ? 0 : MMS_HF_NEW_UNKNOWN),
+				   old, val);
+		}
+		/* any access with a known value tells the watched bytes' value */
+		if (a->value && watch_hits(w, a->addr, a->width, 0, &any_lo, &any_hi)) {
+			memcpy(w->shadow + (any_lo - w->addr), a->value + (any_lo - a->addr),
+			       any_hi - any_lo);
+			if (any_lo == w->addr && any_hi == w->addr + w->len)
+				w->old_known = true;
+		}
+	}
+	watch_unlock();
+}
+
+/* signal context */
+void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width,
+		      int dir)
+{
+	uint8_t now[64];
+	struct emu_access a = { .addr = addr, .width = (uint8_t)(width ? width : 1), .dir = (uint8_t)dir };
+
+	if (a.width > 64)
+		a.width = 64;
+	if (watch_peek(addr, now, a.width) == 0)
+		a.value = now;
+	watch_on_access(t, pc, &a);
+}
+
+/* signal context */
+bool watch_on_trap(siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	uint64_t cookie;
+	struct watch *w;
+	uint8_t now[8];
+	int dir;
+
+	if (si->si_code != TRAP_PERF)
+		return false;
+	cookie = hwbp_si_cookie(si);
+	if (cookie >> 32 != WATCH_COOKIE_TAG)
+		return false;
+	if ((uint32_t)cookie == 0 || (uint32_t)cookie > agent.nwatches)
+		return true;    /* ours, from a watch that no longer exists */
+	w = agent.watches[(uint32_t)cookie - 1];
+	if (w->len > sizeof(now) || watch_peek(w->addr, now, (unsigned)w->len) < 0)
+		return true;
+	watch_lock();
+	bool changed = !w->old_known || memcmp(now, w->shadow, w->len);
+	/* a read/write register that left the value alone: read, or a write
+	 * of the same value; the trap cannot say which */
+	dir = changed || w->type == MMS_WATCH_WRITE ? MMS_DIR_WRITE : 0;
+	record_hit(thread_get(), w, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], w->addr,
+		   (unsigned)w->len, dir,
+		   MMS_HF_HW | MMS_HF_PC_AFTER | (w->old_known ? 0 : MMS_HF_OLD_UNKNOWN),
+		   w->shadow, now);
+	memcpy(w->shadow, now, w->len);
+	w->old_known = true;
+	watch_unlock();
+	return true;
+}
+
+/* ---- the page mechanism ---- */
+
+/* Recently disarmed pages (a ring): a thread may have faulted on one just
+ * before it reopened and looked the region up just after it was removed. */
+static uint64_t disarmed[64];
+static unsigned disarmed_next;
+
+/* signal context */
+bool watch_recently_disarmed(uint64_t addr)
+{
+	uint64_t page = addr & ~(WATCH_PAGE - 1);
+
+	for (unsigned i = 0; i < 64; i++)
+		if (__atomic_load_n(&disarmed[i], __ATOMIC_ACQUIRE) == page + 1)
+			return true;
+	return false;
+}
+
+int agent_view_prot(const struct region *r)
+{
+	if ((r->flags & REGION_TRACE) || !(r->flags & REGION_WATCH) || r->watch_read_refs)
+		return PROT_NONE;
+	return r->prot & PROT_READ;
+}
+
+/* The protection the program has on the page at addr, from
+ * /proc/self/maps; -ENOMEM if nothing is mapped there. */
+static int page_prot(uint64_t addr, bool *private)
+{
+	char line[PATH_MAX + 128];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int prot = -ENOMEM;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || addr < lo || addr >= hi)
+			continue;
+		prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		       (perms[2] == 'x' ? PROT_EXEC : 0);
+		*private = perms[3] == 'p';
+		break;
+	}
+	fclose(f);
+	return prot;
+}
+
+static void pages_arm(struct watch *w)
+{
+	uint64_t first, end;
+	sigset_t old;
+
+	watch_pages(w, &first, &end);
+	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
+		bool private = true;
+		int prot = page_prot(p, &private);
+		agent_table_lock(&old);
+		struct region *r = region_get_mut(&agent.regions, p);
+		if (!r && prot >= 0) {
+			struct region nr = {
+				.start = p, .end = p + WATCH_PAGE, .base = p, .prot = prot,
+				.mmap_flags = private ? MAP_PRIVATE : MAP_SHARED,
+				.flags = REGION_WATCH,
+			};
+			if (region_add(&agent.regions, &nr) == 0)
+				r = region_get_mut(&agent.regions, p);
+		}
+		if (r) {
+			r->flags |= REGION_WATCH;
+			r->watch_refs++;
+			if (watch_needs_reads(w))
+				r->watch_read_refs++;
+			if (!r->alias)
+				sys_mprotect((void *)p, WATCH_PAGE, agent_view_prot(r));
+		}
+		agent_table_unlock(&old);
+	}
+	w->pages_armed = true;
+}
+
+static void pages_disarm(struct watch *w)
+{
+	uint64_t first, end;
+	sigset_t old;
+
+	w->pages_armed = false;
+	watch_pages(w, &first, &end);
+	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
+		agent_table_lock(&old);
+		struct region *r = region_get_mut(&agent.regions, p);
+		if (r && r->watch_refs) {
+			r->watch_refs--;
+			if (watch_needs_reads(w) && r->watch_read_refs)
+				r->watch_read_refs--;
+			if (!r->watch_refs)
+				r->flags &= ~REGION_WATCH;
+			if (!r->alias && !r->watch_refs) {
+				/* reopen first, then forget: see disarmed[] */
+				sys_mprotect((void *)p, WATCH_PAGE, r->prot);
+				__atomic_store_n(&disarmed[disarmed_next++ % 64], p + 1,
+						 __ATOMIC_RELEASE);
+				region_cut(&agent.regions, p, p + WATCH_PAGE, NULL, NULL);
+			} else if (!r->alias) {
+				sys_mprotect((void *)p, WATCH_PAGE, agent_view_prot(r));
+			}
+		}
+		agent_table_unlock(&old);
+	}
+}
+
+/* ---- the hardware mechanism ---- */
+
+static unsigned hw_type(const struct watch *w)
+{
+	return w->type == MMS_WATCH_WRITE ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW;
+}
+
+static bool has_fd_for(const struct watch *w, const int *tids, int n, int tid)
+{
+	(void)w;
+	for (int i = 0; i < n; i++)
+		if (tids[i] == tid)
+			return true;
+	return false;
+}
+
+static void hw_disarm(struct watch *w)
+{
+	for (int i = 0; i < w->n_hw_fd; i++)
+		close(w->hw_fd[i]);
+	free(w->hw_fd);
+	w->hw_fd = NULL;
+	w->n_hw_fd = 0;
+	w->hw_armed = false;
+}
+
+/* One inherited breakpoint on every thread there is; the threads they
+ * create inherit it.  The list is read twice so that a thread created by
+ * one not yet armed is not missed. */
+static int hw_arm(struct watch *w)
+{
+	int *tids = NULL, ntids = 0, err = 0;
+
+	for (int pass = 0; pass < 2 && !err; pass++) {
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *de;
+		if (!d)
+			return -errno;
+		while ((de = readdir(d)) && !err) {
+			int tid = atoi(de->d_name), fd;
+			if (tid <= 0 || has_fd_for(w, tids, ntids, tid))
+				continue;
+			fd = hwbp_open_inherited(tid, w->addr, (unsigned)w->len, hw_type(w),
+						 WATCH_COOKIE(w->id));
+			if (fd == -ESRCH)
+				continue;       /* it exited meanwhile */
+			if (fd < 0) {
+				err = fd;
+				break;
+			}
+			int *nt = realloc(tids, (ntids + 1) * sizeof(*nt));
+			int *nf = realloc(w->hw_fd, (ntids + 1) * sizeof(*nf));
+			if (nt)
+				tids = nt;
+			if (nf)
+				w->hw_fd = nf;
+			if (!nt || !nf) {
+				close(fd);
+				err = -ENOMEM;
+				break;
+			}
+			tids[ntids] = tid;
+			w->hw_fd[ntids++] = agent_high_fd(fd);
+			w->n_hw_fd = ntids;
+		}
+		closedir(d);
+	}
+	free(tids);
+	if (err) {
+		pr_debug("watch %u: no debug register on every thread (%s): pages", w->id,
+			 strerror(-err));
+		hw_disarm(w);
+		return err;
+	}
+	w->hw_armed = true;
+	return 0;
+}
+
+/* ---- moving between the two (arbiter callbacks, arb_lock held) ---- */
+
+static bool hw_failed;
+
+static void on_gained(struct arb_req *req, int slot)
+{
+	struct watch *w = req->arg;
+
+	(void)slot;
+	if (hw_arm(w) < 0) {
+		hw_failed = true;       /* settle() gives the slot back */
+		return;
+	}
+	if (w->pages_armed)
+		pages_disarm(w);
+	set_mech(w, MMS_WM_HW);
+}
+
+static void on_lost(struct arb_req *req, int slot)
+{
+	struct watch *w = req->arg;
+
+	(void)slot;
+	if (!w->pages_armed)
+		pages_arm(w);
+	hw_disarm(w);
+	set_mech(w, MMS_WM_PAGE);
+}
+
+/* After any arbiter call: a watch granted a slot it could not use goes
+ * back to pages for good. */
+static void settle(void)
+{
+	while (hw_failed) {
+		hw_failed = false;
+		for (uint32_t i = 0; i < agent.nwatches; i++) {
+			struct watch *w = agent.watches[i];
+			if (w->req.active && w->req.slot >= 0 && !w->hw_armed) {
+				arb_release(&agent.arb, &w->req);
+				if (!w->pages_armed)
+					pages_arm(w);
+				set_mech(w, MMS_WM_PAGE);
+			}
+		}
+	}
+}
+
+/* ---- setup ---- */
+
+struct module_query {
+	const char *path;
+	uint64_t base;
+	bool found;
+};
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct module_query *q = arg;
+	char real[PATH_MAX];
+	const char *name = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : "/proc/self/exe";
+
+	(void)size;
+	if (!realpath(name, real) || strcmp(real, q->path))
+		return 0;
+	q->base = info->dlpi_addr;
+	q->found = true;
+	return 1;
+}
+
+static bool in_traced_region(uint64_t lo, uint64_t hi)
+{
+	struct region r[8];
+	int n = region_overlaps(&agent.regions, lo, hi, r, 8);
+
+	for (int i = 0; i < n; i++)
+		if (r[i].flags & REGION_TRACE)
+			return true;
+	return false;
+}
+
+static void watch_fail(const struct config_watch *cw, const char *why)
+{
+	char msg[CONFIG_EXPR_MAX + 256];
+
+	snprintf(msg, sizeof(msg), "--watch %s: %s; not watched", cw->expr, why);
+	agent_record_proc(MMS_PROC_NOTE, 0, msg);
+	dprintf(2, "mmscope: %s\n", msg);
+}
+
+static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
+{
+	struct module_query q = { .path = cw->module };
+	uint64_t addr = cw->vaddr;
+	struct watch *w;
+
+	if (strcmp(cw->module, "-")) {
+		dl_iterate_phdr(module_cb, &q);
+		if (!q.found) {
+			watch_fail(cw, "its module is not loaded");
+			return NULL;
+		}
+		addr += q.base;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->shadow = calloc(1, cw->len)) || !(w->expr = strdup(cw->expr))) {
+		if (w)
+			free(w->shadow);
+		free(w);
+		watch_fail(cw, "out of memory");
+		return NULL;
+	}
+	w->id = id;
+	w->type = (uint8_t)cw->type;
+	w->addr = addr;
+	w->len = cw->len;
+	w->req = (struct arb_req){ .cls = ARB_TOOL, .owner = 0, .gained = on_gained,
+				   .lost = on_lost, .arg = w, .slot = -1 };
+	uint64_t first, end;
+	watch_pages(w, &first, &end);
+	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
+		bool private;
+		int prot = page_prot(p, &private);
+		const char *why = prot < 0 ? "not mapped when the program started"
+			: (prot & PROT_EXEC) ? "executable memory cannot be watched"
+			: NULL;
+		if (why) {
+			watch_fail(cw, why);
+			free(w->shadow);
+			free((void *)w->expr);
+			free(w);
+			return NULL;
+		}
+	}
+	/* never read a traced (device) mapping for it: its old value is
+	 * learnt from the first write that covers it */
+	if (!in_traced_region(first, end))
+		w->old_known = watch_peek(w->addr, w->shadow, (unsigned)w->len) == 0;
+	return w;
+}
+
+void watch_setup(void)
+{
+	const struct config *c = &agent.cfg;
+	int r;
+
+	if (!c->nwatches)
+		return;
+	r = open_memfd();
+	if (r < 0) {
+		dprintf(2, "mmscope: cannot open /proc/self/mem (%s); --watch ignored\n",
+			strerror(-r));
+		return;
+	}
+	agent.memfd = r;
+	agent.watches = calloc(c->nwatches, sizeof(*agent.watches));
+	if (!agent.watches)
+		return;
+	arb_init(&agent.arb, c->hw_slots, c->hw_max);
+	pthread_mutex_lock(&agent.arb_lock);
+	for (int i = 0; i < c->nwatches; i++) {
+		struct watch *w = watch_create(&c->watches[i], agent.nwatches + 1);
+		if (!w)
+			continue;
+		agent.watches[agent.nwatches++] = w;
+		uint64_t first, end;
+		watch_pages(w, &first, &end);
+		if (watch_hw_capable(w, c->hw_lens) && !in_traced_region(first, end) &&
+		    arb_request(&agent.arb, &w->req) >= 0) {
+			settle();
+			if (w->hw_armed)
+				continue;
+		} else if (agent.cfg.verbose && watch_hw_capable(w, c->hw_lens)) {
+			pr_info("watch %u (%s): every debug register mmscope may use is taken "
+				"(--hw-slots=%d): pages", w->id, w->expr, c->hw_max);
+		}
+		if (!w->pages_armed)
+			pages_arm(w);
+		set_mech(w, MMS_WM_PAGE);
+	}
+	pthread_mutex_unlock(&agent.arb_lock);
+}
+
+void watch_after_fork(void)
+{
+	int r;
+
+	if (!agent.nwatches)
+		return;
+	/* the inherited descriptor reads the parent's memory */
+	if (agent.memfd >= 0)
+		close(agent.memfd);
+	r = open_memfd();
+	agent.memfd = r < 0 ? -1 : r;
+	agent.watch_owner = 0;
+	agent.watch_depth = 0;
+	my_tid = 0;
+	/* breakpoints are not inherited by a forked process: arm its own */
+	for (uint32_t i = 0; i < agent.nwatches; i++) {
+		struct watch *w = agent.watches[i];
+		if (!w->hw_armed)
+			continue;
+		hw_disarm(w);
+		if (hw_arm(w) < 0) {
+			pages_arm(w);
+			set_mech(w, MMS_WM_PAGE);
+		}
+	}
+}

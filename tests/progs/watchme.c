@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * watchme: globals that tests watch, accessed with one known instruction
+ * each, printing the ground truth a watchpoint must report.
+ *
+ *   watchme basic      stores and loads of counter, table[3], table[4] and
+ *                      two neighbours; a LOCK XADD on counter
+ *   watchme threads N  N threads: LOCK INC of hammer and plain stores to
+ *                      its neighbour, 10000 each; prints the final value
+ *   watchme many       one store to each of many[0..63]
+ *   watchme tz         tzset(): glibc stores the TZ offset in its own
+ *                      `timezone` (this program never names it)
+ *
+ * Output, in program order (8-byte accesses):
+ *   "W <name> <old> <new> <pc>"   a store (old: the value before it)
+ *   "R <name> <value> <pc>"       a load
+ *   "X <name> <old> <new> <pc>"   a LOCK XADD (reads and writes)
+ * with values and pc in hex.  pc is the address of the instruction.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+volatile uint64_t before_counter;
+volatile uint64_t counter;
+volatile uint64_t after_counter;
+volatile uint64_t table[8];
+volatile uint64_t hammer;
+volatile uint64_t hammer_neighbour;
+volatile uint64_t many[64];
+
+/* One MOV store / load / LOCK XADD, reporting the instruction's address. */
+static uint64_t store(volatile uint64_t *p, uint64_t v)
+{
+	uint64_t pc;
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1" : "=&r"(pc), "=m"(*p) : "r"(v) : "memory");
+	return pc;
+}
+
+static uint64_t load(volatile uint64_t *p, uint64_t *v)
+{
+	uint64_t pc;
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1" : "=&r"(pc), "=r"(*v) : "m"(*p) : "memory");
+	return pc;
+}
+
+static uint64_t xadd(volatile uint64_t *p, uint64_t *v)
+{
+	uint64_t pc;
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tlock xaddq %1, %2" : "=&r"(pc), "+r"(*v), "+m"(*p) : : "memory");
+	return pc;
+}
+
+/* What the program last stored or loaded at each address: the "old" value
+ * of the next store, known without another load the watch would see. */
+static struct {
+	volatile uint64_t *p;
+	uint64_t v;
+} model[128];
+
+static uint64_t *model_of(volatile uint64_t *p)
+{
+	int i = 0;
+
+	while (model[i].p && model[i].p != p)
+		i++;
+	model[i].p = p;
+	return &model[i].v;
+}
+
+static void w(const char *name, volatile uint64_t *p, uint64_t v)
+{
+	uint64_t old = *model_of(p), pc = store(p, v);
+
+	*model_of(p) = v;
+	printf("W %s %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", name, old, v, pc);
+}
+
+static void r(const char *name, volatile uint64_t *p)
+{
+	uint64_t v, pc = load(p, &v);
+
+	*model_of(p) = v;
+	printf("R %s %" PRIx64 " %" PRIx64 "\n", name, v, pc);
+}
+
+static void x(const char *name, volatile uint64_t *p, uint64_t add)
+{
+	uint64_t v = add, pc = xadd(p, &v);
+
+	*model_of(p) = v + add;
+	printf("X %s %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", name, v, v + add, pc);
+}
+
+static int basic(void)
+{
+	w("counter", &counter, 1);
+	w("before_counter", &before_counter, 0x11);
+	w("counter", &counter, 2);
+	r("counter", &counter);
+	w("after_counter", &after_counter, 0x22);
+	w("table[3]", &table[3], 0x3333);
+	w("table[4]", &table[4], 0x4444);
+	w("table[3]", &table[3], 0x3334);
+	r("table[4]", &table[4]);
+	x("counter", &counter, 5);
+	w("counter", &counter, 2);      /* the same value again */
+	r("counter", &counter);
+	return 0;
+}
+
+static void *hammer_thread(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 10000; i++) {
+		__asm__ volatile("lock incq %0" : "+m"(hammer) : : "memory");
+		hammer_neighbour = (uint64_t)i;
+	}
+	return NULL;
+}
+
+static int threads(int n)
+{
+	pthread_t t[64];
+
+	if (n < 1 || n > 64)
+		return 2;
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, hammer_thread, NULL);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("HAMMER %" PRIu64 "\n", hammer);
+	return hammer == (uint64_t)n * 10000 ? 0 : 1;
+}
+
+static int many_stores(void)
+{
+	char name[16];
+
+	for (int i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "many[%d]", i);
+		w(name, &many[i], 0x100 + (uint64_t)i);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 2 && !strcmp(argv[1], "basic"))
+		return basic();
+	if (argc >= 3 && !strcmp(argv[1], "threads"))
+		return threads(atoi(argv[2]));
+	if (argc >= 2 && !strcmp(argv[1], "many"))
+		return many_stores();
+	if (argc >= 2 && !strcmp(argv[1], "tz")) {
+		tzset();
+		return 0;
+	}
+	fprintf(stderr, "usage: watchme basic | threads N | many | tz\n");
+	return 2;
+}
