@@ -114,6 +114,9 @@ void agent_table_unlock(const sigset_t *old);
 /* watch.c */
 void watch_setup(void);
 void watch_after_fork(void);
+/* After an arbiter call (arb_lock held): a watch granted a register it
+ * could not arm (the kernel said no on some thread) stays on pages. */
+void watch_settle(void);
 /* The protection the program's view of region r must have: PROT_NONE for
  * a traced mapping, and for a watched page unless its watchpoints only
  * watch writes (then it stays readable as the program made it). */

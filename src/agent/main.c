@@ -36,7 +36,7 @@ int agent_high_fd(int fd)
 
 	if (h < 0)
 		return fd;
-	close(fd);
+	sys_close(fd);
 	return h;
 }
 

@@ -374,7 +374,7 @@ static bool has_fd_for(const struct watch *w, const int *tids, int n, int tid)
 static void hw_disarm(struct watch *w)
 {
 	for (int i = 0; i < w->n_hw_fd; i++)
-		close(w->hw_fd[i]);
+		sys_close(w->hw_fd[i]);
 	free(w->hw_fd);
 	w->hw_fd = NULL;
 	w->n_hw_fd = 0;
@@ -412,7 +412,7 @@ static int hw_arm(struct watch *w)
 			if (nf)
 				w->hw_fd = nf;
 			if (!nt || !nf) {
-				close(fd);
+				sys_close(fd);
 				err = -ENOMEM;
 				break;
 			}
@@ -463,8 +463,8 @@ static void on_lost(struct arb_req *req, int slot)
 }
 
 /* After any arbiter call: a watch granted a slot it could not use goes
- * back to pages for good. */
-static void settle(void)
+ * back to pages for good.  arb_lock held. */
+void watch_settle(void)
 {
 	while (hw_failed) {
 		hw_failed = false;
@@ -601,7 +601,7 @@ void watch_setup(void)
 		watch_pages(w, &first, &end);
 		if (watch_hw_capable(w, c->hw_lens) && !in_traced_region(first, end) &&
 		    arb_request(&agent.arb, &w->req) >= 0) {
-			settle();
+			watch_settle();
 			if (w->hw_armed)
 				continue;
 		} else if (agent.cfg.verbose && watch_hw_capable(w, c->hw_lens)) {
@@ -623,7 +623,7 @@ void watch_after_fork(void)
 		return;
 	/* the inherited descriptor reads the parent's memory */
 	if (agent.memfd >= 0)
-		close(agent.memfd);
+		sys_close(agent.memfd);
 	r = open_memfd();
 	agent.memfd = r < 0 ? -1 : r;
 	agent.watch_owner = 0;

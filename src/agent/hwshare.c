@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The program's own debug registers come first (the kwatch lesson: a
+ * tool must never make the program's debugging fail with ENOSPC/EBUSY).
+ * A hardware breakpoint the program opens with perf_event_open -- through
+ * libc's syscall(), there is no other wrapper -- is an ARB_PROGRAM request:
+ * before the kernel sees it, the arbiter moves mmscope's newest watch out
+ * of its register onto pages; when the program closes the breakpoint, the
+ * register goes back to the best waiting watch.  Our model is conservative:
+ * our watches hold a register on every thread, so one program breakpoint
+ * on any thread frees one register everywhere.
+ *
+ * Known gaps: a breakpoint opened by an inline `syscall` instruction, or
+ * released through dup2/close_range/exit rather than close(), is not seen.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "util/hwbp.h"
+#include "util/sys.h"
+
+#define LOG_DOMAIN "hwshare"
+#include "util/log.h"
+
+struct program_bp {
+	int fd;
+	struct arb_req req;
+};
+
+static struct program_bp *bps[64];      /* the program's open breakpoints */
+static int nbps;
+
+static bool is_hw_breakpoint(const struct perf_event_attr *a)
+{
+	return a && a->type == PERF_TYPE_BREAKPOINT && a->bp_type != HW_BREAKPOINT_EMPTY;
+}
+
+static long program_bp_open(long attr, long pid, long cpu, long group, long flags)
+{
+	struct program_bp *bp = calloc(1, sizeof(*bp));
+	long fd;
+
+	if (!bp)
+		return sys_call6(SYS_perf_event_open, attr, pid, cpu, group, flags, 0);
+	bp->req = (struct arb_req){ .cls = ARB_PROGRAM, .owner = 1, .arg = bp, .slot = -1 };
+	pthread_mutex_lock(&agent.arb_lock);
+	/* moves a watch of ours to pages first if every register is taken */
+	int slot = arb_request(&agent.arb, &bp->req);
+	watch_settle();
+	fd = sys_call6(SYS_perf_event_open, attr, pid, cpu, group, flags, 0);
+	if (fd < 0 || slot < 0 || nbps == (int)(sizeof(bps) / sizeof(bps[0]))) {
+		/* failed, or beyond what we model: it holds nothing of ours */
+		arb_release(&agent.arb, &bp->req);
+		watch_settle();
+		pthread_mutex_unlock(&agent.arb_lock);
+		if (fd >= 0)
+			pr_debug("program breakpoint fd %ld opened beyond the arbiter's slots", fd);
+		free(bp);
+		return fd;
+	}
+	bp->fd = (int)fd;
+	bps[nbps++] = bp;
+	pthread_mutex_unlock(&agent.arb_lock);
+	if (agent.cfg.verbose)
+		pr_info("the program opened a hardware breakpoint (fd %ld): register %d is its own",
+			fd, slot);
+	return fd;
+}
+
+MMS_EXPORT long syscall(long nr, ...)
+{
+	static long (*real)(long, ...);
+	long a[6];
+	va_list ap;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	if (nr == SYS_perf_event_open && agent.active && agent.nwatches &&
+	    is_hw_breakpoint((const struct perf_event_attr *)a[0])) {
+		long r = program_bp_open(a[0], a[1], a[2], a[3], a[4]);
+		if (r < 0) {
+			errno = (int)-r;
+			return -1;
+		}
+		return r;
+	}
+	if (!real)
+		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Not one of the program's breakpoints (the common case, and every
+ * descriptor of ours): no lock.  bps[] only changes under arb_lock. */
+static bool maybe_program_bp(int fd)
+{
+	int n = __atomic_load_n(&nbps, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
+		struct program_bp *bp = __atomic_load_n(&bps[i], __ATOMIC_ACQUIRE);
+		if (bp && bp->fd == fd)
+			return true;
+	}
+	return false;
+}
+
+MMS_EXPORT int close(int fd)
+{
+	struct program_bp *bp = NULL;
+	long r;
+
+	if (maybe_program_bp(fd)) {
+		pthread_mutex_lock(&agent.arb_lock);
+		for (int i = 0; i < nbps; i++)
+			if (bps[i]->fd == fd) {
+				bp = bps[i];
+				bps[i] = bps[--nbps];
+				break;
+			}
+		if (!bp)
+			pthread_mutex_unlock(&agent.arb_lock);
+	}
+	r = sys_close(fd);
+	if (bp) {
+		/* the register is free in the kernel now: give it back */
+		arb_release(&agent.arb, &bp->req);
+		watch_settle();
+		pthread_mutex_unlock(&agent.arb_lock);
+		free(bp);
+	}
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return 0;
+}
