@@ -117,6 +117,9 @@ void watch_after_fork(void);
 /* After an arbiter call (arb_lock held): a watch granted a register it
  * could not arm (the kernel said no on some thread) stays on pages. */
 void watch_settle(void);
+/* Normal context, from interposed library calls: notice a debugger that
+ * attached or detached and give the debug registers back or take them. */
+void watch_check_tracer(void);
 /* The protection the program's view of region r must have: PROT_NONE for
  * a traced mapping, and for a watched page unless its watchpoints only
  * watch writes (then it stays readable as the program made it). */

@@ -34,12 +34,14 @@ static void *translate(const void *buf, size_t n)
 MMS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	REAL(read);
+	watch_check_tracer();
 	return real(fd, translate(buf, n), n);
 }
 
 MMS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	REAL(write);
+	watch_check_tracer();
 	return real(fd, translate(buf, n), n);
 }
 

@@ -10,6 +10,9 @@
  * our watches hold a register on every thread, so one program breakpoint
  * on any thread frees one register everywhere.
  *
+ * The same calls, and the sleeps, are where a debugger that attached is
+ * noticed (watch_check_tracer()).
+ *
  * Known gaps: a breakpoint opened by an inline `syscall` instruction, or
  * released through dup2/close_range/exit rather than close(), is not seen.
  */
@@ -18,6 +21,7 @@
 #include <linux/perf_event.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -82,6 +86,7 @@ MMS_EXPORT long syscall(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
+	watch_check_tracer();
 	if (nr == SYS_perf_event_open && agent.active && agent.nwatches &&
 	    is_hw_breakpoint((const struct perf_event_attr *)a[0])) {
 		long r = program_bp_open(a[0], a[1], a[2], a[3], a[4]);
@@ -115,6 +120,7 @@ MMS_EXPORT int close(int fd)
 	struct program_bp *bp = NULL;
 	long r;
 
+	watch_check_tracer();
 	if (maybe_program_bp(fd)) {
 		pthread_mutex_lock(&agent.arb_lock);
 		for (int i = 0; i < nbps; i++)
@@ -139,4 +145,25 @@ MMS_EXPORT int close(int fd)
 		return -1;
 	}
 	return 0;
+}
+
+MMS_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	static typeof(nanosleep) *real;
+
+	watch_check_tracer();
+	if (!real)
+		real = (typeof(nanosleep) *)dlsym(RTLD_NEXT, "nanosleep");
+	return real(req, rem);
+}
+
+MMS_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+			       struct timespec *rem)
+{
+	static typeof(clock_nanosleep) *real;
+
+	watch_check_tracer();
+	if (!real)
+		real = (typeof(clock_nanosleep) *)dlsym(RTLD_NEXT, "clock_nanosleep");
+	return real(clock, flags, req, rem);
 }

@@ -1,0 +1,80 @@
+"""A debugger that attaches later is not locked out of the debug
+registers: by default mmscope leaves half of them free, so gdb's first
+hardware watchpoints go in at once; and once mmscope sees the tracer it
+hands back the registers it holds, so gdb can then use all of them."""
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import MMSCOPE, prog, show_json
+
+GDBME = prog("gdbme")
+
+
+def wait_for_note(trace_dir, text, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        recs = show_json(trace_dir, check=False)
+        if any(r["type"] == "proc" and text in r["text"] for r in recs):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_gdb_attaches_and_gets_every_debug_register(tmp_path):
+    slots = json.loads(subprocess.run([MMSCOPE, "probe", "--json"], capture_output=True,
+                                      text=True, timeout=60).stdout)["slots"]
+    if slots < 4:
+        pytest.skip(f"needs 4 working debug registers, this host has {slots}")
+    trace = str(tmp_path / "t")
+    f1, f2 = str(tmp_path / "go1"), str(tmp_path / "go2")
+    cmd = [MMSCOPE, "run", "-q", "-o", trace]
+    for i in range(4):
+        cmd += ["--watch", f"ours[{i}]"]
+    prog_run = subprocess.Popen(cmd + ["--", GDBME, f1, f2], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        line = prog_run.stdout.readline()
+        m = re.match(r"READY (\d+)", line)
+        assert m, line
+        pid = m.group(1)
+        gdb = subprocess.Popen(
+            ["gdb", "-nx", "-batch", "-p", pid,
+             "-ex", "watch g1", "-ex", "watch g2", "-ex", "continue",
+             "-ex", "watch g3", "-ex", "watch g4", "-ex", f"shell touch {f2}",
+             "-ex", "continue", "-ex", "continue", "-ex", "continue"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # mmscope notices the tracer at the program's next library call
+        # (its nanosleep loop) and hands its two registers back
+        noticed = wait_for_note(trace, "a debugger (pid")
+        with open(f1, "w"):
+            pass
+        out, _ = gdb.communicate(timeout=120)
+        assert noticed, "mmscope never noticed the debugger"
+        assert "Couldn't write debug register" not in out, out
+        assert "Could not insert" not in out, out
+        for i in range(1, 5):
+            assert re.search(rf"Hardware watchpoint {i}: g{i}\n\nOld value = 0\nNew value = {i}\n",
+                             out), out
+        rest, err = prog_run.communicate(timeout=60)
+        assert prog_run.returncode == 0, err
+        assert "DONE 1 2 3 4" in rest
+    finally:
+        if prog_run.poll() is None:
+            prog_run.kill()
+    recs = show_json(trace)
+    mechs = {}
+    for r in recs:
+        if r["type"] == "watch":
+            mechs.setdefault(r["expr"], []).append(r["mech"])
+    # two watches started in registers (half of four) and left them
+    held = [m for m in mechs.values() if m[0] == "hw"]
+    assert len(held) == 2 and all(m[1] == "page" for m in held), mechs
+    # and mmscope still saw every store to its own four
+    hits = [r for r in recs if r["type"] == "hit"]
+    assert sorted((int(h["old"], 16), int(h["new"], 16)) for h in hits) == \
+        [(0, 1)] * 4 + [(1, 2)] * 4
