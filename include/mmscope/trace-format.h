@@ -187,6 +187,9 @@ enum mms_hit_flags {
 	MMS_HF_OLD_UNKNOWN = 1u << 2,   /* old[] not known (device memory not
 					   yet written while watched) */
 	MMS_HF_NEW_UNKNOWN = 1u << 3,
+	MMS_HF_SYSCALL = 1u << 4,       /* the kernel accessed the bytes for a
+					   system call (read, write, ...); pc
+					   is the call's return address */
 };
 
 struct mms_rec_hit {

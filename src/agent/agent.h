@@ -133,7 +133,8 @@ int watch_poke(uint64_t addr, const void *buf, unsigned len);
 void watch_lock(void);
 void watch_unlock(void);
 /* signal context: an access the engine completed in a watched region */
-void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a);
+void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a,
+		     uint16_t hit_flags);
 /* signal context: after a single-stepped access to a watched region */
 void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width,
 		      int dir);

@@ -1,29 +1,103 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Buffers in traced memory handed to the kernel.  The program's view of a
- * traced mapping is PROT_NONE, so read(fd, traced_buf, n) would fail with
- * EFAULT under mmscope.  The common data-moving calls are interposed and
- * given the alias address instead, so the program is not harmed.  The
- * kernel's own accesses are not instructions of the program and are not
- * recorded.  A buffer that does not lie inside one region is passed
- * through unchanged.
+ * Buffers in traced or watched memory handed to the kernel.  The program's
+ * view of those pages is closed, so read(fd, buf, n) would fail with
+ * EFAULT under mmscope.  The common data-moving calls are interposed: a
+ * buffer inside one traced mapping is given to the kernel through the
+ * alias (the kernel's accesses are not instructions of the program and are
+ * not recorded); a buffer that touches watched private pages goes through
+ * a bounce buffer, and the kernel's accesses to watched bytes are recorded
+ * as hits at the call (flag "syscall").  Other buffers pass unchanged.
  */
 #include <dlfcn.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "mmscope/trace-format.h"
+#include "util/sys.h"
 
-static void *translate(const void *buf, size_t n)
+#define PC() ((uint64_t)__builtin_return_address(0))
+
+/* A buffer handed to the kernel: the alias of a traced mapping, or a
+ * bounce buffer for watched private pages (the kernel cannot use their
+ * closed view, and they have no alias). */
+struct kbuf {
+	uint64_t addr;
+	size_t n;
+	void *use;              /* what the kernel gets */
+	uint8_t *bounce;        /* mmap'd, or NULL */
+	size_t bounce_len;
+	bool kernel_writes;     /* read/pread/recv */
+	uint64_t pc;
+};
+
+static bool touches_watched_page(uint64_t a, size_t n)
+{
+	struct region r[8];
+	int k = region_overlaps(&agent.regions, a, a + n, r, 8);
+
+	for (int i = 0; i < k; i++)
+		if (!r[i].alias)
+			return true;
+	return false;
+}
+
+static void *kbuf_begin(struct kbuf *k, const void *buf, size_t n, bool kernel_writes,
+			uint64_t pc)
 {
 	struct region r;
 	uint64_t a = (uint64_t)buf;
 
-	if (!agent.active || !n || region_find(&agent.regions, a, &r) < 0 || !r.alias ||
-	    a + n > r.end || a + n < a)
-		return (void *)buf;
-	return r.alias + (a - r.start);
+	*k = (struct kbuf){ .addr = a, .n = n, .use = (void *)buf,
+			    .kernel_writes = kernel_writes, .pc = pc };
+	if (!agent.active || !n || a + n < a)
+		return k->use;
+	if (region_find(&agent.regions, a, &r) == 0 && r.alias && a + n <= r.end) {
+		k->use = r.alias + (a - r.start);
+		return k->use;
+	}
+	if (!touches_watched_page(a, n))
+		return k->use;
+	k->bounce_len = (n + 4095) & ~(size_t)4095;
+	k->bounce = sys_mmap(NULL, k->bounce_len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys_mmap_failed(k->bounce) ||
+	    (!kernel_writes && watch_peek(a, k->bounce, (unsigned)n) < 0)) {
+		if (!sys_mmap_failed(k->bounce))
+			sys_munmap(k->bounce, k->bounce_len);
+		k->bounce = NULL;
+		return k->use;
+	}
+	k->use = k->bounce;
+	return k->use;
+}
+
+/* After the call: copy what the kernel wrote into the program's memory
+ * and report the kernel's accesses to watched bytes as hits at the call. */
+static ssize_t kbuf_end(struct kbuf *k, ssize_t r)
+{
+	struct thread_state *t;
+
+	if (!k->bounce)
+		return r;
+	if (r > 0 && (!k->kernel_writes || watch_poke(k->addr, k->bounce, (unsigned)r) == 0) &&
+	    (t = thread_get())) {
+		for (ssize_t off = 0; off < r; off += 64) {
+			struct emu_access a = {
+				.addr = k->addr + (uint64_t)off,
+				.width = (uint8_t)(r - off < 64 ? r - off : 64),
+				.dir = k->kernel_writes ? MMS_DIR_WRITE : MMS_DIR_READ,
+				.rflags = REGION_WATCH,
+				.value = k->bounce + off,
+			};
+			watch_on_access(t, k->pc, &a, MMS_HF_SYSCALL);
+		}
+	}
+	sys_munmap(k->bounce, k->bounce_len);
+	return r;
 }
 
 #define REAL(name) \
@@ -35,26 +109,30 @@ MMS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	REAL(read);
 	watch_check_tracer();
-	return real(fd, translate(buf, n), n);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n));
 }
 
 MMS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	REAL(write);
 	watch_check_tracer();
-	return real(fd, translate(buf, n), n);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n));
 }
 
 MMS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	REAL(pread);
-	return real(fd, translate(buf, n), n, off);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n, off));
 }
 
 MMS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	REAL(pwrite);
-	return real(fd, translate(buf, n), n, off);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n, off));
 }
 
 MMS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
@@ -65,11 +143,13 @@ MMS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 MMS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	REAL(send);
-	return real(fd, translate(buf, n), n, flags);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n, flags));
 }
 
 MMS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	REAL(recv);
-	return real(fd, translate(buf, n), n, flags);
+	struct kbuf k;
+	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n, flags));
 }

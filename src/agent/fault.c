@@ -71,7 +71,7 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 	struct mms_rec_access *r;
 
 	if (a->rflags & REGION_WATCH)
-		watch_on_access(t, c->rip, a);
+		watch_on_access(t, c->rip, a, 0);
 	if (!(a->rflags & REGION_TRACE) || !(r = stream_reserve(&t->stream, size)))
 		return;
 	r->seq = agent_next_seq();

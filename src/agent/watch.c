@@ -164,7 +164,8 @@ static void set_mech(struct watch *w, uint8_t mech)
 /* ---- hits ---- */
 
 /* signal context */
-void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a)
+void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a,
+		     uint16_t hit_flags)
 {
 	watch_lock();
 	for (uint32_t i = 0; i < agent.nwatches; i++) {
@@ -181,7 +182,8 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 			if (a->dir == MMS_DIR_READ)
 				old = val;      /* a read: both are the value read */
 			record_hit(t, w, pc, lo, (unsigned)(hi - lo), a->dir,
-				   (old ? 0 : MMS_HF_OLD_UNKNOWN) | (val ? 0 : MMS_HF_NEW_UNKNOWN),
+				   hit_flags | (old ? 0 : MMS_HF_OLD_UNKNOWN) |
+					   (val ? 0 : MMS_HF_NEW_UNKNOWN),
 				   old, val);
 		}
 		/* any access with a known value tells the watched bytes' value */
@@ -206,7 +208,7 @@ void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsign
 		a.width = 64;
 	if (watch_peek(addr, now, a.width) == 0)
 		a.value = now;
-	watch_on_access(t, pc, &a);
+	watch_on_access(t, pc, &a, 0);
 }
 
 /* signal context */

@@ -38,7 +38,8 @@ static const char *const access_flag_names[] = {
 
 static const char *const map_flag_names[] = { "inherited", "mremap" };
 
-static const char *const hit_flag_names[] = { "hw", "pc_after", "old_unknown", "new_unknown" };
+static const char *const hit_flag_names[] = { "hw", "pc_after", "old_unknown", "new_unknown",
+						    "syscall" };
 static const char *const watch_type_names[] = { "?", "r", "w", "rw" };
 static const char *const watch_mech_names[] = { "none", "hw", "page" };
 

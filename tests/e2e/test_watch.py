@@ -203,3 +203,20 @@ def test_show_watch_only_text(mmscope_run):
     assert re.search(r"HIT   w1 W  8 0x[0-9a-f]+ 0x0000000000000000 -> 0x0000000000000001"
                      r"  pc=0x[0-9a-f]+$", lines[1]), lines[1]
     assert all(" HIT " in l or " WATCH " in l for l in lines)
+
+
+def test_kernel_access_to_a_watched_page_works_and_is_recorded(mmscope_run):
+    """read()/write() given a buffer on a watched page: without mmscope's
+    bounce buffer the kernel would find the page closed (EFAULT)."""
+    run = mmscope_run([WATCHME, "syscall"], opts=["--hw-slots=0", "--watch", "iobuf:16:rw"])
+    assert run.stdout == "READ 16 hello, watcher!\nECHO 16 hello, watcher!\n"
+    _, hits = watch_records(run)
+    text = int.from_bytes(b"hello, watcher!\0", "little")
+    by_kernel = [(h["dir"], int(h["old"], 16), int(h["new"], 16), h["width"])
+                 for h in hits if h["flags"] == ["syscall"]]
+    assert by_kernel == [
+        ("W", 0, text, 16),         # read() filled it
+        ("R", text, text, 16),      # write() sent it
+    ]
+    # the program's own loads of it (printf) are hits of their own
+    assert any(h["dir"] == "R" and h["flags"] == [] for h in hits)

@@ -10,6 +10,9 @@
  *   watchme many       one store to each of many[0..63]
  *   watchme tz         tzset(): glibc stores the TZ offset in its own
  *                      `timezone` (this program never names it)
+ *   watchme syscall    read() from a pipe into iobuf, write() it back out,
+ *                      read that into echo: the kernel accesses iobuf;
+ *                      prints "READ <n> <text>" and "ECHO <n> <text>"
  *
  * Output, in program order (8-byte accesses):
  *   "W <name> <old> <new> <pc>"   a store (old: the value before it)
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 volatile uint64_t before_counter;
 volatile uint64_t counter;
@@ -32,6 +36,8 @@ volatile uint64_t table[8];
 volatile uint64_t hammer;
 volatile uint64_t hammer_neighbour;
 volatile uint64_t many[64];
+char iobuf[16];
+static char echo[16];
 
 /* One MOV store / load / LOCK XADD, reporting the instruction's address. */
 static uint64_t store(volatile uint64_t *p, uint64_t v)
@@ -148,6 +154,24 @@ static int many_stores(void)
 	return 0;
 }
 
+static int syscalls(void)
+{
+	int p[2];
+	ssize_t n;
+
+	if (pipe(p) < 0)
+		return 1;
+	if (write(p[1], "hello, watcher!", 16) != 16)
+		return 1;
+	n = read(p[0], iobuf, sizeof(iobuf));
+	printf("READ %zd %s\n", n, iobuf);
+	if (write(p[1], iobuf, sizeof(iobuf)) != 16)
+		return 1;
+	n = read(p[0], echo, sizeof(echo));
+	printf("ECHO %zd %s\n", n, echo);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -157,10 +181,12 @@ int main(int argc, char **argv)
 		return threads(atoi(argv[2]));
 	if (argc >= 2 && !strcmp(argv[1], "many"))
 		return many_stores();
+	if (argc >= 2 && !strcmp(argv[1], "syscall"))
+		return syscalls();
 	if (argc >= 2 && !strcmp(argv[1], "tz")) {
 		tzset();
 		return 0;
 	}
-	fprintf(stderr, "usage: watchme basic | threads N | many | tz\n");
+	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall\n");
 	return 2;
 }
