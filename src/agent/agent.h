@@ -65,6 +65,7 @@ struct agent {
 	struct arbiter arb;
 	uint32_t nwatches;
 	struct watch **watches; /* fixed after setup: read without locks */
+	bool backtraces;        /* hits carry their call chain */
 	int watch_owner;        /* tid holding watch_lock(), 0 if none */
 	int watch_depth;
 };

@@ -21,6 +21,7 @@
  * which a user-space data breakpoint does not see.
  */
 #include <dirent.h>
+#include <execinfo.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -122,14 +123,39 @@ static void record_watch(const struct watch *w)
 	stream_commit(&t->stream, r, MMS_REC_WATCH, size);
 }
 
+#define HIT_FRAMES_MAX 16
+
+/*
+ * signal context: the call chain of the access, innermost first, starting
+ * at the frame whose address is from (the interrupted pc, or an
+ * interposed call's return address): our own frames are skipped.
+ * libgcc's unwinder finds unwind tables through glibc's _dl_find_object
+ * (no lock, no allocation) and unwinds through the signal frame;
+ * backtrace() was called once at setup so that libgcc_s is loaded.
+ */
+static int call_chain(uint64_t from, uint64_t *out)
+{
+	void *buf[48];
+	int n = backtrace(buf, 48), i = 0, k = 0;
+
+	while (i < n && (uint64_t)buf[i] != from)
+		i++;
+	for (; i < n && k < HIT_FRAMES_MAX; i++)
+		out[k++] = (uint64_t)buf[i];
+	return k;
+}
+
 /* signal context */
 static void record_hit(struct thread_state *t, const struct watch *w, uint64_t pc,
 		       uint64_t addr, unsigned width, int dir, uint16_t flags, const uint8_t *old,
 		       const uint8_t *new)
 {
-	size_t vpad = pad8(width), size = sizeof(struct mms_rec_hit) + 2 * vpad;
+	size_t vpad = pad8(width), size;
+	uint64_t frames[HIT_FRAMES_MAX];
+	int nframes = agent.backtraces ? call_chain(pc, frames) : 0;
 	struct mms_rec_hit *h;
 
+	size = sizeof(struct mms_rec_hit) + 2 * vpad + 8 * (size_t)nframes;
 	if (!t || width < 1 || width > 64 || !(h = stream_reserve(&t->stream, size)))
 		return;
 	h->seq = agent_next_seq();
@@ -140,12 +166,13 @@ static void record_hit(struct thread_state *t, const struct watch *w, uint64_t p
 	h->dir = (uint8_t)dir;
 	h->width = (uint8_t)width;
 	h->flags = flags;
-	h->nframes = 0;
+	h->nframes = (uint16_t)nframes;
 	memset(h->data, 0, 2 * vpad);
 	if (old)
 		memcpy(h->data, old, width);
 	if (new)
 		memcpy(h->data + vpad, new, width);
+	memcpy(h->data + 2 * vpad, frames, 8 * (size_t)nframes);
 	stream_commit(&t->stream, h, MMS_REC_HIT, size);
 }
 
@@ -575,6 +602,27 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	return w;
 }
 
+/* A copy of /proc/self/maps in the trace directory, "maps-PID-SEQ": what
+ * `mmscope show` symbolises the hits' call chains with (libdwfl). */
+static void save_maps(void)
+{
+	char name[64], buf[8192];
+	int in, out;
+	long n;
+
+	snprintf(name, sizeof(name), "maps-%d-%llu", agent.pid,
+		 (unsigned long long)agent_next_seq());
+	in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	out = openat(agent.dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (in >= 0 && out >= 0 && (n = sys_read(in, buf, sizeof(buf))) > 0)
+		if (sys_write(out, buf, (size_t)n) != n)
+			break;
+	if (in >= 0)
+		sys_close(in);
+	if (out >= 0)
+		sys_close(out);
+}
+
 void watch_setup(void)
 {
 	const struct config *c = &agent.cfg;
@@ -589,6 +637,10 @@ void watch_setup(void)
 		return;
 	}
 	agent.memfd = r;
+	/* loads libgcc_s now, outside signal context (see call_chain()) */
+	void *warm[2];
+	agent.backtraces = backtrace(warm, 2) > 0;
+	save_maps();
 	agent.watches = calloc(c->nwatches, sizeof(*agent.watches));
 	if (!agent.watches)
 		return;
@@ -631,6 +683,7 @@ void watch_after_fork(void)
 	agent.watch_owner = 0;
 	agent.watch_depth = 0;
 	my_tid = 0;
+	save_maps();
 	/* breakpoints are not inherited by a forked process: arm its own */
 	for (uint32_t i = 0; i < agent.nwatches; i++) {
 		struct watch *w = agent.watches[i];

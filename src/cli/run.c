@@ -138,7 +138,8 @@ static int prepare_output(struct config *cfg, const char *dir, int force, char *
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			static const char *const old[] = { "*" MMS_STREAM_SUFFIX, MMS_SEQ_FILE,
-							   MMS_CONFIG_FILE, "agent.log" };
+							   MMS_CONFIG_FILE, "agent.log",
+							   "maps-*" };
 			for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
 				if (!fnmatch(old[i], de->d_name, 0) &&
 				    unlinkat(dirfd(d), de->d_name, 0) < 0) {

@@ -16,15 +16,11 @@
 #include <sys/mman.h>
 
 #include "cli/cmds.h"
+#include "cli/show.h"
+#include "cli/symbolize.h"
 #include "trace/reader.h"
 #include "util/log.h"
 
-struct show_ctx {
-	FILE *out;
-	const char *path;
-	struct mms_trace *trace;
-	uint64_t t0;            /* earliest ts_ns: time zero of the output */
-};
 
 struct show_format {
 	const char *name;
@@ -38,43 +34,6 @@ static const char *const access_flag_names[] = {
 
 static const char *const map_flag_names[] = { "inherited", "mremap" };
 
-static const char *const hit_flag_names[] = { "hw", "pc_after", "old_unknown", "new_unknown",
-						    "syscall" };
-static const char *const watch_type_names[] = { "?", "r", "w", "rw" };
-static const char *const watch_mech_names[] = { "none", "hw", "page" };
-
-static const char *watch_type_name(uint8_t t)
-{
-	return watch_type_names[t < 4 ? t : 0];
-}
-
-static const char *watch_mech_name(uint8_t m)
-{
-	return m < 3 ? watch_mech_names[m] : "?";
-}
-
-/* The old and new value bytes and the frames of a HIT record. */
-static const uint8_t *hit_old(const struct mms_rec_hit *x)
-{
-	return x->data;
-}
-
-static const uint8_t *hit_new(const struct mms_rec_hit *x)
-{
-	return x->data + ((x->width + 7u) & ~7u);
-}
-
-static uint64_t hit_frame(const struct mms_rec_hit *x, unsigned i)
-{
-	uint64_t v;
-	memcpy(&v, x->data + 2 * ((x->width + 7u) & ~7u) + 8 * i, 8);
-	return v;
-}
-
-static char hit_dir(const struct mms_rec_hit *x)
-{
-	return x->dir == MMS_DIR_WRITE ? 'W' : x->dir == MMS_DIR_READ ? 'R' : 'A';
-}
 
 static const char *const proc_event_names[] = {
 	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork",
@@ -82,7 +41,6 @@ static const char *const proc_event_names[] = {
 	[MMS_PROC_NOTE] = "note",
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* "start", ..., or "event-N" for an event this mmscope does not know */
 static const char *proc_event_label(uint32_t event, char *buf, size_t len)
@@ -104,7 +62,7 @@ static uint64_t rel_ns(const struct show_ctx *ctx, uint64_t ts)
 }
 
 /* Value bytes are in memory order: print them as one little-endian number. */
-static void print_value(FILE *out, const uint8_t *v, unsigned int width)
+void show_value(FILE *out, const uint8_t *v, unsigned int width)
 {
 	fputs("0x", out);
 	while (width--)
@@ -188,17 +146,17 @@ static void quoted_string(FILE *out, const char *s, size_t n, bool json)
 	fputc('"', out);
 }
 
-static void json_string(FILE *out, const char *s, size_t n)
+void show_json_string(FILE *out, const char *s, size_t n)
 {
 	quoted_string(out, s, n, true);
 }
 
-static void text_string(FILE *out, const char *s, size_t n)
+void show_text_string(FILE *out, const char *s, size_t n)
 {
 	quoted_string(out, s, n, false);
 }
 
-static void flag_list(FILE *out, unsigned int flags,
+void show_flag_list(FILE *out, unsigned int flags,
 		      const char *const *names, size_t nnames, bool json,
 		      unsigned int skip)
 {
@@ -257,10 +215,10 @@ static void text_access(FILE *out, const struct mms_rec_access *a)
 	if (a->flags & MMS_AF_VALUE_UNKNOWN)
 		fputc('?', out);
 	else
-		print_value(out, a->value, a->width);
+		show_value(out, a->value, a->width);
 	fprintf(out, "  pc=0x%" PRIx64, a->pc);
 	/* "?" already says the value is unknown */
-	flag_list(out, a->flags, access_flag_names,
+	show_flag_list(out, a->flags, access_flag_names,
 		  ARRAY_SIZE(access_flag_names), false, MMS_AF_VALUE_UNKNOWN);
 }
 
@@ -275,8 +233,8 @@ static void text_map(FILE *out, const struct mms_record *rec)
 		" %s %s off=0x%" PRIx64 " pc=0x%" PRIx64 " ",
 		m->region, m->addr, m->len, prot, map_type_name(m->mmap_flags),
 		m->file_offset, m->pc);
-	text_string(out, rec->text, rec->text_len);
-	flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
+	show_text_string(out, rec->text, rec->text_len);
+	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
 		  false, 0);
 }
 
@@ -300,37 +258,8 @@ static void text_proc(FILE *out, const struct mms_record *rec)
 	proc_describe(out, rec->proc);
 	if (rec->text_len) {
 		fputc(' ', out);
-		text_string(out, rec->text, rec->text_len);
+		show_text_string(out, rec->text, rec->text_len);
 	}
-}
-
-static void text_watch(FILE *out, const struct mms_record *rec)
-{
-	const struct mms_rec_watch *w = rec->watch;
-
-	fprintf(out, "WATCH w%" PRIu32 " 0x%" PRIx64 " len=%" PRIu64 " %s %s ", w->id, w->addr,
-		w->len, watch_type_name(w->type), watch_mech_name(w->mech));
-	text_string(out, rec->text, rec->text_len);
-}
-
-static void text_hit(FILE *out, const struct mms_rec_hit *x)
-{
-	fprintf(out, "HIT   w%" PRIu32 " %c %2u 0x%" PRIx64 " ", x->watch, hit_dir(x), x->width,
-		x->addr);
-	if (x->flags & MMS_HF_OLD_UNKNOWN)
-		fputc('?', out);
-	else
-		print_value(out, hit_old(x), x->width);
-	fputs(" -> ", out);
-	if (x->flags & MMS_HF_NEW_UNKNOWN)
-		fputc('?', out);
-	else
-		print_value(out, hit_new(x), x->width);
-	fprintf(out, "  pc=0x%" PRIx64, x->pc);
-	flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), false,
-		  MMS_HF_OLD_UNKNOWN | MMS_HF_NEW_UNKNOWN);
-	for (unsigned i = 0; i < x->nframes; i++)
-		fprintf(out, "%s0x%" PRIx64, i ? " " : "\n        at ", hit_frame(x, i));
 }
 
 static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
@@ -356,7 +285,7 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 		break;
 	case MMS_REC_MARK:
 		fputs("MARK  ", out);
-		text_string(out, rec->text, rec->text_len);
+		show_text_string(out, rec->text, rec->text_len);
 		break;
 	case MMS_REC_PROC:
 		text_proc(out, rec);
@@ -365,10 +294,10 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count);
 		break;
 	case MMS_REC_WATCH:
-		text_watch(out, rec);
+		show_text_watch(ctx, rec);
 		break;
 	case MMS_REC_HIT:
-		text_hit(out, rec->hit);
+		show_text_hit(ctx, rec);
 		break;
 	}
 	fputc('\n', out);
@@ -388,11 +317,11 @@ static void json_access(FILE *out, const struct mms_rec_access *a)
 		fputs("null", out);
 	} else {
 		fputc('"', out);
-		print_value(out, a->value, a->width);
+		show_value(out, a->value, a->width);
 		fputc('"', out);
 	}
 	fputs(",\"flags\":[", out);
-	flag_list(out, a->flags, access_flag_names,
+	show_flag_list(out, a->flags, access_flag_names,
 		  ARRAY_SIZE(access_flag_names), true, 0);
 	fputs("],\"insn\":\"", out);
 	for (unsigned int i = 0; i < a->insn_len; i++)
@@ -411,9 +340,9 @@ static void json_map(FILE *out, const struct mms_record *rec)
 		",\"mmap_flags\":%" PRIu32 ",\"path\":",
 		m->pc, m->region, m->addr, m->len, m->file_offset, m->prot,
 		m->mmap_flags);
-	json_string(out, rec->text, rec->text_len);
+	show_json_string(out, rec->text, rec->text_len);
 	fputs(",\"flags\":[", out);
-	flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
+	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
 		  true, 0);
 	fputc(']', out);
 }
@@ -425,36 +354,7 @@ static void json_proc(FILE *out, const struct mms_record *rec)
 	fprintf(out, ",\"event\":\"%s\",\"arg\":%" PRId64 ",\"text\":",
 		proc_event_label(rec->proc->event, buf, sizeof(buf)),
 		rec->proc->arg);
-	json_string(out, rec->text, rec->text_len);
-}
-
-static void json_hit(FILE *out, const struct mms_rec_hit *x)
-{
-	fprintf(out,
-		",\"watch\":%" PRIu32 ",\"pc\":\"0x%" PRIx64 "\",\"addr\":\"0x%" PRIx64
-		"\",\"width\":%u,\"dir\":\"%c\",\"old\":",
-		x->watch, x->pc, x->addr, x->width, hit_dir(x));
-	if (x->flags & MMS_HF_OLD_UNKNOWN) {
-		fputs("null", out);
-	} else {
-		fputc('"', out);
-		print_value(out, hit_old(x), x->width);
-		fputc('"', out);
-	}
-	fputs(",\"new\":", out);
-	if (x->flags & MMS_HF_NEW_UNKNOWN) {
-		fputs("null", out);
-	} else {
-		fputc('"', out);
-		print_value(out, hit_new(x), x->width);
-		fputc('"', out);
-	}
-	fputs(",\"flags\":[", out);
-	flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), true, 0);
-	fputs("],\"frames\":[", out);
-	for (unsigned i = 0; i < x->nframes; i++)
-		fprintf(out, "%s\"0x%" PRIx64 "\"", i ? "," : "", hit_frame(x, i));
-	fputc(']', out);
+	show_json_string(out, rec->text, rec->text_len);
 }
 
 static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
@@ -488,7 +388,7 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		break;
 	case MMS_REC_MARK:
 		fputs(",\"text\":", out);
-		json_string(out, rec->text, rec->text_len);
+		show_json_string(out, rec->text, rec->text_len);
 		break;
 	case MMS_REC_PROC:
 		json_proc(out, rec);
@@ -497,15 +397,10 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fprintf(out, ",\"count\":%" PRIu64, rec->lost->count);
 		break;
 	case MMS_REC_WATCH:
-		fprintf(out,
-			",\"id\":%" PRIu32 ",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64
-			",\"access\":\"%s\",\"mech\":\"%s\",\"expr\":",
-			rec->watch->id, rec->watch->addr, rec->watch->len,
-			watch_type_name(rec->watch->type), watch_mech_name(rec->watch->mech));
-		json_string(out, rec->text, rec->text_len);
+		show_json_watch(ctx, rec);
 		break;
 	case MMS_REC_HIT:
-		json_hit(out, rec->hit);
+		show_json_hit(ctx, rec);
 		break;
 	}
 	fputs("}\n", out);
@@ -806,7 +701,9 @@ int cmd_show(int argc, char **argv)
 		return 1;
 	}
 	ctx.t0 = mms_trace_first_ts(ctx.trace);
+	ctx.sym = symbolizer_open(ctx.path);
 	status = show_print(&ctx, fmt, header, pid_filter, pid, watch_only);
 	mms_trace_close(ctx.trace);
+	symbolizer_close(ctx.sym);
 	return status;
 }

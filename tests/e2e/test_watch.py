@@ -145,7 +145,7 @@ def test_sixty_four_watchpoints_debug_registers_then_pages(mmscope_run):
     lines = truth(run.stdout)
     for wid, w in watches.items():
         i = int(re.match(r"many\[(\d+)\]", w["expr"]).group(1))
-        kind, name, old, new, pc = lines[i]
+        kind, name, old, new = lines[i][:4]
         assert name == w["expr"]
         h = by_watch[wid]
         assert (int(h["old"], 16), int(h["new"], 16)) == (old, new)
@@ -202,7 +202,9 @@ def test_show_watch_only_text(mmscope_run):
     assert re.search(r'WATCH w1 0x[0-9a-f]+ len=8 w page "counter"$', lines[0]), lines[0]
     assert re.search(r"HIT   w1 W  8 0x[0-9a-f]+ 0x0000000000000000 -> 0x0000000000000001"
                      r"  pc=0x[0-9a-f]+$", lines[1]), lines[1]
-    assert all(" HIT " in l or " WATCH " in l for l in lines)
+    # each hit is followed by its call chain, one "at" line per frame
+    assert re.match(r"        at 0x[0-9a-f]+ w\+0x[0-9a-f]+ \(.*watchme\.c:\d+\)$", lines[2]), lines[2]
+    assert all(" HIT " in l or " WATCH " in l or l.startswith("        at 0x") for l in lines)
 
 
 def test_kernel_access_to_a_watched_page_works_and_is_recorded(mmscope_run):
@@ -220,3 +222,27 @@ def test_kernel_access_to_a_watched_page_works_and_is_recorded(mmscope_run):
     ]
     # the program's own loads of it (printf) are hits of their own
     assert any(h["dir"] == "R" and h["flags"] == [] for h in hits)
+
+
+@pytest.mark.parametrize("slots", ["0", "1"])
+def test_hits_carry_their_symbolised_call_chain(mmscope_run, slots):
+    if slots == "1":
+        need_hw_slots(1)
+    run = mmscope_run([WATCHME, "basic"], opts=[f"--hw-slots={slots}", "--watch", "counter"])
+    stores = [l for l in truth(run.stdout) if l[0] == "W" and l[1] == "counter"]
+    _, hits = watch_records(run)
+    assert len(hits) == len(stores) + 1         # and the locked add
+    store_hits = [h for h in hits if int(h["pc"], 16) != 0 and
+                  (int(h["old"], 16), int(h["new"], 16)) in
+                  [(s[2], s[3]) for s in stores]]
+    assert len(store_hits) == len(stores)
+    for h, (_, _, old, new, pc, ret) in zip(store_hits, stores):
+        f = h["frames"]
+        assert len(f) >= 3, h
+        # innermost: the access itself (after it, for a debug register),
+        # inside w(); then w()'s caller, exactly where the program says
+        # w() returns to; then main's callers
+        assert int(f[0]["pc"], 16) == int(h["pc"], 16)
+        assert f[0]["where"].startswith("w+") and "watchme.c:" in f[0]["where"], f[0]
+        assert int(f[1]["pc"], 16) == ret
+        assert f[1]["where"].startswith("main+"), f[1]

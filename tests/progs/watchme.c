@@ -15,7 +15,8 @@
  *                      prints "READ <n> <text>" and "ECHO <n> <text>"
  *
  * Output, in program order (8-byte accesses):
- *   "W <name> <old> <new> <pc>"   a store (old: the value before it)
+ *   "W <name> <old> <new> <pc> <ret>"   a store (old: the value before it;
+ *                                 ret: where w() returns to, the caller)
  *   "R <name> <value> <pc>"       a load
  *   "X <name> <old> <new> <pc>"   a LOCK XADD (reads and writes)
  * with values and pc in hex.  pc is the address of the instruction.
@@ -78,12 +79,14 @@ static uint64_t *model_of(volatile uint64_t *p)
 	return &model[i].v;
 }
 
-static void w(const char *name, volatile uint64_t *p, uint64_t v)
+/* noinline: its return address is the second frame of a hit's call chain */
+static __attribute__((noinline)) void w(const char *name, volatile uint64_t *p, uint64_t v)
 {
 	uint64_t old = *model_of(p), pc = store(p, v);
 
 	*model_of(p) = v;
-	printf("W %s %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", name, old, v, pc);
+	printf("W %s %" PRIx64 " %" PRIx64 " %" PRIx64 " %" PRIx64 "\n", name, old, v, pc,
+	       (uint64_t)__builtin_return_address(0));
 }
 
 static void r(const char *name, volatile uint64_t *p)
