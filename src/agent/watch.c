@@ -639,7 +639,7 @@ void watch_setup(void)
 	agent.memfd = r;
 	/* loads libgcc_s now, outside signal context (see call_chain()) */
 	void *warm[2];
-	agent.backtraces = backtrace(warm, 2) > 0;
+	agent.backtraces = !c->no_backtrace && backtrace(warm, 2) > 0;
 	save_maps();
 	agent.watches = calloc(c->nwatches, sizeof(*agent.watches));
 	if (!agent.watches)

@@ -57,6 +57,7 @@ static void run_usage(FILE *f)
 		"                      rest use pages (default: half of those `mmscope\n"
 		"                      probe` finds working, leaving the others free for a\n"
 		"                      debugger that attaches later)\n"
+		"      --no-backtrace  record hits without their call chain (faster)\n"
 		"  -f, --force         replace a trace already in DIR\n"
 		"  -q, --quiet         no summary at exit\n"
 		"  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
@@ -222,6 +223,7 @@ int cmd_run(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "watch", required_argument, NULL, 'w' },
 		{ "hw-slots", required_argument, NULL, 'H' },
+		{ "no-backtrace", no_argument, NULL, 'B' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -244,6 +246,9 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			watch_args[nwatch++] = optarg;
+			break;
+		case 'B':
+			cfg.no_backtrace = 1;
 			break;
 		case 'H': {
 			char *end;

@@ -7,6 +7,7 @@
  *   out /abs/trace.d
  *   map /dev/shm/ring*          (repeatable; none = the default selection)
  *   verbose 1
+ *   no_backtrace 1
  *   hw 4 2 15                   (data slots that fire, how many mmscope may
  *                                use, mask of working lengths: bit i = 1 << i)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
@@ -41,6 +42,7 @@ struct config {
 	int nmaps;
 	char maps[CONFIG_MAPS_MAX][CONFIG_PATTERN_MAX];
 	int verbose;
+	int no_backtrace;       /* hits without their call chain */
 	int hw_slots;           /* data watchpoint slots that fire (probe) */
 	int hw_max;             /* how many of them mmscope may hold */
 	unsigned hw_lens;       /* lengths that fire: bit i = length 1 << i */
