@@ -177,7 +177,7 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 	struct mms_trace *t;
 	struct mms_record rec;
 	char err[PATH_MAX + 128];
-	unsigned long accesses = 0, maps = 0, unknown = 0, procs = 0;
+	unsigned long accesses = 0, maps = 0, unknown = 0, procs = 0, watch_hits = 0;
 	unsigned long hits[CONFIG_MAPS_MAX] = { 0 };
 
 	if (mms_trace_open(dir, &t, err, sizeof(err)) < 0) {
@@ -196,6 +196,8 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 					hits[i]++;
 		} else if (rec.type == MMS_REC_PROC && rec.proc->event == MMS_PROC_START) {
 			procs++;
+		} else if (rec.type == MMS_REC_HIT) {
+			watch_hits++;
 		}
 	}
 	for (int i = 0; i < cfg->nmaps; i++)
@@ -211,6 +213,9 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 		fprintf(stderr, "mmscope: %lu accesses to %lu mappings", accesses, maps);
 		if (unknown)
 			fprintf(stderr, " (%lu completed by single-step)", unknown);
+		if (cfg->nwatches)
+			fprintf(stderr, ", %lu watchpoint hit%s", watch_hits,
+				watch_hits == 1 ? "" : "s");
 		fprintf(stderr, "; trace in %s (mmscope show %s)\n", dir, dir);
 	}
 	mms_trace_close(t);
