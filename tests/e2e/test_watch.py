@@ -246,3 +246,27 @@ def test_hits_carry_their_symbolised_call_chain(mmscope_run, slots):
         assert f[0]["where"].startswith("w+") and "watchme.c:" in f[0]["where"], f[0]
         assert int(f[1]["pc"], 16) == ret
         assert f[1]["where"].startswith("main+"), f[1]
+
+
+def test_a_watch_over_many_pages(mmscope_run):
+    run = mmscope_run([WATCHME, "big"], opts=["--watch", "big"])
+    watches, hits = watch_records(run)
+    (w,) = watches.values()
+    assert w["len"] == 8192 and w["mech"] == "page"
+    base = int(w["addr"], 16)
+    assert [(int(h["addr"], 16) - base, int(h["old"], 16), int(h["new"], 16), h["width"])
+            for h in hits] == [(0, 0, 0xb0, 8), (600 * 8, 0, 0xb600, 8),
+                               (1023 * 8, 0, 0xb1023, 8)]
+
+
+def test_more_watches_than_registers_fall_back_to_pages_and_verbose_says_so(mmscope_run):
+    need_hw_slots(1)
+    run = mmscope_run([WATCHME, "basic"],
+                      opts=["-v", "--hw-slots=1", "--watch", "counter", "--watch", "table[3]",
+                            "--watch", "table[4]"])
+    watches, _ = watch_records(run)
+    assert [w["mech"] for w in watches.values()] == ["hw", "page", "page"]
+    with open(run.trace_dir + "/agent.log") as f:
+        log = f.read()
+    assert "watch 2 (table[3]): every debug register mmscope may use is taken " \
+           "(--hw-slots=1): pages" in log, log

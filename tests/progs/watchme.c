@@ -10,6 +10,8 @@
  *   watchme many       one store to each of many[0..63]
  *   watchme tz         tzset(): glibc stores the TZ offset in its own
  *                      `timezone` (this program never names it)
+ *   watchme big        stores to big[0], big[600] and big[1023]: an 8 KiB
+ *                      array over three pages
  *   watchme syscall    read() from a pipe into iobuf, write() it back out,
  *                      read that into echo: the kernel accesses iobuf;
  *                      prints "READ <n> <text>" and "ECHO <n> <text>"
@@ -38,6 +40,7 @@ volatile uint64_t hammer;
 volatile uint64_t hammer_neighbour;
 volatile uint64_t many[64];
 char iobuf[16];
+volatile uint64_t big[1024];
 static char echo[16];
 
 /* One MOV store / load / LOCK XADD, reporting the instruction's address. */
@@ -184,12 +187,18 @@ int main(int argc, char **argv)
 		return threads(atoi(argv[2]));
 	if (argc >= 2 && !strcmp(argv[1], "many"))
 		return many_stores();
+	if (argc >= 2 && !strcmp(argv[1], "big")) {
+		w("big[0]", &big[0], 0xb0);
+		w("big[600]", &big[600], 0xb600);
+		w("big[1023]", &big[1023], 0xb1023);
+		return 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "syscall"))
 		return syscalls();
 	if (argc >= 2 && !strcmp(argv[1], "tz")) {
 		tzset();
 		return 0;
 	}
-	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall\n");
+	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall | big\n");
 	return 2;
 }
