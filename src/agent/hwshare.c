@@ -117,9 +117,12 @@ static bool maybe_program_bp(int fd)
 
 MMS_EXPORT int close(int fd)
 {
+	static typeof(close) *real;
 	struct program_bp *bp = NULL;
-	long r;
+	int r;
 
+	if (!real)
+		real = (typeof(close) *)dlsym(RTLD_NEXT, "close");
 	watch_check_tracer();
 	if (maybe_program_bp(fd)) {
 		pthread_mutex_lock(&agent.arb_lock);
@@ -132,19 +135,18 @@ MMS_EXPORT int close(int fd)
 		if (!bp)
 			pthread_mutex_unlock(&agent.arb_lock);
 	}
-	r = sys_close(fd);
+	/* libc's close: a cancellation point, errno as the program expects */
+	r = real(fd);
 	if (bp) {
+		int saved = errno;
 		/* the register is free in the kernel now: give it back */
 		arb_release(&agent.arb, &bp->req);
 		watch_settle();
 		pthread_mutex_unlock(&agent.arb_lock);
 		free(bp);
+		errno = saved;
 	}
-	if (r < 0) {
-		errno = (int)-r;
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 MMS_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
