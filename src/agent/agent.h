@@ -121,6 +121,8 @@ void watch_settle(void);
 /* Normal context, from interposed library calls: notice a debugger that
  * attached or detached and give the debug registers back or take them. */
 void watch_check_tracer(void);
+/* The program unmapped or moved [lo, hi): its watches there stop. */
+void watch_on_unmapped(uint64_t lo, uint64_t hi);
 /* The protection the program's view of region r must have: PROT_NONE for
  * a traced mapping, and for a watched page unless its watchpoints only
  * watch writes (then it stays readable as the program made it). */

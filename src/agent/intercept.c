@@ -197,6 +197,7 @@ static void forget_range(uint64_t addr, uint64_t len, uint64_t pc)
 	agent_table_lock(&old);
 	region_cut(&agent.regions, addr, addr + len, unmap_piece, &pc);
 	agent_table_unlock(&old);
+	watch_on_unmapped(addr, addr + len);
 }
 
 static void *set_errno_ptr(void *p)

@@ -761,3 +761,15 @@ void watch_check_tracer(void)
 	}
 	pthread_mutex_unlock(&agent.arb_lock);
 }
+
+/* The program unmapped or moved [lo, hi): watches with bytes there are
+ * gone with their memory (docs/watch.md); say so in the trace. */
+void watch_on_unmapped(uint64_t lo, uint64_t hi)
+{
+	for (uint32_t i = 0; i < agent.nwatches; i++) {
+		struct watch *w = agent.watches[i];
+		if (w->mech == MMS_WM_NONE || w->addr >= hi || w->addr + w->len <= lo)
+			continue;
+		set_mech(w, MMS_WM_NONE);
+	}
+}

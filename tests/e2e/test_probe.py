@@ -7,6 +7,8 @@ import os
 import re
 import subprocess
 
+import pytest
+
 from conftest import MMSCOPE, prog
 
 HWSLOTS = prog("hwslots")
@@ -43,7 +45,8 @@ def test_probe_json_is_consistent_with_the_kernel():
 
 def test_probe_slot_count_matches_what_gdb_can_watch():
     n = probe_json()["write_fire"]
-    assert n >= 1, "this host's data watchpoints do not fire; nothing to compare"
+    if n < 1:
+        pytest.skip("this host's data watchpoints do not fire: no slot count to compare")
     out = gdb_watch(n)
     hits = re.findall(r"^Hardware watchpoint (\d+): g\d+\n\nOld value = 0\nNew value = (\d+)",
                       out, re.M)

@@ -270,3 +270,10 @@ def test_more_watches_than_registers_fall_back_to_pages_and_verbose_says_so(mmsc
         log = f.read()
     assert "watch 2 (table[3]): every debug register mmscope may use is taken " \
            "(--hw-slots=1): pages" in log, log
+
+
+def test_a_watch_on_memory_the_program_unmaps_ends_with_it(mmscope_run):
+    run = mmscope_run([WATCHME, "unmap"], opts=["--hw-slots=0", "--watch", "gone[0]"])
+    recs = run.records("--watch-only")
+    assert [(r["type"], r.get("mech")) for r in recs] == [
+        ("watch", "page"), ("hit", None), ("watch", "none")]

@@ -12,6 +12,7 @@
  *                      `timezone` (this program never names it)
  *   watchme big        stores to big[0], big[600] and big[1023]: an 8 KiB
  *                      array over three pages
+ *   watchme unmap      a store to gone[0], then munmap of gone's page
  *   watchme syscall    read() from a pipe into iobuf, write() it back out,
  *                      read that into echo: the kernel accesses iobuf;
  *                      prints "READ <n> <text>" and "ECHO <n> <text>"
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 volatile uint64_t before_counter;
@@ -41,6 +43,7 @@ volatile uint64_t hammer_neighbour;
 volatile uint64_t many[64];
 char iobuf[16];
 volatile uint64_t big[1024];
+volatile uint64_t gone[512] __attribute__((aligned(4096)));
 static char echo[16];
 
 /* One MOV store / load / LOCK XADD, reporting the instruction's address. */
@@ -187,6 +190,10 @@ int main(int argc, char **argv)
 		return threads(atoi(argv[2]));
 	if (argc >= 2 && !strcmp(argv[1], "many"))
 		return many_stores();
+	if (argc >= 2 && !strcmp(argv[1], "unmap")) {
+		w("gone[0]", &gone[0], 0x90e);
+		return munmap((void *)gone, sizeof(gone)) ? 1 : 0;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "big")) {
 		w("big[0]", &big[0], 0xb0);
 		w("big[600]", &big[600], 0xb600);
@@ -199,6 +206,6 @@ int main(int argc, char **argv)
 		tzset();
 		return 0;
 	}
-	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall | big\n");
+	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall | big | unmap\n");
 	return 2;
 }
