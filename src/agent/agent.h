@@ -118,8 +118,8 @@ void watch_after_fork(void);
 /* After an arbiter call (arb_lock held): a watch granted a register it
  * could not arm (the kernel said no on some thread) stays on pages. */
 void watch_settle(void);
-/* Normal context, from interposed library calls: notice a debugger that
- * attached or detached and give the debug registers back or take them. */
+/* hwshare.c: normal context, from interposed library calls: notice a
+ * debugger that attached or detached, give the registers back or take them */
 void watch_check_tracer(void);
 /* The program unmapped or moved [lo, hi): its watches there stop. */
 void watch_on_unmapped(uint64_t lo, uint64_t hi);

@@ -10,21 +10,26 @@
  * our watches hold a register on every thread, so one program breakpoint
  * on any thread frees one register everywhere.
  *
- * The same calls, and the sleeps, are where a debugger that attached is
- * noticed (watch_check_tracer()).
+ * A debugger that attaches later gets every register too: the same calls,
+ * read() and the sleeps are where mmscope notices it (watch_check_tracer())
+ * and hands back what it holds.
  *
  * Known gaps: a breakpoint opened by an inline `syscall` instruction, or
  * released through dup2/close_range/exit rather than close(), is not seen.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/sys.h"
 
@@ -168,4 +173,69 @@ MMS_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec
 	if (!real)
 		real = (typeof(clock_nanosleep) *)dlsym(RTLD_NEXT, "clock_nanosleep");
 	return real(clock, flags, req, rem);
+}
+
+/* ---- a debugger attaching later ---- */
+
+/* The TracerPid line of /proc/self/status: the pid tracing us, 0 if none,
+ * -1 if it cannot be read.  Raw calls: no interposer of ours runs. */
+static int tracer_pid(void)
+{
+	char buf[2048];
+	long fd = sys_openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0), n;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	n = sys_read((int)fd, buf, sizeof(buf) - 1);
+	sys_close((int)fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strstr(buf, "TracerPid:");
+	return p ? atoi(p + 10) : -1;
+}
+
+/*
+ * Called from the library calls we interpose (normal context, at most
+ * every 10 ms): when a debugger has attached since the last look, every
+ * register mmscope holds goes back (its watches move to pages) so that the
+ * debugger can use them all; when it has gone, mmscope takes its share
+ * again.  A debugger that wants every register at the very moment it
+ * attaches finds the ones mmscope leaves free by default (--hw-slots).
+ */
+void watch_check_tracer(void)
+{
+	static uint64_t next_ns;
+	static int seen;
+	uint64_t now;
+	int tracer;
+
+	if (!agent.active || !agent.nwatches || !agent.cfg.hw_max)
+		return;
+	now = agent_now();
+	if (now < __atomic_load_n(&next_ns, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&next_ns, now + 10000000, __ATOMIC_RELAXED);
+	tracer = tracer_pid();
+	if (tracer < 0 || (tracer > 0) == (seen > 0))
+		return;
+	if (pthread_mutex_trylock(&agent.arb_lock))
+		return;         /* someone is moving watches: look next time */
+	if ((tracer > 0) != (seen > 0)) {
+		char msg[128];
+		snprintf(msg, sizeof(msg),
+			 tracer ? "a debugger (pid %d) attached: mmscope's watches leave the "
+				  "debug registers"
+				: "the debugger (pid %d) detached: mmscope's watches take their "
+				  "debug registers back",
+			 tracer ? tracer : seen);
+		agent_record_proc(MMS_PROC_NOTE, tracer, msg);
+		if (agent.cfg.verbose)
+			pr_info("%s", msg);
+		arb_set_tool_max(&agent.arb, tracer ? 0 : agent.cfg.hw_max);
+		watch_settle();
+		seen = tracer;
+	}
+	pthread_mutex_unlock(&agent.arb_lock);
 }
