@@ -52,6 +52,8 @@ BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 LIBS := -lZydis -lpthread -ldl
 CLI_LIBS := $(LIBS) -ldw -lelf
 
+comma := ,
+
 all: $(AGENT_SO) $(MMSCOPE) $(UNIT_BIN) $(PROG_BIN) $(BENCH_BIN)
 
 $(B)/agent/%.o: %.c
@@ -86,7 +88,13 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIB_HOST_OBJ)
 $(B)/tests/progs/%: tests/progs/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring uring,$*),-luring,) $(if $(findstring static,$*),-static,)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring uring,$*),-luring,) $(if $(findstring static,$*),-static,) $(if $(filter early,$*),-L$(B)/tests/progs -learly -Wl$(comma)-rpath$(comma)'$$ORIGIN',)
+
+# early links with a library of its own (its constructor maps before the agent starts)
+$(B)/tests/progs/early: $(B)/tests/progs/libearly.so
+$(B)/tests/progs/libearly.so: tests/progs/lib/early.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
 
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
