@@ -84,6 +84,7 @@ void agent_record_unmap(const struct region *r, uint64_t pc);
 void agent_record_proc(uint32_t event, int64_t arg, const char *text);
 void agent_record_mark(const char *text);
 void thread_after_fork(void);
+void thread_release(void);      /* the calling thread is exiting */
 
 /* signals.c */
 void signals_install(void);

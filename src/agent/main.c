@@ -112,3 +112,12 @@ __attribute__((constructor(101))) static void agent_init(void)
 	intercept_reconcile(MMS_MF_INHERITED);
 	watch_setup();
 }
+
+/* The process is exiting normally: the exiting thread's stream ends at its
+ * last record (threads that exited earlier closed theirs, see
+ * thread_release()).  A record made after this starts a new stream. */
+__attribute__((destructor(101))) static void agent_fini(void)
+{
+	if (agent.active)
+		thread_release();
+}

@@ -250,13 +250,24 @@ struct thread_start {
 	sigset_t blocked;
 };
 
+static void thread_exiting(void *unused)
+{
+	(void)unused;
+	thread_release();
+}
+
 static void *thread_trampoline(void *p)
 {
 	struct thread_start st = *(struct thread_start *)p;
+	void *ret;
 
 	free(p);
 	prog_blocked = st.blocked;      /* a new thread inherits its mask */
-	return st.fn(st.arg);
+	/* runs on return, pthread_exit and cancellation alike */
+	pthread_cleanup_push(thread_exiting, NULL);
+	ret = st.fn(st.arg);
+	pthread_cleanup_pop(1);
+	return ret;
 }
 
 MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,

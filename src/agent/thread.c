@@ -106,6 +106,30 @@ struct thread_state *thread_get(void)
 	return t;
 }
 
+/* A thread of the program is exiting: close its stream (the file keeps
+ * exactly its records) and give back its buffers, with our signals
+ * blocked so that no handler uses them meanwhile.  If the thread touches
+ * traced memory after this, thread_get() starts a new stream. */
+void thread_release(void)
+{
+	struct thread_state *t = self;
+	sigset_t old;
+
+	if (!t)
+		return;
+	signals_block_all(&old);
+	self = NULL;
+	if (t->gen == agent.gen)
+		stream_close(&t->stream);
+	else
+		stream_forget(&t->stream);
+	if (t->icache)
+		sys_munmap(t->icache, sizeof(struct icache));
+	sys_munmap(t->code - ICACHE_ENTRIES * EMU_CODE_SIZE, ICACHE_ENTRIES * EMU_CODE_SIZE + 4096);
+	sys_munmap(t, 8192);
+	signals_restore(&old);
+}
+
 void thread_after_fork(void)
 {
 	struct thread_state *t = self;
