@@ -74,6 +74,7 @@ extern struct agent agent;
 
 /* main.c: move a descriptor of ours above the program's low numbers */
 int agent_high_fd(int fd);
+void agent_save_maps(void);
 
 /* thread.c */
 struct thread_state *thread_get(void);          /* signal context */

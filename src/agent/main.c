@@ -52,6 +52,7 @@ static void after_fork_child(void)
 	agent.pid = (int)sys_getpid();
 	thread_after_fork();
 	agent_record_proc(MMS_PROC_FORK, getppid(), "");
+	agent_save_maps();
 	watch_after_fork();
 	/* The child keeps the parent's armed regions: say so in its trace. */
 	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, snap, 64)) > 0) {
@@ -61,6 +62,30 @@ static void after_fork_child(void)
 		if (n < 64)
 			break;
 	}
+}
+
+/* A copy of /proc/self/maps in the trace directory, "maps-PID-SEQ": what
+ * `mmscope show` symbolises pcs and call chains with (libdwfl).  Saved at
+ * start, in a fork child and at exit (which also names the libraries
+ * dlopen()ed meanwhile; dlopen itself is not interposed, as it resolves
+ * names from its caller's run path). */
+void agent_save_maps(void)
+{
+	char name[64], buf[8192];
+	int in, out;
+	long n;
+
+	snprintf(name, sizeof(name), "maps-%d-%llu", agent.pid,
+		 (unsigned long long)agent_next_seq());
+	in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	out = openat(agent.dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	while (in >= 0 && out >= 0 && (n = sys_read(in, buf, sizeof(buf))) > 0)
+		if (sys_write(out, buf, (size_t)n) != n)
+			break;
+	if (in >= 0)
+		sys_close(in);
+	if (out >= 0)
+		sys_close(out);
 }
 
 __attribute__((constructor(101))) static void agent_init(void)
@@ -109,6 +134,7 @@ __attribute__((constructor(101))) static void agent_init(void)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 	agent_record_proc(MMS_PROC_START, getppid(), exe);
+	agent_save_maps();
 	intercept_reconcile(MMS_MF_INHERITED);
 	watch_setup();
 }
@@ -118,6 +144,8 @@ __attribute__((constructor(101))) static void agent_init(void)
  * thread_release()).  A record made after this starts a new stream. */
 __attribute__((destructor(101))) static void agent_fini(void)
 {
-	if (agent.active)
+	if (agent.active) {
+		agent_save_maps();
 		thread_release();
+	}
 }

@@ -602,27 +602,6 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	return w;
 }
 
-/* A copy of /proc/self/maps in the trace directory, "maps-PID-SEQ": what
- * `mmscope show` symbolises the hits' call chains with (libdwfl). */
-static void save_maps(void)
-{
-	char name[64], buf[8192];
-	int in, out;
-	long n;
-
-	snprintf(name, sizeof(name), "maps-%d-%llu", agent.pid,
-		 (unsigned long long)agent_next_seq());
-	in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	out = openat(agent.dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	while (in >= 0 && out >= 0 && (n = sys_read(in, buf, sizeof(buf))) > 0)
-		if (sys_write(out, buf, (size_t)n) != n)
-			break;
-	if (in >= 0)
-		sys_close(in);
-	if (out >= 0)
-		sys_close(out);
-}
-
 void watch_setup(void)
 {
 	const struct config *c = &agent.cfg;
@@ -640,7 +619,6 @@ void watch_setup(void)
 	/* loads libgcc_s now, outside signal context (see call_chain()) */
 	void *warm[2];
 	agent.backtraces = !c->no_backtrace && backtrace(warm, 2) > 0;
-	save_maps();
 	agent.watches = calloc(c->nwatches, sizeof(*agent.watches));
 	if (!agent.watches)
 		return;
@@ -683,7 +661,6 @@ void watch_after_fork(void)
 	agent.watch_owner = 0;
 	agent.watch_depth = 0;
 	my_tid = 0;
-	save_maps();
 	/* breakpoints are not inherited by a forked process: arm its own */
 	for (uint32_t i = 0; i < agent.nwatches; i++) {
 		struct watch *w = agent.watches[i];

@@ -207,8 +207,19 @@ static const char *map_type_name(uint32_t mmap_flags)
 	return "?";
 }
 
-static void text_access(FILE *out, const struct mms_rec_access *a)
+/* " in func+0x12 (file.c:34)" after an access line, when known */
+static void access_where(struct show_ctx *ctx, const struct mms_record *rec, char *out,
+			 size_t cap)
 {
+	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->access->pc, false, out, cap);
+}
+
+static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
+{
+	FILE *out = ctx->out;
+	const struct mms_rec_access *a = rec->access;
+	char where[1024];
+
 	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ",
 		a->dir == MMS_DIR_WRITE ? 'W' : 'R', a->width, a->region,
 		a->offset);
@@ -220,6 +231,9 @@ static void text_access(FILE *out, const struct mms_rec_access *a)
 	/* "?" already says the value is unknown */
 	show_flag_list(out, a->flags, access_flag_names,
 		  ARRAY_SIZE(access_flag_names), false, MMS_AF_VALUE_UNKNOWN);
+	access_where(ctx, rec, where, sizeof(where));
+	if (where[0])
+		fprintf(out, "  in %s", where);
 }
 
 static void text_map(FILE *out, const struct mms_record *rec)
@@ -271,7 +285,7 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 		t / 1000000000, t % 1000000000, rec->pid, rec->tid);
 	switch (rec->type) {
 	case MMS_REC_ACCESS:
-		text_access(out, rec->access);
+		text_access(ctx, rec);
 		break;
 	case MMS_REC_MAP:
 		text_map(out, rec);
@@ -305,8 +319,12 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 
 /* ---- json ---- */
 
-static void json_access(FILE *out, const struct mms_rec_access *a)
+static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 {
+	FILE *out = ctx->out;
+	const struct mms_rec_access *a = rec->access;
+	char where[1024];
+
 	fprintf(out,
 		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
 		",\"addr\":\"0x%" PRIx64 "\",\"offset\":%" PRIu64
@@ -326,7 +344,9 @@ static void json_access(FILE *out, const struct mms_rec_access *a)
 	fputs("],\"insn\":\"", out);
 	for (unsigned int i = 0; i < a->insn_len; i++)
 		fprintf(out, "%02x", a->insn[i]);
-	fputc('"', out);
+	fputs("\",\"where\":", out);
+	access_where(ctx, rec, where, sizeof(where));
+	show_json_string(out, where, strlen(where));
 }
 
 static void json_map(FILE *out, const struct mms_record *rec)
@@ -374,7 +394,7 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		rec->tid);
 	switch (rec->type) {
 	case MMS_REC_ACCESS:
-		json_access(out, rec->access);
+		json_access(ctx, rec);
 		break;
 	case MMS_REC_MAP:
 		json_map(out, rec);

@@ -84,35 +84,53 @@ void symbolizer_close(struct symbolizer *s)
 	free(s);
 }
 
-/* The newest map of pid saved before record seq. */
-static struct maps_file *map_for(struct symbolizer *s, uint32_t pid, uint64_t seq)
+static Dwfl *map_dwfl(struct maps_file *m)
+{
+	if (m->failed)
+		return NULL;
+	if (!m->dwfl) {
+		FILE *f = fopen(m->path, "re");
+		m->dwfl = f ? dwfl_begin(&callbacks) : NULL;
+		if (m->dwfl) {
+			dwfl_report_begin(m->dwfl);
+			if (dwfl_linux_proc_maps_report(m->dwfl, f) != 0 ||
+			    dwfl_report_end(m->dwfl, NULL, NULL) != 0) {
+				dwfl_end(m->dwfl);
+				m->dwfl = NULL;
+			}
+		}
+		if (f)
+			fclose(f);
+		m->failed = !m->dwfl;
+	}
+	return m->dwfl;
+}
+
+/* The map of pid that knows pc: the newest saved before record seq, else
+ * the next ones (a library dlopen()ed after it is in the map saved at
+ * exit). */
+static struct maps_file *map_for(struct symbolizer *s, uint32_t pid, uint64_t seq,
+				 uint64_t pc)
 {
 	struct maps_file *best = NULL;
 
 	for (size_t i = 0; i < s->n; i++)
 		if (s->m[i].pid == pid && s->m[i].seq <= seq && (!best || s->m[i].seq > best->seq))
 			best = &s->m[i];
-	if (!best || best->failed)
-		return NULL;
-	if (!best->dwfl) {
-		FILE *f = fopen(best->path, "re");
-		best->dwfl = f ? dwfl_begin(&callbacks) : NULL;
-		if (best->dwfl) {
-			dwfl_report_begin(best->dwfl);
-			if (dwfl_linux_proc_maps_report(best->dwfl, f) != 0 ||
-			    dwfl_report_end(best->dwfl, NULL, NULL) != 0) {
-				dwfl_end(best->dwfl);
-				best->dwfl = NULL;
-			}
-		}
-		if (f)
-			fclose(f);
-		if (!best->dwfl) {
-			best->failed = true;
+	if (best && map_dwfl(best) && dwfl_addrmodule(best->dwfl, pc))
+		return best;
+	for (uint64_t after = best ? best->seq : 0;;) {
+		struct maps_file *next = NULL;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->m[i].pid == pid && s->m[i].seq > after &&
+			    (!next || s->m[i].seq < next->seq))
+				next = &s->m[i];
+		if (!next)
 			return NULL;
-		}
+		if (map_dwfl(next) && dwfl_addrmodule(next->dwfl, pc))
+			return next;
+		after = next->seq;
 	}
-	return best;
 }
 
 static void describe(struct maps_file *m, uint64_t pc, bool call_site, char *out, size_t cap);
@@ -124,7 +142,7 @@ void symbolizer_describe(struct symbolizer *s, uint32_t pid, uint64_t seq, uint6
 	struct sym_cache_entry *e;
 
 	out[0] = 0;
-	if (!s || !(m = map_for(s, pid, seq)))
+	if (!s || !(m = map_for(s, pid, seq, call_site && pc ? pc - 1 : pc)))
 		return;
 	e = &s->cache[((pc >> 1) ^ (pc >> 13) ^ (uintptr_t)m ^ call_site) % SYM_CACHE];
 	if (e->text && e->map == m && e->pc == pc && e->call_site == call_site) {

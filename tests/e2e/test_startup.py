@@ -18,3 +18,13 @@ def test_a_mapping_made_before_the_agent_started_is_traced(mmscope_run):
     assert maps[0]["flags"] == ["inherited"] and maps[0]["pc"] == "0x0"
     acc = [(r["dir"], r["offset"], int(r["value"], 16)) for r in recs if r["type"] == "access"]
     assert acc == [("W", 4, 7), ("R", 4, 7)]
+
+
+def test_show_names_where_each_access_was_made(mmscope_run):
+    run = mmscope_run([EARLY], maps=["/memfd:mmscope-early*"])
+    acc = [r for r in run.records() if r["type"] == "access"]
+    assert len(acc) == 2
+    for r in acc:
+        # main() of tests/progs/early.c, from its symbol table and DWARF
+        assert r["where"].startswith("main+0x"), r
+        assert "early.c:" in r["where"], r
