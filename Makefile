@@ -104,6 +104,7 @@ deps:
 	$(Q)bash scripts/deps.sh
 
 check: deps
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)B=$(B) bash scripts/check.sh
 
@@ -114,8 +115,9 @@ demo: deps
 bench: all
 	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh && exit $$rc
 
+# .clang-format is the style; `clang-format -i FILE` fixes a file
 format-check:
-	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h') && echo "format: clean"
 
 clean:
 	rm -rf $(B)

@@ -67,8 +67,8 @@ int main(int argc, char **argv)
 		h = fmix64(h ^ (uint64_t)i);
 	t1 = now_ns();
 
-	printf("iterations=%ld loop_ns=%llu hash=%016llx\n", n,
-	       (unsigned long long)(t1 - t0), (unsigned long long)h);
+	printf("iterations=%ld loop_ns=%llu hash=%016llx\n", n, (unsigned long long)(t1 - t0),
+	       (unsigned long long)h);
 	munmap(m, 4096);
 	close(fd);
 	return 0;

@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 static volatile uint64_t faults;
-static unsigned long probe_len;         /* bytes of the faulting probe */
+static unsigned long probe_len; /* bytes of the faulting probe */
 
 static uint64_t now_ns(void)
 {
@@ -154,8 +154,8 @@ int main(int argc, char **argv)
 		__asm__ volatile("vzeroupper");
 
 	if ((long)faults != n) {
-		fprintf(stderr, "segv_baseline: %lu faults, expected %ld\n",
-			(unsigned long)faults, n);
+		fprintf(stderr, "segv_baseline: %lu faults, expected %ld\n", (unsigned long)faults,
+			n);
 		return 1;
 	}
 	printf("mode=%s faults=%ld loop_ns=%llu ns_per_fault=%.1f\n", argv[1], n,

@@ -56,9 +56,9 @@ static int stream_count(int dirfd, const char *name, struct stats *st)
 		return -1;
 	}
 	fh = (const void *)m;
-	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version < MMS_VERSION_MIN || fh->version > MMS_VERSION) {
-		fprintf(stderr, "stream_stats: %s: not an mmscope v%u stream\n", name,
-			MMS_VERSION);
+	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version < MMS_VERSION_MIN ||
+	    fh->version > MMS_VERSION) {
+		fprintf(stderr, "stream_stats: %s: not an mmscope v%u stream\n", name, MMS_VERSION);
 		r = -1;
 		goto out;
 	}
@@ -69,8 +69,8 @@ static int stream_count(int dirfd, const char *name, struct stats *st)
 		if (h.type == 0)
 			break;
 		if (h.size < 8 || h.size % 8 || pos + h.size > (uint64_t)sb.st_size) {
-			fprintf(stderr, "stream_stats: %s: bad record at offset %llu\n",
-				name, (unsigned long long)pos);
+			fprintf(stderr, "stream_stats: %s: bad record at offset %llu\n", name,
+				(unsigned long long)pos);
 			r = -1;
 			goto out;
 		}
@@ -117,8 +117,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.by_type[MMS_REC_UNMAP],
 	       (unsigned long long)st.by_type[MMS_REC_MARK],
 	       (unsigned long long)st.by_type[MMS_REC_PROC],
-	       (unsigned long long)st.by_type[MMS_REC_LOST],
-	       (unsigned long long)st.record_bytes, (unsigned long long)st.access_bytes,
-	       (unsigned long long)st.file_bytes);
+	       (unsigned long long)st.by_type[MMS_REC_LOST], (unsigned long long)st.record_bytes,
+	       (unsigned long long)st.access_bytes, (unsigned long long)st.file_bytes);
 	return r ? 1 : 0;
 }

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #define PAGES 16
-#define SLOT 64                        /* bytes between two accessed slots */
-#define SLOTS (PAGES * 4096 / SLOT)    /* 1024 */
-#define WARMUP SLOTS                   /* one access per slot */
+#define SLOT 64			    /* bytes between two accessed slots */
+#define SLOTS (PAGES * 4096 / SLOT) /* 1024 */
+#define WARMUP SLOTS		    /* one access per slot */
 
 static uint64_t now_ns(void)
 {
@@ -109,10 +109,14 @@ __attribute__((target("avx512f"))) static int run_avx512(uint8_t *m, long from, 
 		}
 		__asm__ volatile("vmovdqu64 (%1), %%zmm0\n\t"
 				 "vmovdqu64 %%zmm0, (%0)"
-				 : : "r"(p), "r"(src) : "memory", "xmm0");
+				 :
+				 : "r"(p), "r"(src)
+				 : "memory", "xmm0");
 		__asm__ volatile("vmovdqu64 (%0), %%zmm1\n\t"
 				 "vmovdqu64 %%zmm1, (%1)"
-				 : : "r"(p), "r"(dst) : "memory", "xmm1");
+				 :
+				 : "r"(p), "r"(dst)
+				 : "memory", "xmm1");
 		if (memcmp(src, dst, 64)) {
 			fprintf(stderr, "traced_loop: 64-byte slot %ld reads back wrong\n",
 				i % SLOTS);
@@ -218,9 +222,8 @@ int main(int argc, char **argv)
 	if (r)
 		return 1;
 
-	printf("mode=%s accesses=%ld warmup=%d total=%ld loop_ns=%llu ns_per_access=%.1f\n",
-	       mode, n, WARMUP, n + WARMUP, (unsigned long long)(t1 - t0),
-	       (double)(t1 - t0) / (double)n);
+	printf("mode=%s accesses=%ld warmup=%d total=%ld loop_ns=%llu ns_per_access=%.1f\n", mode,
+	       n, WARMUP, n + WARMUP, (unsigned long long)(t1 - t0), (double)(t1 - t0) / (double)n);
 	munmap(m, PAGES * 4096);
 	close(fd);
 	return 0;

@@ -88,8 +88,8 @@ int main(int argc, char **argv)
 {
 	unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
 
-	if (argc > 2 && (!strcmp(argv[1], "hit") || !strcmp(argv[1], "miss") ||
-			 !strcmp(argv[1], "hwbare"))) {
+	if (argc > 2 &&
+	    (!strcmp(argv[1], "hit") || !strcmp(argv[1], "miss") || !strcmp(argv[1], "hwbare"))) {
 		volatile uint64_t *p = argv[1][0] == 'm' ? &g.neighbour : &g.target;
 		uint64_t t0, t1;
 		if (argv[1][0] == 'h' && argv[1][1] == 'w' && own_breakpoint() < 0) {

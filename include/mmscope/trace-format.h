@@ -21,23 +21,23 @@
 
 #include <stdint.h>
 
-#define MMS_MAGIC "MMSCOPE1"          /* 8 bytes, no NUL needed */
+#define MMS_MAGIC "MMSCOPE1" /* 8 bytes, no NUL needed */
 #define MMS_VERSION 2u
-#define MMS_VERSION_MIN 1u            /* oldest version a reader accepts */
+#define MMS_VERSION_MIN 1u /* oldest version a reader accepts */
 #define MMS_STREAM_SUFFIX ".mms"
-#define MMS_SEQ_FILE "seq"            /* shared global sequence counter */
+#define MMS_SEQ_FILE "seq" /* shared global sequence counter */
 #define MMS_CONFIG_FILE "config"
 
 struct mms_file_header {
-	char magic[8];          /* MMS_MAGIC */
-	uint32_t version;       /* MMS_VERSION */
-	uint32_t header_size;   /* sizeof(struct mms_file_header) */
+	char magic[8];	      /* MMS_MAGIC */
+	uint32_t version;     /* MMS_VERSION */
+	uint32_t header_size; /* sizeof(struct mms_file_header) */
 	uint32_t pid;
 	uint32_t tid;
-	uint64_t start_ns;      /* CLOCK_MONOTONIC when the stream opened */
-	uint64_t serial;        /* unique per trace directory */
+	uint64_t start_ns; /* CLOCK_MONOTONIC when the stream opened */
+	uint64_t serial;   /* unique per trace directory */
 	uint8_t reserved[24];
-};                              /* 64 bytes */
+}; /* 64 bytes */
 
 enum mms_rec_type {
 	MMS_REC_ACCESS = 1,
@@ -46,33 +46,33 @@ enum mms_rec_type {
 	MMS_REC_MARK = 4,
 	MMS_REC_PROC = 5,
 	MMS_REC_LOST = 6,
-	MMS_REC_WATCH = 7,      /* v2: a watchpoint armed, moved or removed */
-	MMS_REC_HIT = 8,        /* v2: a watchpoint hit */
+	MMS_REC_WATCH = 7, /* v2: a watchpoint armed, moved or removed */
+	MMS_REC_HIT = 8,   /* v2: a watchpoint hit */
 };
 
 struct mms_rec_hdr {
-	uint16_t type;          /* enum mms_rec_type; 0 = end of data */
-	uint16_t size;          /* whole record in bytes, multiple of 8, >= 8 */
-	uint32_t reserved;      /* 0 */
+	uint16_t type;	   /* enum mms_rec_type; 0 = end of data */
+	uint16_t size;	   /* whole record in bytes, multiple of 8, >= 8 */
+	uint32_t reserved; /* 0 */
 };
 
 /* Every record after the header starts with these two fields. */
 struct mms_rec_common {
 	struct mms_rec_hdr h;
-	uint64_t seq;           /* global order across threads/processes */
-	uint64_t ts_ns;         /* CLOCK_MONOTONIC */
+	uint64_t seq;	/* global order across threads/processes */
+	uint64_t ts_ns; /* CLOCK_MONOTONIC */
 };
 
 enum mms_dir { MMS_DIR_READ = 1, MMS_DIR_WRITE = 2 };
 
 enum mms_access_flags {
 	MMS_AF_VALUE_UNKNOWN = 1u << 0, /* instruction does not reveal value */
-	MMS_AF_LOCKED = 1u << 1,        /* atomic (LOCK prefix or XCHG mem) */
-	MMS_AF_UNKNOWN_INSN = 1u << 2,  /* completed by single-step, not decoded */
-	MMS_AF_SPLIT = 1u << 3,         /* part of an access straddling regions */
-	MMS_AF_MASKED = 1u << 4,        /* AVX-512 masked: value bytes of
+	MMS_AF_LOCKED = 1u << 1,	/* atomic (LOCK prefix or XCHG mem) */
+	MMS_AF_UNKNOWN_INSN = 1u << 2,	/* completed by single-step, not decoded */
+	MMS_AF_SPLIT = 1u << 3,		/* part of an access straddling regions */
+	MMS_AF_MASKED = 1u << 4,	/* AVX-512 masked: value bytes of
 					   disabled elements are zero */
-	MMS_AF_STRING = 1u << 5,        /* element of a MOVS/STOS/.. (REP) run */
+	MMS_AF_STRING = 1u << 5,	/* element of a MOVS/STOS/.. (REP) run */
 };
 
 struct mms_rec_access {
@@ -80,38 +80,38 @@ struct mms_rec_access {
 	uint64_t seq;
 	uint64_t ts_ns;
 	uint64_t pc;
-	uint64_t addr;          /* program virtual address accessed */
-	uint64_t offset;        /* addr - region base */
-	uint32_t region;        /* region id (see MAP) */
-	uint8_t width;          /* bytes, 1..64; 0 only with MMS_AF_UNKNOWN_INSN
+	uint64_t addr;	  /* program virtual address accessed */
+	uint64_t offset;  /* addr - region base */
+	uint32_t region;  /* region id (see MAP) */
+	uint8_t width;	  /* bytes, 1..64; 0 only with MMS_AF_UNKNOWN_INSN
 				   when the instruction could not be decoded */
-	uint8_t dir;            /* enum mms_dir */
-	uint16_t flags;         /* enum mms_access_flags */
-	uint8_t insn_len;       /* valid bytes in insn[] */
+	uint8_t dir;	  /* enum mms_dir */
+	uint16_t flags;	  /* enum mms_access_flags */
+	uint8_t insn_len; /* valid bytes in insn[] */
 	uint8_t pad[7];
-	uint8_t insn[16];       /* instruction bytes at pc */
-	uint8_t value[];        /* width bytes, memory order, padded to 8 */
-};                              /* 80 bytes + value */
+	uint8_t insn[16]; /* instruction bytes at pc */
+	uint8_t value[];  /* width bytes, memory order, padded to 8 */
+};			  /* 80 bytes + value */
 
 enum mms_map_flags {
-	MMS_MF_INHERITED = 1u << 0,     /* present at startup / after fork */
-	MMS_MF_MREMAP = 1u << 1,        /* the program mremap()ed a traced region */
+	MMS_MF_INHERITED = 1u << 0, /* present at startup / after fork */
+	MMS_MF_MREMAP = 1u << 1,    /* the program mremap()ed a traced region */
 };
 
 struct mms_rec_map {
 	struct mms_rec_hdr h;
 	uint64_t seq;
 	uint64_t ts_ns;
-	uint64_t pc;            /* caller of mmap, 0 if unknown */
-	uint64_t addr;          /* program address of the mapping */
+	uint64_t pc;   /* caller of mmap, 0 if unknown */
+	uint64_t addr; /* program address of the mapping */
 	uint64_t len;
 	uint64_t file_offset;
 	uint32_t region;
-	uint32_t prot;          /* PROT_* the program asked for */
-	uint32_t mmap_flags;    /* MAP_* the program asked for */
-	uint32_t flags;         /* enum mms_map_flags */
-	char path[];            /* NUL-terminated, padded to 8 */
-};                              /* 72 bytes + path */
+	uint32_t prot;	     /* PROT_* the program asked for */
+	uint32_t mmap_flags; /* MAP_* the program asked for */
+	uint32_t flags;	     /* enum mms_map_flags */
+	char path[];	     /* NUL-terminated, padded to 8 */
+};			     /* 72 bytes + path */
 
 struct mms_rec_unmap {
 	struct mms_rec_hdr h;
@@ -122,32 +122,32 @@ struct mms_rec_unmap {
 	uint64_t len;
 	uint32_t region;
 	uint32_t pad;
-};                              /* 56 bytes */
+}; /* 56 bytes */
 
 struct mms_rec_mark {
 	struct mms_rec_hdr h;
 	uint64_t seq;
 	uint64_t ts_ns;
-	char text[];            /* NUL-terminated, padded to 8 */
+	char text[]; /* NUL-terminated, padded to 8 */
 };
 
 enum mms_proc_event {
-	MMS_PROC_START = 1,     /* text: executable path */
-	MMS_PROC_FORK = 2,      /* in the child; arg = parent pid */
-	MMS_PROC_EXEC = 3,      /* text: new image path */
-	MMS_PROC_EXIT = 4,      /* written by `mmscope run`: arg = exit status,
+	MMS_PROC_START = 1, /* text: executable path */
+	MMS_PROC_FORK = 2,  /* in the child; arg = parent pid */
+	MMS_PROC_EXEC = 3,  /* text: new image path */
+	MMS_PROC_EXIT = 4,  /* written by `mmscope run`: arg = exit status,
 				   or -N if signal N killed the program */
-	MMS_PROC_NOTE = 5,      /* text: a message for the user (warnings) */
+	MMS_PROC_NOTE = 5,  /* text: a message for the user (warnings) */
 };
 
 struct mms_rec_proc {
 	struct mms_rec_hdr h;
 	uint64_t seq;
 	uint64_t ts_ns;
-	uint32_t event;         /* enum mms_proc_event */
+	uint32_t event; /* enum mms_proc_event */
 	uint32_t pid;
 	int64_t arg;
-	char text[];            /* NUL-terminated, padded to 8 */
+	char text[]; /* NUL-terminated, padded to 8 */
 };
 
 struct mms_rec_lost {
@@ -160,9 +160,9 @@ struct mms_rec_lost {
 enum mms_watch_type { MMS_WATCH_READ = 1, MMS_WATCH_WRITE = 2, MMS_WATCH_RW = 3 };
 
 enum mms_watch_mech {
-	MMS_WM_NONE = 0,        /* not armed (removed, or its memory is gone) */
-	MMS_WM_HW = 1,          /* a debug register (perf_event_open breakpoint) */
-	MMS_WM_PAGE = 2,        /* its pages are armed; other bytes filtered */
+	MMS_WM_NONE = 0, /* not armed (removed, or its memory is gone) */
+	MMS_WM_HW = 1,	 /* a debug register (perf_event_open breakpoint) */
+	MMS_WM_PAGE = 2, /* its pages are armed; other bytes filtered */
 };
 
 /* Written when a watchpoint is armed and each time its mechanism changes. */
@@ -172,22 +172,22 @@ struct mms_rec_watch {
 	uint64_t ts_ns;
 	uint64_t addr;
 	uint64_t len;
-	uint32_t id;            /* the HIT records' watch */
-	uint8_t type;           /* enum mms_watch_type */
-	uint8_t mech;           /* enum mms_watch_mech */
+	uint32_t id;  /* the HIT records' watch */
+	uint8_t type; /* enum mms_watch_type */
+	uint8_t mech; /* enum mms_watch_mech */
 	uint16_t pad;
-	char expr[];            /* as the user wrote it; NUL-terminated, padded */
-};                              /* 48 bytes + expr */
+	char expr[]; /* as the user wrote it; NUL-terminated, padded */
+};		     /* 48 bytes + expr */
 
 enum mms_hit_flags {
-	MMS_HF_HW = 1u << 0,            /* reported by a debug register */
-	MMS_HF_PC_AFTER = 1u << 1,      /* pc is the instruction after the
+	MMS_HF_HW = 1u << 0,	      /* reported by a debug register */
+	MMS_HF_PC_AFTER = 1u << 1,    /* pc is the instruction after the
 					   access (a data breakpoint traps
 					   after it completes) */
-	MMS_HF_OLD_UNKNOWN = 1u << 2,   /* old[] not known (device memory not
+	MMS_HF_OLD_UNKNOWN = 1u << 2, /* old[] not known (device memory not
 					   yet written while watched) */
 	MMS_HF_NEW_UNKNOWN = 1u << 3,
-	MMS_HF_SYSCALL = 1u << 4,       /* the kernel accessed the bytes for a
+	MMS_HF_SYSCALL = 1u << 4, /* the kernel accessed the bytes for a
 					   system call (read, write, ...); pc
 					   is the call's return address */
 };
@@ -197,18 +197,18 @@ struct mms_rec_hit {
 	uint64_t seq;
 	uint64_t ts_ns;
 	uint64_t pc;
-	uint64_t addr;          /* first watched byte the access touched */
-	uint32_t watch;         /* id from the WATCH record */
-	uint8_t dir;            /* enum mms_dir; 0: read or write, undecided
+	uint64_t addr;	  /* first watched byte the access touched */
+	uint32_t watch;	  /* id from the WATCH record */
+	uint8_t dir;	  /* enum mms_dir; 0: read or write, undecided
 				   (a read/write debug register hit that left
 				   the value unchanged) */
-	uint8_t width;          /* value bytes at addr, 1..64 */
-	uint16_t flags;         /* enum mms_hit_flags */
-	uint16_t nframes;       /* return addresses after the values */
+	uint8_t width;	  /* value bytes at addr, 1..64 */
+	uint16_t flags;	  /* enum mms_hit_flags */
+	uint16_t nframes; /* return addresses after the values */
 	uint16_t pad[3];
-	uint8_t data[];         /* old[width], new[width], each padded to 8
+	uint8_t data[]; /* old[width], new[width], each padded to 8
 				   (a read: both hold the value read), then
 				   nframes uint64_t */
-};                              /* 56 bytes + data */
+};			/* 56 bytes + data */
 
 #endif

@@ -28,11 +28,11 @@
 #define AGENT_SIG_PARK (SIGRTMAX - 1)
 
 struct thread_state {
-	uint32_t gen;           /* agent.gen when created (fork check) */
+	uint32_t gen; /* agent.gen when created (fork check) */
 	int tid;
 	struct stream stream;
-	uint8_t *scratch;       /* 64-byte aligned */
-	uint8_t *code;          /* RWX */
+	uint8_t *scratch; /* 64-byte aligned */
+	uint8_t *code;	  /* RWX */
 	struct icache *icache;
 	/* single-step slow path */
 	int stepping;
@@ -44,7 +44,7 @@ struct thread_state {
 	uint8_t step_insn[16];
 	uint8_t step_len, step_width, step_dir;
 	uint64_t step_pc;
-	sigset_t step_saved_mask;       /* the program's mask during the step */
+	sigset_t step_saved_mask; /* the program's mask during the step */
 	/* what the program believes it has blocked among our signals */
 	sigset_t prog_blocked;
 };
@@ -53,20 +53,20 @@ struct agent {
 	bool active;
 	struct config cfg;
 	int dirfd;
-	uint64_t *shared;       /* [0] = sequence counter */
-	uint32_t gen;           /* bumped in a fork child */
+	uint64_t *shared; /* [0] = sequence counter */
+	uint32_t gen;	  /* bumped in a fork child */
 	int pid;
-	pthread_mutex_t lock;   /* serialises region table writers */
-	unsigned long matched;  /* mappings armed since start */
+	pthread_mutex_t lock;  /* serialises region table writers */
+	unsigned long matched; /* mappings armed since start */
 	struct region_table regions;
 	/* watchpoints (watch.c) */
-	int memfd;              /* /proc/self/mem: bytes of watched private pages */
-	pthread_mutex_t arb_lock;       /* serialises the arbiter and arming */
+	int memfd;		  /* /proc/self/mem: bytes of watched private pages */
+	pthread_mutex_t arb_lock; /* serialises the arbiter and arming */
 	struct arbiter arb;
 	uint32_t nwatches;
 	struct watch **watches; /* fixed after setup: read without locks */
-	bool backtraces;        /* hits carry their call chain */
-	int watch_owner;        /* tid holding watch_lock(), 0 if none */
+	bool backtraces;	/* hits carry their call chain */
+	int watch_owner;	/* tid holding watch_lock(), 0 if none */
 	int watch_depth;
 };
 
@@ -77,19 +77,19 @@ int agent_high_fd(int fd);
 void agent_save_maps(void);
 
 /* thread.c */
-struct thread_state *thread_get(void);          /* signal context */
-uint64_t agent_next_seq(void);                  /* signal context */
-uint64_t agent_now(void);                       /* signal context */
+struct thread_state *thread_get(void); /* signal context */
+uint64_t agent_next_seq(void);	       /* signal context */
+uint64_t agent_now(void);	       /* signal context */
 void agent_record_map(const struct region *r, const char *path, uint64_t pc, uint32_t flags);
 void agent_record_unmap(const struct region *r, uint64_t pc);
 void agent_record_proc(uint32_t event, int64_t arg, const char *text);
 void agent_record_mark(const char *text);
 void thread_after_fork(void);
-void thread_release(void);      /* the calling thread is exiting */
+void thread_release(void); /* the calling thread is exiting */
 
 /* signals.c */
 void signals_install(void);
-void signals_chain(int sig, siginfo_t *si, void *uc);  /* signal context */
+void signals_chain(int sig, siginfo_t *si, void *uc); /* signal context */
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void signals_block_all(sigset_t *old);
 /* Every signal but the synchronous ones and ours. */
@@ -141,8 +141,7 @@ void watch_unlock(void);
 void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a,
 		     uint16_t hit_flags);
 /* signal context: after a single-stepped access to a watched region */
-void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width,
-		      int dir);
+void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width, int dir);
 /* signal context: true if this SIGTRAP is one of our data breakpoints */
 bool watch_on_trap(siginfo_t *si, void *uc);
 /* signal context: addr was in a watched page disarmed a moment ago (a

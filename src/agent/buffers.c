@@ -27,10 +27,10 @@
 struct kbuf {
 	uint64_t addr;
 	size_t n;
-	void *use;              /* what the kernel gets */
-	uint8_t *bounce;        /* mmap'd, or NULL */
+	void *use;	 /* what the kernel gets */
+	uint8_t *bounce; /* mmap'd, or NULL */
 	size_t bounce_len;
-	bool kernel_writes;     /* read/pread/recv */
+	bool kernel_writes; /* read/pread/recv */
 	uint64_t pc;
 };
 
@@ -45,14 +45,14 @@ static bool touches_watched_page(uint64_t a, size_t n)
 	return false;
 }
 
-static void *kbuf_begin(struct kbuf *k, const void *buf, size_t n, bool kernel_writes,
-			uint64_t pc)
+static void *kbuf_begin(struct kbuf *k, const void *buf, size_t n, bool kernel_writes, uint64_t pc)
 {
 	struct region r;
 	uint64_t a = (uint64_t)buf;
 
-	*k = (struct kbuf){ .addr = a, .n = n, .use = (void *)buf,
-			    .kernel_writes = kernel_writes, .pc = pc };
+	*k = (struct kbuf){
+		.addr = a, .n = n, .use = (void *)buf, .kernel_writes = kernel_writes, .pc = pc
+	};
 	if (!agent.active || !n || a + n < a)
 		return k->use;
 	if (region_find(&agent.regions, a, &r) == 0 && r.alias && a + n <= r.end) {
@@ -100,10 +100,10 @@ static ssize_t kbuf_end(struct kbuf *k, ssize_t r)
 	return r;
 }
 
-#define REAL(name) \
+#define REAL(name)                 \
 	static typeof(name) *real; \
-	if (!real) \
-		real = (typeof(name) *)dlsym(RTLD_NEXT, #name)
+	if (!real)                 \
+	real = (typeof(name) *)dlsym(RTLD_NEXT, #name)
 
 MMS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
@@ -136,8 +136,7 @@ MMS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n, off));
 }
 
-MMS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
-	__attribute__((alias("pread")));
+MMS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread")));
 MMS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 	__attribute__((alias("pwrite")));
 

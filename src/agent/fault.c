@@ -19,7 +19,7 @@
 /* ucontext gregs index of each enum cpu_gpr (sys/ucontext.h) */
 static const int greg_of[GPR_COUNT] = {
 	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
-	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+	REG_R8,	 REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
 };
 
 #ifndef FP_XSTATE_MAGIC1
@@ -128,7 +128,7 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		goto not_ours;
 	if (region_find(&agent.regions, addr, &r) < 0) {
 		if (watch_recently_disarmed(addr))
-			goto out;       /* reopened since it faulted: run it again */
+			goto out; /* reopened since it faulted: run it again */
 		goto not_ours;
 	}
 	t = thread_get();
@@ -171,15 +171,12 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		watch_unlock();
 	}
 	switch (res) {
-	case EMU_DONE:
-		cpu_to_uc(&c, uc);
-		goto out;
+	case EMU_DONE: cpu_to_uc(&c, uc); goto out;
 	case EMU_SLOW:
 		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
 			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
 		goto out;
-	default:
-		goto not_ours;
+	default: goto not_ours;
 	}
 not_ours:
 	errno = saved_errno;

@@ -41,7 +41,7 @@ struct program_bp {
 	struct arb_req req;
 };
 
-static struct program_bp *bps[64];      /* the program's open breakpoints */
+static struct program_bp *bps[64]; /* the program's open breakpoints */
 static int nbps;
 
 static bool is_hw_breakpoint(const struct perf_event_attr *a)
@@ -221,7 +221,7 @@ void watch_check_tracer(void)
 	if (tracer < 0 || (tracer > 0) == (seen > 0))
 		return;
 	if (pthread_mutex_trylock(&agent.arb_lock))
-		return;         /* someone is moving watches: look next time */
+		return; /* someone is moving watches: look next time */
 	if ((tracer > 0) != (seen > 0)) {
 		char msg[128];
 		snprintf(msg, sizeof(msg),

@@ -139,8 +139,8 @@ static void *alias_existing(uint64_t lo, uint64_t hi, int prot, long off, unsign
 	return alias;
 }
 
-static void maybe_arm_fd(void *addr, size_t len, int prot, int flags, int fd, long off,
-			 uint64_t pc, const char *path)
+static void maybe_arm_fd(void *addr, size_t len, int prot, int flags, int fd, long off, uint64_t pc,
+			 const char *path)
 {
 	struct region r = {
 		.start = (uint64_t)addr,
@@ -150,8 +150,10 @@ static void maybe_arm_fd(void *addr, size_t len, int prot, int flags, int fd, lo
 		.mmap_flags = flags,
 	};
 
-	arm_region(&r, sys_mmap(NULL, r.end - r.start, prot & (PROT_READ | PROT_WRITE),
-				MAP_SHARED, fd, off), path, pc, 0);
+	arm_region(&r,
+		   sys_mmap(NULL, r.end - r.start, prot & (PROT_READ | PROT_WRITE), MAP_SHARED, fd,
+			    off),
+		   path, pc, 0);
 }
 
 static void maybe_arm(void *addr, size_t len, int prot, int flags, int fd, long off, uint64_t pc)
@@ -285,7 +287,7 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 	nr.file_offset = r[0].file_offset + delta;
 	alias = alias_existing(nr.start, nr.end, nr.prot, (long)nr.file_offset, 0);
 	if (!arm_region(&nr, alias, "(mremap)", pc, MMS_MF_MREMAP))
-		sys_mprotect(p, nr.end - nr.start, r[0].prot);  /* untraced, but usable */
+		sys_mprotect(p, nr.end - nr.start, r[0].prot); /* untraced, but usable */
 	return p;
 }
 
@@ -355,7 +357,6 @@ out:
 	return 0;
 }
 
-
 MMS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
 	long r;
@@ -365,7 +366,8 @@ MMS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 		if (elf_is_static(path) == 1) {
 			snprintf(msg, sizeof(msg),
 				 "exec of statically linked %s: mmscope cannot enter it, "
-				 "its accesses are not traced", path);
+				 "its accesses are not traced",
+				 path);
 			agent_record_proc(MMS_PROC_NOTE, 0, msg);
 			dprintf(2, "mmscope: warning: %s\n", msg);
 		}
@@ -411,7 +413,10 @@ static uint32_t arm_existing(uint64_t lo, uint64_t hi, int prot, long off, unsig
 			     const char *path, uint32_t mapflags)
 {
 	struct region r = {
-		.start = lo, .end = hi, .file_offset = (uint64_t)off, .prot = prot,
+		.start = lo,
+		.end = hi,
+		.file_offset = (uint64_t)off,
+		.prot = prot,
 		.mmap_flags = MAP_SHARED,
 	};
 
@@ -430,8 +435,8 @@ static bool maps_parse(const char *line, struct maps_line *m)
 	unsigned long lo, hi, off;
 
 	m->path[0] = 0;
-	if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095[^\n]", &lo, &hi, m->perms, &off,
-		   &m->ino, m->path) < 5)
+	if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095[^\n]", &lo, &hi, m->perms, &off, &m->ino,
+		   m->path) < 5)
 		return false;
 	m->lo = lo;
 	m->hi = hi;
@@ -472,8 +477,8 @@ void intercept_reconcile(uint32_t mapflags)
 		}
 		if (total || !m.path[0] || m.perms[3] != 's')
 			continue;
-		if (!strncmp(m.path, "/proc/", 6) || !config_selects(&agent.cfg, m.path,
-				  !strncmp(m.path, "/dev/", 5)))
+		if (!strncmp(m.path, "/proc/", 6) ||
+		    !config_selects(&agent.cfg, m.path, !strncmp(m.path, "/dev/", 5)))
 			continue;
 		/* our own aliases are shared mappings of the same objects */
 		bool is_alias = false;
@@ -484,7 +489,8 @@ void intercept_reconcile(uint32_t mapflags)
 		}
 		if (is_alias)
 			continue;
-		int prot = (m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0);
+		int prot =
+			(m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0);
 		uint32_t id = arm_existing(m.lo, m.hi, prot, (long)m.off, m.ino, m.path, mapflags);
 		if (id && nseen < REGION_MAX)
 			seen[nseen++] = id;

@@ -25,7 +25,7 @@ static struct sigaction prog_act[_NSIG];
 /* owned signals the program put in the sa_mask of other signals' handlers:
  * the kernel gets a mask without them, the program is shown its own */
 static sigset_t prog_sa_mask_owned[_NSIG];
-static __thread sigset_t prog_blocked;  /* owned signals the program "blocked" */
+static __thread sigset_t prog_blocked; /* owned signals the program "blocked" */
 
 static int owned(int sig)
 {
@@ -89,8 +89,8 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 	 * stream and instruction cache are not re-entrant.  Synchronous ones
 	 * and our own stay deliverable. */
 	signals_async_set(&sa.sa_mask);
-	if (real_sigaction(sig, &sa, &old) == 0 && (old.sa_flags & SA_SIGINFO
-						     ? old.sa_sigaction != fn : 1))
+	if (real_sigaction(sig, &sa, &old) == 0 &&
+	    (old.sa_flags & SA_SIGINFO ? old.sa_sigaction != fn : 1))
 		prog_act[sig] = old;
 }
 
@@ -110,7 +110,7 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	sigset_t mask, inside;
 
 	if (pa->sa_handler == SIG_IGN && si->si_code <= 0)
-		return;         /* an ignored signal sent by someone */
+		return; /* an ignored signal sent by someone */
 	if (pa->sa_handler == SIG_DFL || pa->sa_handler == SIG_IGN) {
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
@@ -141,7 +141,7 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	void (*action)(int, siginfo_t *, void *) = pa->sa_sigaction;
 	int info = pa->sa_flags & SA_SIGINFO;
 	if (pa->sa_flags & SA_RESETHAND)
-		pa->sa_handler = SIG_DFL;       /* the kernel keeps flags and mask */
+		pa->sa_handler = SIG_DFL; /* the kernel keeps flags and mask */
 	sys_rt_sigprocmask(SIG_SETMASK, &mask, &inside);
 	if (info)
 		action(sig, si, ucv);
@@ -175,7 +175,7 @@ MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction 
 		if (old)
 			*old = prog_act[sig];
 		if (act)
-			prog_act[sig] = *act;   /* owned signals stripped when used */
+			prog_act[sig] = *act; /* owned signals stripped when used */
 		return 0;
 	}
 	shown = prog_sa_mask_owned[sig];
@@ -201,7 +201,7 @@ MMS_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
-	sa.sa_flags = SA_RESTART;       /* BSD semantics, as glibc's signal() */
+	sa.sa_flags = SA_RESTART; /* BSD semantics, as glibc's signal() */
 	sigemptyset(&sa.sa_mask);
 	if (sig > 0 && sig < _NSIG)
 		sigaddset(&sa.sa_mask, sig);
@@ -225,21 +225,30 @@ static int filter_mask(int how, const sigset_t *set, sigset_t *old,
 		if (how == SIG_SETMASK) {
 			sigemptyset(&prog_blocked);
 		}
-		if (sigismember(set, SIGSEGV)) sigaddset(&prog_blocked, SIGSEGV);
-		if (sigismember(set, SIGTRAP)) sigaddset(&prog_blocked, SIGTRAP);
-		if (sigismember(set, AGENT_SIG_PARK)) sigaddset(&prog_blocked, AGENT_SIG_PARK);
+		if (sigismember(set, SIGSEGV))
+			sigaddset(&prog_blocked, SIGSEGV);
+		if (sigismember(set, SIGTRAP))
+			sigaddset(&prog_blocked, SIGTRAP);
+		if (sigismember(set, AGENT_SIG_PARK))
+			sigaddset(&prog_blocked, AGENT_SIG_PARK);
 	} else if (how == SIG_UNBLOCK) {
-		if (sigismember(set, SIGSEGV)) sigdelset(&prog_blocked, SIGSEGV);
-		if (sigismember(set, SIGTRAP)) sigdelset(&prog_blocked, SIGTRAP);
-		if (sigismember(set, AGENT_SIG_PARK)) sigdelset(&prog_blocked, AGENT_SIG_PARK);
+		if (sigismember(set, SIGSEGV))
+			sigdelset(&prog_blocked, SIGSEGV);
+		if (sigismember(set, SIGTRAP))
+			sigdelset(&prog_blocked, SIGTRAP);
+		if (sigismember(set, AGENT_SIG_PARK))
+			sigdelset(&prog_blocked, AGENT_SIG_PARK);
 	}
 	strip_owned(&copy);
 	r = real(how, &copy, old);
 report:
 	if (old && r == 0 && agent.active) {
-		if (sigismember(&believed, SIGSEGV)) sigaddset(old, SIGSEGV);
-		if (sigismember(&believed, SIGTRAP)) sigaddset(old, SIGTRAP);
-		if (sigismember(&believed, AGENT_SIG_PARK)) sigaddset(old, AGENT_SIG_PARK);
+		if (sigismember(&believed, SIGSEGV))
+			sigaddset(old, SIGSEGV);
+		if (sigismember(&believed, SIGTRAP))
+			sigaddset(old, SIGTRAP);
+		if (sigismember(&believed, AGENT_SIG_PARK))
+			sigaddset(old, AGENT_SIG_PARK);
 	}
 	return r;
 }
@@ -262,7 +271,7 @@ static void *thread_trampoline(void *p)
 	void *ret;
 
 	free(p);
-	prog_blocked = st.blocked;      /* a new thread inherits its mask */
+	prog_blocked = st.blocked; /* a new thread inherits its mask */
 	/* runs on return, pthread_exit and cancellation alike */
 	pthread_cleanup_push(thread_exiting, NULL);
 	ret = st.fn(st.arg);
@@ -270,8 +279,8 @@ static void *thread_trampoline(void *p)
 	return ret;
 }
 
-MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
-			      void *(*fn)(void *), void *arg)
+MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			      void *arg)
 {
 	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 	struct thread_start *st;

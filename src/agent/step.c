@@ -18,10 +18,10 @@
 #include "util/sys.h"
 
 static struct {
-	int lock;               /* one slow path at a time */
-	int release;            /* bumped to let parked threads go */
-	int parked;             /* threads currently parked */
-	int owner;              /* tid running the slow path */
+	int lock;    /* one slow path at a time */
+	int release; /* bumped to let parked threads go */
+	int parked;  /* threads currently parked */
+	int owner;   /* tid running the slow path */
 } park;
 
 struct linux_dirent64 {
@@ -78,15 +78,16 @@ static void park_others(int self)
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
 			long tid = parse_tid(d->d_name);
-			if (tid > 0 && tid != self && sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0)
+			if (tid > 0 && tid != self &&
+			    sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0)
 				sent++;
 			off += d->d_reclen;
 		}
 	}
 	sys_close((int)fd);
 	/* A thread that exits before parking never arrives: bound the wait. */
-	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) < sent &&
-			      spins < 2000000; spins++)
+	for (long spins = 0;
+	     __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) < sent && spins < 2000000; spins++)
 		sys_call0(SYS_sched_yield);
 }
 
@@ -94,8 +95,8 @@ static void release_others(void)
 {
 	__atomic_add_fetch(&park.release, 1, __ATOMIC_ACQ_REL);
 	sys_futex(&park.release, FUTEX_WAKE, 1 << 30, NULL);
-	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) > 0 &&
-			     spins < 2000000; spins++)
+	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) > 0 && spins < 2000000;
+	     spins++)
 		sys_call0(SYS_sched_yield);
 }
 
@@ -163,7 +164,8 @@ int step_on_trap(struct thread_state *t, void *ucv)
 	for (int i = 0; i < t->step_nranges; i++) {
 		struct region pr;
 		int view = region_find(&agent.regions, t->step_ranges[i][0], &pr) == 0
-				   ? agent_view_prot(&pr) : PROT_NONE;
+				   ? agent_view_prot(&pr)
+				   : PROT_NONE;
 		sys_mprotect((void *)t->step_ranges[i][0],
 			     t->step_ranges[i][1] - t->step_ranges[i][0], view);
 	}

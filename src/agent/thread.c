@@ -74,13 +74,14 @@ struct thread_state *thread_get(void)
 	if (t && t->gen == agent.gen)
 		return t;
 	if (!t) {
-		mem = sys_mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		mem = sys_mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			       0);
 		if (sys_mmap_failed(mem))
 			return NULL;
 		/* one code slot per cache entry, then one for uncached use */
 		code = sys_mmap(NULL, ICACHE_ENTRIES * EMU_CODE_SIZE + 4096,
-				PROT_READ | PROT_WRITE | PROT_EXEC,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				0);
 		if (sys_mmap_failed(code)) {
 			sys_munmap(mem, 8192);
 			return NULL;
@@ -197,8 +198,7 @@ void agent_record_unmap(const struct region *r, uint64_t pc)
 /* signal context: reserve a record of fixed part fixed + NUL-terminated
  * text (truncated to 4 KiB) and copy the text to its end.  The caller fills
  * the fixed part and commits.  NULL if there is no room. */
-static void *reserve_with_text(struct thread_state *t, size_t fixed, const char *text,
-			       size_t *size)
+static void *reserve_with_text(struct thread_state *t, size_t fixed, const char *text, size_t *size)
 {
 	size_t tlen = strlen(text);
 	uint8_t *rec;

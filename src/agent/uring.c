@@ -13,10 +13,10 @@
 struct io_uring;
 struct io_uring_params;
 
-#define REAL(name) \
+#define REAL(name)                 \
 	static typeof(name) *real; \
-	if (!real) \
-		real = (typeof(name) *)dlsym(RTLD_NEXT, #name)
+	if (!real)                 \
+	real = (typeof(name) *)dlsym(RTLD_NEXT, #name)
 
 MMS_EXPORT int io_uring_queue_init_params(unsigned entries, struct io_uring *ring,
 					  struct io_uring_params *p);
@@ -24,8 +24,7 @@ MMS_EXPORT int io_uring_queue_init(unsigned entries, struct io_uring *ring, unsi
 MMS_EXPORT int io_uring_queue_mmap(int fd, struct io_uring_params *p, struct io_uring *ring);
 MMS_EXPORT void io_uring_queue_exit(struct io_uring *ring);
 
-int io_uring_queue_init_params(unsigned entries, struct io_uring *ring,
-			       struct io_uring_params *p)
+int io_uring_queue_init_params(unsigned entries, struct io_uring *ring, struct io_uring_params *p)
 {
 	REAL(io_uring_queue_init_params);
 	int r = real ? real(entries, ring, p) : -38;

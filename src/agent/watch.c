@@ -146,8 +146,8 @@ static int call_chain(uint64_t from, uint64_t *out)
 }
 
 /* signal context */
-static void record_hit(struct thread_state *t, const struct watch *w, uint64_t pc,
-		       uint64_t addr, unsigned width, int dir, uint16_t flags, const uint8_t *old,
+static void record_hit(struct thread_state *t, const struct watch *w, uint64_t pc, uint64_t addr,
+		       unsigned width, int dir, uint16_t flags, const uint8_t *old,
 		       const uint8_t *new)
 {
 	size_t vpad = pad8(width), size;
@@ -184,8 +184,9 @@ static void set_mech(struct watch *w, uint8_t mech)
 	record_watch(w);
 	if (agent.cfg.verbose)
 		pr_info("watch %u (%s) now uses %s", w->id, w->expr,
-			mech == MMS_WM_HW ? "a debug register" : mech == MMS_WM_PAGE ? "pages"
-											: "nothing");
+			mech == MMS_WM_HW     ? "a debug register"
+			: mech == MMS_WM_PAGE ? "pages"
+					      : "nothing");
 }
 
 /* ---- hits ---- */
@@ -207,7 +208,7 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 			const uint8_t *val = a->value ? a->value + (lo - a->addr) : NULL;
 			const uint8_t *old = w->old_known ? w->shadow + (lo - w->addr) : NULL;
 			if (a->dir == MMS_DIR_READ)
-				old = val;      /* a read: both are the value read */
+				old = val; /* a read: both are the value read */
 			record_hit(t, w, pc, lo, (unsigned)(hi - lo), a->dir,
 				   hit_flags | (old ? 0 : MMS_HF_OLD_UNKNOWN) |
 					   (val ? 0 : MMS_HF_NEW_UNKNOWN),
@@ -225,11 +226,12 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 }
 
 /* signal context */
-void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width,
-		      int dir)
+void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width, int dir)
 {
 	uint8_t now[64];
-	struct emu_access a = { .addr = addr, .width = (uint8_t)(width ? width : 1), .dir = (uint8_t)dir };
+	struct emu_access a = { .addr = addr,
+				.width = (uint8_t)(width ? width : 1),
+				.dir = (uint8_t)dir };
 
 	if (a.width > 64)
 		a.width = 64;
@@ -253,7 +255,7 @@ bool watch_on_trap(siginfo_t *si, void *ucv)
 	if (cookie >> 32 != WATCH_COOKIE_TAG)
 		return false;
 	if ((uint32_t)cookie == 0 || (uint32_t)cookie > agent.nwatches)
-		return true;    /* ours, from a watch that no longer exists */
+		return true; /* ours, from a watch that no longer exists */
 	w = agent.watches[(uint32_t)cookie - 1];
 	if (w->len > sizeof(now) || watch_peek(w->addr, now, (unsigned)w->len) < 0)
 		return true;
@@ -264,8 +266,8 @@ bool watch_on_trap(siginfo_t *si, void *ucv)
 	dir = changed || w->type == MMS_WATCH_WRITE ? MMS_DIR_WRITE : 0;
 	record_hit(thread_get(), w, (uint64_t)uc->uc_mcontext.gregs[REG_RIP], w->addr,
 		   (unsigned)w->len, dir,
-		   MMS_HF_HW | MMS_HF_PC_AFTER | (w->old_known ? 0 : MMS_HF_OLD_UNKNOWN),
-		   w->shadow, now);
+		   MMS_HF_HW | MMS_HF_PC_AFTER | (w->old_known ? 0 : MMS_HF_OLD_UNKNOWN), w->shadow,
+		   now);
 	memcpy(w->shadow, now, w->len);
 	w->old_known = true;
 	watch_unlock();
@@ -334,7 +336,10 @@ static void pages_arm(struct watch *w)
 		struct region *r = region_get_mut(&agent.regions, p);
 		if (!r && prot >= 0) {
 			struct region nr = {
-				.start = p, .end = p + WATCH_PAGE, .base = p, .prot = prot,
+				.start = p,
+				.end = p + WATCH_PAGE,
+				.base = p,
+				.prot = prot,
 				.mmap_flags = private ? MAP_PRIVATE : MAP_SHARED,
 				.flags = REGION_WATCH,
 			};
@@ -429,7 +434,7 @@ static int hw_arm(struct watch *w)
 			fd = hwbp_open_inherited(tid, w->addr, (unsigned)w->len, hw_type(w),
 						 WATCH_COOKIE(w->id));
 			if (fd == -ESRCH)
-				continue;       /* it exited meanwhile */
+				continue; /* it exited meanwhile */
 			if (fd < 0) {
 				err = fd;
 				break;
@@ -472,7 +477,7 @@ static void on_gained(struct arb_req *req, int slot)
 
 	(void)slot;
 	if (hw_arm(w) < 0) {
-		hw_failed = true;       /* settle() gives the slot back */
+		hw_failed = true; /* settle() gives the slot back */
 		return;
 	}
 	if (w->pages_armed)
@@ -577,16 +582,20 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	w->type = (uint8_t)cw->type;
 	w->addr = addr;
 	w->len = cw->len;
-	w->req = (struct arb_req){ .cls = ARB_TOOL, .owner = 0, .gained = on_gained,
-				   .lost = on_lost, .arg = w, .slot = -1 };
+	w->req = (struct arb_req){ .cls = ARB_TOOL,
+				   .owner = 0,
+				   .gained = on_gained,
+				   .lost = on_lost,
+				   .arg = w,
+				   .slot = -1 };
 	uint64_t first, end;
 	watch_pages(w, &first, &end);
 	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
 		bool private;
 		int prot = page_prot(p, &private);
-		const char *why = prot < 0 ? "not mapped when the program started"
-			: (prot & PROT_EXEC) ? "executable memory cannot be watched"
-			: NULL;
+		const char *why = prot < 0	       ? "not mapped when the program started"
+				  : (prot & PROT_EXEC) ? "executable memory cannot be watched"
+						       : NULL;
 		if (why) {
 			watch_fail(cw, why);
 			free(w->shadow);
@@ -638,7 +647,8 @@ void watch_setup(void)
 				continue;
 		} else if (agent.cfg.verbose && watch_hw_capable(w, c->hw_lens)) {
 			pr_info("watch %u (%s): every debug register mmscope may use is taken "
-				"(--hw-slots=%d): pages", w->id, w->expr, c->hw_max);
+				"(--hw-slots=%d): pages",
+				w->id, w->expr, c->hw_max);
 		}
 		if (!w->pages_armed)
 			pages_arm(w);

@@ -7,18 +7,28 @@
 #include "cli/hwprobe.h"
 #include "util/hwbp.h"
 
-#define PROBE_COOKIE 0x6d6d73636f7065ull        /* "mmscope" */
+#define PROBE_COOKIE 0x6d6d73636f7065ull /* "mmscope" */
 
 /* Triggers: each in its own 64-byte line so no two watchpoints overlap. */
 static volatile uint64_t target[HWPROBE_MAX][8] __attribute__((aligned(64)));
 
-#define PROBE_FN(i) \
+/* eight distinct functions to break on (the trailing declaration lets
+ * each use end with a semicolon) */
+#define PROBE_FN(i)                                             \
 	static __attribute__((noinline)) int probe_fn##i(int x) \
-	{ \
-		__asm__ volatile("" : "+r"(x)); \
-		return x + i; \
-	}
-PROBE_FN(0) PROBE_FN(1) PROBE_FN(2) PROBE_FN(3) PROBE_FN(4) PROBE_FN(5) PROBE_FN(6) PROBE_FN(7)
+	{                                                       \
+		__asm__ volatile("" : "+r"(x));                 \
+		return x + i;                                   \
+	}                                                       \
+	extern int probe_fn_unused_
+PROBE_FN(0);
+PROBE_FN(1);
+PROBE_FN(2);
+PROBE_FN(3);
+PROBE_FN(4);
+PROBE_FN(5);
+PROBE_FN(6);
+PROBE_FN(7);
 
 static int (*const probe_fn[HWPROBE_MAX])(int) = {
 	probe_fn0, probe_fn1, probe_fn2, probe_fn3, probe_fn4, probe_fn5, probe_fn6, probe_fn7,
@@ -49,10 +59,10 @@ static void probe_many(unsigned type, int *open_out, int *fire_out, int *err_out
 	int fd[HWPROBE_MAX], n = 0, fired = 0;
 
 	for (; n < HWPROBE_MAX; n++) {
-		uint64_t addr = type == HW_BREAKPOINT_X ? (uint64_t)probe_fn[n]
-							: (uint64_t)&target[n][0];
-		fd[n] = hwbp_open(0, addr, type == HW_BREAKPOINT_X ? sizeof(long) : 8, type,
-				  false, 0);
+		uint64_t addr =
+			type == HW_BREAKPOINT_X ? (uint64_t)probe_fn[n] : (uint64_t)&target[n][0];
+		fd[n] = hwbp_open(0, addr, type == HW_BREAKPOINT_X ? sizeof(long) : 8, type, false,
+				  0);
 		if (fd[n] < 0) {
 			if (!n && err_out)
 				*err_out = -fd[n];

@@ -11,20 +11,20 @@
 
 #include <stdbool.h>
 
-#define HWPROBE_MAX 8   /* more than any x86 has (DR0-DR3) */
+#define HWPROBE_MAX 8 /* more than any x86 has (DR0-DR3) */
 
 struct hwprobe {
 	long page_size;
-	int perf_errno;         /* 0, or why no breakpoint could be opened */
-	bool sigtrap;           /* sigtrap events deliver SIGTRAP/TRAP_PERF with
+	int perf_errno;		  /* 0, or why no breakpoint could be opened */
+	bool sigtrap;		  /* sigtrap events deliver SIGTRAP/TRAP_PERF with
 				   their cookie */
-	int exec_open, exec_fire;       /* execute breakpoints open at once / fired */
-	int data_open, data_fire;       /* write watchpoints open at once / fired */
-	bool rw_fires_on_read;  /* a read/write watchpoint fires on a load */
-	int read_only_errno;    /* 0 if a read-only watchpoint was accepted */
+	int exec_open, exec_fire; /* execute breakpoints open at once / fired */
+	int data_open, data_fire; /* write watchpoints open at once / fired */
+	bool rw_fires_on_read;	  /* a read/write watchpoint fires on a load */
+	int read_only_errno;	  /* 0 if a read-only watchpoint was accepted */
 	bool read_only_fires;
-	unsigned len_ok;        /* bit i: length 1<<i accepted and fired */
-	int slots;              /* data slots mmscope can use: those that
+	unsigned len_ok; /* bit i: length 1<<i accepted and fired */
+	int slots;	 /* data slots mmscope can use: those that
 				   fired, 0 without sigtrap */
 };
 

@@ -15,7 +15,8 @@
 int outside_append(const char *dir, long pid, uint16_t type, const void *body, size_t body_len,
 		   const char *text)
 {
-	struct mms_file_header h = { .version = MMS_VERSION, .header_size = sizeof(h),
+	struct mms_file_header h = { .version = MMS_VERSION,
+				     .header_size = sizeof(h),
 				     .pid = (uint32_t)pid };
 	size_t tlen = text ? strlen(text) + 1 : 0;
 	size_t size = (sizeof(struct mms_rec_common) + body_len + tlen + 7) & ~(size_t)7;

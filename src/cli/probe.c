@@ -9,16 +9,15 @@
 
 static void probe_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: mmscope probe [--json]\n\n"
-		"Measure this machine's debug hardware: arm perf_event_open hardware\n"
-		"breakpoints and watchpoints in this process, trigger each one, and report\n"
-		"how many open at once and how many really fire, which lengths and types\n"
-		"are accepted, whether a hit can be delivered as SIGTRAP (TRAP_PERF), and\n"
-		"the page size.  `mmscope run --watch` uses the same measurement.\n\n"
-		"options:\n"
-		"  --json      one JSON object instead of text\n"
-		"  -h, --help  this help\n");
+	fprintf(f, "usage: mmscope probe [--json]\n\n"
+		   "Measure this machine's debug hardware: arm perf_event_open hardware\n"
+		   "breakpoints and watchpoints in this process, trigger each one, and report\n"
+		   "how many open at once and how many really fire, which lengths and types\n"
+		   "are accepted, whether a hit can be delivered as SIGTRAP (TRAP_PERF), and\n"
+		   "the page size.  `mmscope run --watch` uses the same measurement.\n\n"
+		   "options:\n"
+		   "  --json      one JSON object instead of text\n"
+		   "  -h, --help  this help\n");
 }
 
 static void print_lengths(const struct hwprobe *p, FILE *f, const char *sep)
@@ -66,8 +65,9 @@ static void print_json(const struct hwprobe *p)
 	printf(",\"exec_open\":%d,\"exec_fire\":%d,\"write_open\":%d,\"write_fire\":%d,"
 	       "\"rw_fires_on_read\":%s,\"read_only_accepted\":%s,\"read_only_fires\":%s,"
 	       "\"lengths\":[",
-	       p->exec_open, p->exec_fire, p->data_open, p->data_fire, p->rw_fires_on_read ? "true" : "false",
-	       p->read_only_errno ? "false" : "true", p->read_only_fires ? "true" : "false");
+	       p->exec_open, p->exec_fire, p->data_open, p->data_fire,
+	       p->rw_fires_on_read ? "true" : "false", p->read_only_errno ? "false" : "true",
+	       p->read_only_fires ? "true" : "false");
 	print_lengths(p, stdout, ",");
 	printf("],\"sigtrap\":%s,\"slots\":%d}\n", p->sigtrap ? "true" : "false", p->slots);
 }
@@ -85,15 +85,9 @@ int cmd_probe(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			probe_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'mmscope probe --help'.\n");
-			return 2;
+		case 'j': json = 1; break;
+		case 'h': probe_usage(stdout); return 0;
+		default: fprintf(stderr, "Try 'mmscope probe --help'.\n"); return 2;
 		}
 	}
 	if (optind < argc) {

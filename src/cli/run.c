@@ -32,38 +32,37 @@
 
 static void run_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: mmscope run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
-		"Run PROGRAM and record every load and store it makes to the selected\n"
-		"mappings: thread, pc, region, offset, width, direction and value.\n\n"
-		"options:\n"
-		"  -o, --output DIR    trace directory (default: mmscope.trace.d); must not\n"
-		"                      already hold a trace unless --force is given\n"
-		"  -m, --map PATTERN   trace mappings whose object path, as shown in\n"
-		"                      /proc/PID/maps, matches the glob PATTERN; repeatable.\n"
-		"                      Examples: '/dev/shm/ring*', 'anon_inode:[io_uring]',\n"
-		"                      '/memfd:*', '/sys/bus/pci/devices/*/resource0'.\n"
-		"                      Default: character-device mappings (except /dev/zero)\n"
-		"                      and PCI resource files.  Only MAP_SHARED mappings.\n"
-		"  -w, --watch EXPR[:LEN][:r|w|rw]\n"
-		"                      record every access of the given type (default w)\n"
-		"                      to LEN bytes at EXPR; repeatable, any number.  EXPR\n"
-		"                      is an address (LEN defaults to 8) or a global symbol\n"
-		"                      of PROGRAM or a library it loads at start, with an\n"
-		"                      optional index and offset: counter, table[3],\n"
-		"                      table+16 (LEN defaults to the symbol's or element's\n"
-		"                      size).  Hits: mmscope show --watch-only DIR\n"
-		"      --hw-slots N    use at most N debug registers for watchpoints, the\n"
-		"                      rest use pages (default: half of those `mmscope\n"
-		"                      probe` finds working, leaving the others free for a\n"
-		"                      debugger that attaches later)\n"
-		"      --no-backtrace  record hits without their call chain (faster)\n"
-		"  -f, --force         replace a trace already in DIR\n"
-		"  -q, --quiet         no summary at exit\n"
-		"  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
-		"  -h, --help          this help\n\n"
-		"Then: mmscope show DIR  (--format=text|json|mmiotrace)\n"
-		"The exit status is PROGRAM's (128+N if it was killed by signal N).\n");
+	fprintf(f, "usage: mmscope run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
+		   "Run PROGRAM and record every load and store it makes to the selected\n"
+		   "mappings: thread, pc, region, offset, width, direction and value.\n\n"
+		   "options:\n"
+		   "  -o, --output DIR    trace directory (default: mmscope.trace.d); must not\n"
+		   "                      already hold a trace unless --force is given\n"
+		   "  -m, --map PATTERN   trace mappings whose object path, as shown in\n"
+		   "                      /proc/PID/maps, matches the glob PATTERN; repeatable.\n"
+		   "                      Examples: '/dev/shm/ring*', 'anon_inode:[io_uring]',\n"
+		   "                      '/memfd:*', '/sys/bus/pci/devices/*/resource0'.\n"
+		   "                      Default: character-device mappings (except /dev/zero)\n"
+		   "                      and PCI resource files.  Only MAP_SHARED mappings.\n"
+		   "  -w, --watch EXPR[:LEN][:r|w|rw]\n"
+		   "                      record every access of the given type (default w)\n"
+		   "                      to LEN bytes at EXPR; repeatable, any number.  EXPR\n"
+		   "                      is an address (LEN defaults to 8) or a global symbol\n"
+		   "                      of PROGRAM or a library it loads at start, with an\n"
+		   "                      optional index and offset: counter, table[3],\n"
+		   "                      table+16 (LEN defaults to the symbol's or element's\n"
+		   "                      size).  Hits: mmscope show --watch-only DIR\n"
+		   "      --hw-slots N    use at most N debug registers for watchpoints, the\n"
+		   "                      rest use pages (default: half of those `mmscope\n"
+		   "                      probe` finds working, leaving the others free for a\n"
+		   "                      debugger that attaches later)\n"
+		   "      --no-backtrace  record hits without their call chain (faster)\n"
+		   "  -f, --force         replace a trace already in DIR\n"
+		   "  -q, --quiet         no summary at exit\n"
+		   "  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
+		   "  -h, --help          this help\n\n"
+		   "Then: mmscope show DIR  (--format=text|json|mmiotrace)\n"
+		   "The exit status is PROGRAM's (128+N if it was killed by signal N).\n");
 }
 
 /* A PATH lookup like execvp's; 0 with the path in out, or -errno. */
@@ -90,7 +89,6 @@ static int find_program(const char *name, char *out, size_t cap)
 	return -ENOENT;
 }
 
-
 static int mkdir_p(const char *dir)
 {
 	char tmp[PATH_MAX];
@@ -111,12 +109,10 @@ static int mkdir_p(const char *dir)
 
 /* Prepare DIR: create it, refuse to mix with an old trace, prove it is
  * writable by writing the config. */
-static int prepare_output(struct config *cfg, const char *dir, int force, char *cfgpath,
-			  size_t cap)
+static int prepare_output(struct config *cfg, const char *dir, int force, char *cfgpath, size_t cap)
 {
 	char path[PATH_MAX + 64];
 	int r = mkdir_p(dir);
-
 
 	if (r < 0) {
 		fprintf(stderr, "mmscope run: cannot create output directory %s: %s\n", dir,
@@ -130,8 +126,10 @@ static int prepare_output(struct config *cfg, const char *dir, int force, char *
 	snprintf(path, sizeof(path), "%s/%s", cfg->out, MMS_SEQ_FILE);
 	if (access(path, F_OK) == 0) {
 		if (!force) {
-			fprintf(stderr, "mmscope run: %s already holds a trace; "
-					"use --force to replace it or choose another -o\n", dir);
+			fprintf(stderr,
+				"mmscope run: %s already holds a trace; "
+				"use --force to replace it or choose another -o\n",
+				dir);
 			return -1;
 		}
 		/* remove the old trace's own files, nothing else */
@@ -139,8 +137,7 @@ static int prepare_output(struct config *cfg, const char *dir, int force, char *
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			static const char *const old[] = { "*" MMS_STREAM_SUFFIX, MMS_SEQ_FILE,
-							   MMS_CONFIG_FILE, "agent.log",
-							   "maps-*" };
+							   MMS_CONFIG_FILE, "agent.log", "maps-*" };
 			for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
 				if (!fnmatch(old[i], de->d_name, 0) &&
 				    unlinkat(dirfd(d), de->d_name, 0) < 0) {
@@ -202,8 +199,10 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 	}
 	for (int i = 0; i < cfg->nmaps; i++)
 		if (!hits[i])
-			fprintf(stderr, "mmscope run: warning: --map '%s' matched no mapping "
-					"during the run\n", cfg->maps[i]);
+			fprintf(stderr,
+				"mmscope run: warning: --map '%s' matched no mapping "
+				"during the run\n",
+				cfg->maps[i]);
 	if (!procs)
 		fprintf(stderr, "mmscope run: warning: the agent did not start in the program "
 				"(statically linked, or LD_PRELOAD removed): nothing was traced\n");
@@ -252,23 +251,21 @@ int cmd_run(int argc, char **argv)
 			}
 			watch_args[nwatch++] = optarg;
 			break;
-		case 'B':
-			cfg.no_backtrace = 1;
-			break;
+		case 'B': cfg.no_backtrace = 1; break;
 		case 'H': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (!*optarg || *end || v < 0 || v > 64) {
-				fprintf(stderr, "mmscope run: --hw-slots wants a number 0..64, "
-						"got '%s'\n", optarg);
+				fprintf(stderr,
+					"mmscope run: --hw-slots wants a number 0..64, "
+					"got '%s'\n",
+					optarg);
 				return 2;
 			}
 			hw_max = (int)v;
 			break;
 		}
-		case 'o':
-			dir = optarg;
-			break;
+		case 'o': dir = optarg; break;
 		case 'm':
 			if (cfg.nmaps == CONFIG_MAPS_MAX) {
 				fprintf(stderr, "mmscope run: at most %d --map patterns\n",
@@ -276,26 +273,17 @@ int cmd_run(int argc, char **argv)
 				return 2;
 			}
 			if (!*optarg || strlen(optarg) >= CONFIG_PATTERN_MAX) {
-				fprintf(stderr, "mmscope run: --map pattern is empty or too long\n");
+				fprintf(stderr,
+					"mmscope run: --map pattern is empty or too long\n");
 				return 2;
 			}
 			snprintf(cfg.maps[cfg.nmaps++], CONFIG_PATTERN_MAX, "%s", optarg);
 			break;
-		case 'f':
-			force = 1;
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 'v':
-			cfg.verbose = 1;
-			break;
-		case 'h':
-			run_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'mmscope run --help'.\n");
-			return 2;
+		case 'f': force = 1; break;
+		case 'q': quiet = 1; break;
+		case 'v': cfg.verbose = 1; break;
+		case 'h': run_usage(stdout); return 0;
+		default: fprintf(stderr, "Try 'mmscope run --help'.\n"); return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -326,8 +314,9 @@ int cmd_run(int argc, char **argv)
 		cfg.hw_lens = hp.len_ok;
 		cfg.hw_max = hw_max >= 0 ? (hw_max < hp.slots ? hw_max : hp.slots) : hp.slots / 2;
 		if (cfg.verbose || (hw_max > hp.slots))
-			fprintf(stderr, "mmscope run: %d debug register%s work%s here; "
-					"watchpoints use at most %d, the rest use pages\n",
+			fprintf(stderr,
+				"mmscope run: %d debug register%s work%s here; "
+				"watchpoints use at most %d, the rest use pages\n",
 				hp.slots, hp.slots == 1 ? "" : "s", hp.slots == 1 ? "s" : "",
 				cfg.hw_max);
 	}
@@ -340,12 +329,13 @@ int cmd_run(int argc, char **argv)
 	if (prepare_output(&cfg, dir, force, cfgpath, sizeof(cfgpath)) < 0)
 		return 1;
 	if (elf_is_static(prog) == 1)
-		fprintf(stderr, "mmscope run: warning: %s is statically linked; the agent "
-				"cannot enter it and nothing will be traced\n", prog);
+		fprintf(stderr,
+			"mmscope run: warning: %s is statically linked; the agent "
+			"cannot enter it and nothing will be traced\n",
+			prog);
 
 	const char *old = getenv("LD_PRELOAD");
-	snprintf(preload, sizeof(preload), "%s%s%s", agent, old && *old ? ":" : "",
-		 old ? old : "");
+	snprintf(preload, sizeof(preload), "%s%s%s", agent, old && *old ? ":" : "", old ? old : "");
 	fflush(NULL);
 	child_pid = fork();
 	if (child_pid < 0) {

@@ -48,8 +48,8 @@ static char hit_dir(const struct mms_rec_hit *x)
 
 /* Frame i's description; the first frame is the access itself unless the
  * pc is already past it (a data breakpoint, a system call's return). */
-static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsigned i,
-			char *out, size_t cap)
+static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsigned i, char *out,
+			size_t cap)
 {
 	const struct mms_rec_hit *x = rec->hit;
 	bool call_site = i > 0 || (x->flags & (MMS_HF_PC_AFTER | MMS_HF_SYSCALL));
@@ -57,8 +57,7 @@ static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsi
 	symbolizer_describe(ctx->sym, rec->pid, rec->seq, hit_frame(x, i), call_site, out, cap);
 }
 
-static void value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown,
-			     bool json)
+static void value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json)
 {
 	if (unknown) {
 		fputs(json ? "null" : "?", out);
@@ -75,8 +74,8 @@ void show_text_watch(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	const struct mms_rec_watch *w = rec->watch;
 
-	fprintf(ctx->out, "WATCH w%" PRIu32 " 0x%" PRIx64 " len=%" PRIu64 " %s %s ", w->id,
-		w->addr, w->len, watch_type_name(w->type), watch_mech_name(w->mech));
+	fprintf(ctx->out, "WATCH w%" PRIu32 " 0x%" PRIx64 " len=%" PRIu64 " %s %s ", w->id, w->addr,
+		w->len, watch_type_name(w->type), watch_mech_name(w->mech));
 	show_text_string(ctx->out, rec->text, rec->text_len);
 }
 

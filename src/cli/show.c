@@ -21,7 +21,6 @@
 #include "trace/reader.h"
 #include "util/log.h"
 
-
 struct show_format {
 	const char *name;
 	void (*header)(struct show_ctx *ctx);
@@ -34,13 +33,10 @@ static const char *const access_flag_names[] = {
 
 static const char *const map_flag_names[] = { "inherited", "mremap" };
 
-
 static const char *const proc_event_names[] = {
-	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork",
-	[MMS_PROC_EXEC] = "exec",   [MMS_PROC_EXIT] = "exit",
-	[MMS_PROC_NOTE] = "note",
+	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork", [MMS_PROC_EXEC] = "exec",
+	[MMS_PROC_EXIT] = "exit",   [MMS_PROC_NOTE] = "note",
 };
-
 
 /* "start", ..., or "event-N" for an event this mmscope does not know */
 static const char *proc_event_label(uint32_t event, char *buf, size_t len)
@@ -156,9 +152,8 @@ void show_text_string(FILE *out, const char *s, size_t n)
 	quoted_string(out, s, n, false);
 }
 
-void show_flag_list(FILE *out, unsigned int flags,
-		      const char *const *names, size_t nnames, bool json,
-		      unsigned int skip)
+void show_flag_list(FILE *out, unsigned int flags, const char *const *names, size_t nnames,
+		    bool json, unsigned int skip)
 {
 	bool first = true;
 
@@ -197,19 +192,15 @@ static void prot_string(char buf[4], uint32_t prot)
 static const char *map_type_name(uint32_t mmap_flags)
 {
 	switch (mmap_flags & MAP_TYPE) {
-	case MAP_SHARED:
-		return "shared";
-	case MAP_PRIVATE:
-		return "private";
-	case MAP_SHARED_VALIDATE:
-		return "shared_validate";
+	case MAP_SHARED: return "shared";
+	case MAP_PRIVATE: return "private";
+	case MAP_SHARED_VALIDATE: return "shared_validate";
 	}
 	return "?";
 }
 
 /* " in func+0x12 (file.c:34)" after an access line, when known */
-static void access_where(struct show_ctx *ctx, const struct mms_record *rec, char *out,
-			 size_t cap)
+static void access_where(struct show_ctx *ctx, const struct mms_record *rec, char *out, size_t cap)
 {
 	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->access->pc, false, out, cap);
 }
@@ -220,17 +211,16 @@ static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
 	const struct mms_rec_access *a = rec->access;
 	char where[1024];
 
-	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ",
-		a->dir == MMS_DIR_WRITE ? 'W' : 'R', a->width, a->region,
-		a->offset);
+	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ", a->dir == MMS_DIR_WRITE ? 'W' : 'R',
+		a->width, a->region, a->offset);
 	if (a->flags & MMS_AF_VALUE_UNKNOWN)
 		fputc('?', out);
 	else
 		show_value(out, a->value, a->width);
 	fprintf(out, "  pc=0x%" PRIx64, a->pc);
 	/* "?" already says the value is unknown */
-	show_flag_list(out, a->flags, access_flag_names,
-		  ARRAY_SIZE(access_flag_names), false, MMS_AF_VALUE_UNKNOWN);
+	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), false,
+		       MMS_AF_VALUE_UNKNOWN);
 	access_where(ctx, rec, where, sizeof(where));
 	if (where[0])
 		fprintf(out, "  in %s", where);
@@ -243,13 +233,12 @@ static void text_map(FILE *out, const struct mms_record *rec)
 
 	prot_string(prot, m->prot);
 	fprintf(out,
-		"MAP   r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64
-		" %s %s off=0x%" PRIx64 " pc=0x%" PRIx64 " ",
-		m->region, m->addr, m->len, prot, map_type_name(m->mmap_flags),
-		m->file_offset, m->pc);
+		"MAP   r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64 " %s %s off=0x%" PRIx64
+		" pc=0x%" PRIx64 " ",
+		m->region, m->addr, m->len, prot, map_type_name(m->mmap_flags), m->file_offset,
+		m->pc);
 	show_text_string(out, rec->text, rec->text_len);
-	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
-		  false, 0);
+	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names), false, 0);
 }
 
 /* "exit status=1", "fork parent=12", "exec": the text is printed by the caller */
@@ -281,38 +270,23 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 	uint64_t t = rel_ns(ctx, rec->ts_ns);
 	FILE *out = ctx->out;
 
-	fprintf(out, "%5" PRIu64 ".%09" PRIu64 " %" PRIu32 "/%" PRIu32 " ",
-		t / 1000000000, t % 1000000000, rec->pid, rec->tid);
+	fprintf(out, "%5" PRIu64 ".%09" PRIu64 " %" PRIu32 "/%" PRIu32 " ", t / 1000000000,
+		t % 1000000000, rec->pid, rec->tid);
 	switch (rec->type) {
-	case MMS_REC_ACCESS:
-		text_access(ctx, rec);
-		break;
-	case MMS_REC_MAP:
-		text_map(out, rec);
-		break;
+	case MMS_REC_ACCESS: text_access(ctx, rec); break;
+	case MMS_REC_MAP: text_map(out, rec); break;
 	case MMS_REC_UNMAP:
-		fprintf(out,
-			"UNMAP r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64
-			" pc=0x%" PRIx64,
-			rec->unmap->region, rec->unmap->addr, rec->unmap->len,
-			rec->unmap->pc);
+		fprintf(out, "UNMAP r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64 " pc=0x%" PRIx64,
+			rec->unmap->region, rec->unmap->addr, rec->unmap->len, rec->unmap->pc);
 		break;
 	case MMS_REC_MARK:
 		fputs("MARK  ", out);
 		show_text_string(out, rec->text, rec->text_len);
 		break;
-	case MMS_REC_PROC:
-		text_proc(out, rec);
-		break;
-	case MMS_REC_LOST:
-		fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count);
-		break;
-	case MMS_REC_WATCH:
-		show_text_watch(ctx, rec);
-		break;
-	case MMS_REC_HIT:
-		show_text_hit(ctx, rec);
-		break;
+	case MMS_REC_PROC: text_proc(out, rec); break;
+	case MMS_REC_LOST: fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count); break;
+	case MMS_REC_WATCH: show_text_watch(ctx, rec); break;
+	case MMS_REC_HIT: show_text_hit(ctx, rec); break;
 	}
 	fputc('\n', out);
 }
@@ -326,9 +300,8 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 	char where[1024];
 
 	fprintf(out,
-		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
-		",\"addr\":\"0x%" PRIx64 "\",\"offset\":%" PRIu64
-		",\"width\":%u,\"dir\":\"%c\",\"value\":",
+		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
+		"\",\"offset\":%" PRIu64 ",\"width\":%u,\"dir\":\"%c\",\"value\":",
 		a->pc, a->region, a->addr, a->offset, a->width,
 		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
 	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
@@ -339,8 +312,7 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 		fputc('"', out);
 	}
 	fputs(",\"flags\":[", out);
-	show_flag_list(out, a->flags, access_flag_names,
-		  ARRAY_SIZE(access_flag_names), true, 0);
+	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), true, 0);
 	fputs("],\"insn\":\"", out);
 	for (unsigned int i = 0; i < a->insn_len; i++)
 		fprintf(out, "%02x", a->insn[i]);
@@ -354,16 +326,13 @@ static void json_map(FILE *out, const struct mms_record *rec)
 	const struct mms_rec_map *m = rec->map;
 
 	fprintf(out,
-		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
-		",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64
-		",\"file_offset\":%" PRIu64 ",\"prot\":%" PRIu32
+		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
+		"\",\"len\":%" PRIu64 ",\"file_offset\":%" PRIu64 ",\"prot\":%" PRIu32
 		",\"mmap_flags\":%" PRIu32 ",\"path\":",
-		m->pc, m->region, m->addr, m->len, m->file_offset, m->prot,
-		m->mmap_flags);
+		m->pc, m->region, m->addr, m->len, m->file_offset, m->prot, m->mmap_flags);
 	show_json_string(out, rec->text, rec->text_len);
 	fputs(",\"flags\":[", out);
-	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names),
-		  true, 0);
+	show_flag_list(out, m->flags, map_flag_names, ARRAY_SIZE(map_flag_names), true, 0);
 	fputc(']', out);
 }
 
@@ -372,56 +341,40 @@ static void json_proc(FILE *out, const struct mms_record *rec)
 	char buf[24];
 
 	fprintf(out, ",\"event\":\"%s\",\"arg\":%" PRId64 ",\"text\":",
-		proc_event_label(rec->proc->event, buf, sizeof(buf)),
-		rec->proc->arg);
+		proc_event_label(rec->proc->event, buf, sizeof(buf)), rec->proc->arg);
 	show_json_string(out, rec->text, rec->text_len);
 }
 
 static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	static const char *const type_names[] = {
-		[MMS_REC_ACCESS] = "access", [MMS_REC_MAP] = "map",
-		[MMS_REC_UNMAP] = "unmap",   [MMS_REC_MARK] = "mark",
-		[MMS_REC_PROC] = "proc",     [MMS_REC_LOST] = "lost",
+		[MMS_REC_ACCESS] = "access", [MMS_REC_MAP] = "map",   [MMS_REC_UNMAP] = "unmap",
+		[MMS_REC_MARK] = "mark",     [MMS_REC_PROC] = "proc", [MMS_REC_LOST] = "lost",
 		[MMS_REC_WATCH] = "watch",   [MMS_REC_HIT] = "hit",
 	};
 	FILE *out = ctx->out;
 
 	fprintf(out,
-		"{\"type\":\"%s\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64
-		",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32,
-		type_names[rec->type], rec->seq, rec->ts_ns, rec->pid,
-		rec->tid);
+		"{\"type\":\"%s\",\"seq\":%" PRIu64 ",\"ts_ns\":%" PRIu64 ",\"pid\":%" PRIu32
+		",\"tid\":%" PRIu32,
+		type_names[rec->type], rec->seq, rec->ts_ns, rec->pid, rec->tid);
 	switch (rec->type) {
-	case MMS_REC_ACCESS:
-		json_access(ctx, rec);
-		break;
-	case MMS_REC_MAP:
-		json_map(out, rec);
-		break;
+	case MMS_REC_ACCESS: json_access(ctx, rec); break;
+	case MMS_REC_MAP: json_map(out, rec); break;
 	case MMS_REC_UNMAP:
 		fprintf(out,
-			",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32
-			",\"addr\":\"0x%" PRIx64 "\",\"len\":%" PRIu64,
-			rec->unmap->pc, rec->unmap->region, rec->unmap->addr,
-			rec->unmap->len);
+			",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
+			"\",\"len\":%" PRIu64,
+			rec->unmap->pc, rec->unmap->region, rec->unmap->addr, rec->unmap->len);
 		break;
 	case MMS_REC_MARK:
 		fputs(",\"text\":", out);
 		show_json_string(out, rec->text, rec->text_len);
 		break;
-	case MMS_REC_PROC:
-		json_proc(out, rec);
-		break;
-	case MMS_REC_LOST:
-		fprintf(out, ",\"count\":%" PRIu64, rec->lost->count);
-		break;
-	case MMS_REC_WATCH:
-		show_json_watch(ctx, rec);
-		break;
-	case MMS_REC_HIT:
-		show_json_hit(ctx, rec);
-		break;
+	case MMS_REC_PROC: json_proc(out, rec); break;
+	case MMS_REC_LOST: fprintf(out, ",\"count\":%" PRIu64, rec->lost->count); break;
+	case MMS_REC_WATCH: show_json_watch(ctx, rec); break;
+	case MMS_REC_HIT: show_json_hit(ctx, rec); break;
 	}
 	fputs("}\n", out);
 }
@@ -450,13 +403,11 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
  * with "mmscope:" so the information is not dropped.
  */
 
-static void mmio_time(const struct show_ctx *ctx, uint64_t ts, char *buf,
-		      size_t len)
+static void mmio_time(const struct show_ctx *ctx, uint64_t ts, char *buf, size_t len)
 {
 	uint64_t t = rel_ns(ctx, ts);
 
-	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64, t / 1000000000,
-		 t % 1000000000 / 1000);
+	snprintf(buf, len, "%" PRIu64 ".%06" PRIu64, t / 1000000000, t % 1000000000 / 1000);
 }
 
 /* MARK text runs to the end of the line: keep it on one line. */
@@ -480,21 +431,19 @@ static void mmio_access(FILE *out, const char *ts, const struct mms_record *rec)
 
 		memcpy(op, a->insn, a->insn_len < 3 ? a->insn_len : 3);
 		fprintf(out,
-			"UNKNOWN %s %" PRIu32 " 0x%" PRIx64
-			" %02x,%02x,%02x 0x%" PRIx64 " %" PRIu32 "\n",
-			ts, a->region, a->addr, op[0], op[1], op[2], a->pc,
-			rec->tid);
+			"UNKNOWN %s %" PRIu32 " 0x%" PRIx64 " %02x,%02x,%02x 0x%" PRIx64 " %" PRIu32
+			"\n",
+			ts, a->region, a->addr, op[0], op[1], op[2], a->pc, rec->tid);
 		return;
 	}
 	for (unsigned int off = 0; off < a->width; off += 8) {
 		unsigned int w = a->width - off < 8 ? a->width - off : 8;
 
 		fprintf(out,
-			"%c %u %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64
-			" 0x%" PRIx64 " %" PRIu32 "\n",
-			a->dir == MMS_DIR_WRITE ? 'W' : 'R', w, ts, a->region,
-			a->addr + off, value_u64(a->value + off, w), a->pc,
-			rec->tid);
+			"%c %u %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu32
+			"\n",
+			a->dir == MMS_DIR_WRITE ? 'W' : 'R', w, ts, a->region, a->addr + off,
+			value_u64(a->value + off, w), a->pc, rec->tid);
 	}
 }
 
@@ -505,19 +454,17 @@ static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 
 	mmio_time(ctx, rec->ts_ns, ts, sizeof(ts));
 	switch (rec->type) {
-	case MMS_REC_ACCESS:
-		mmio_access(out, ts, rec);
-		break;
+	case MMS_REC_ACCESS: mmio_access(out, ts, rec); break;
 	case MMS_REC_MAP:
 		fprintf(out,
-			"MAP %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64
-			" 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu32 "\n",
-			ts, rec->map->region, rec->map->addr, rec->map->addr,
-			rec->map->len, rec->map->pc, rec->tid);
+			"MAP %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
+			" %" PRIu32 "\n",
+			ts, rec->map->region, rec->map->addr, rec->map->addr, rec->map->len,
+			rec->map->pc, rec->tid);
 		break;
 	case MMS_REC_UNMAP:
-		fprintf(out, "UNMAP %s %" PRIu32 " 0x%" PRIx64 " %" PRIu32 "\n",
-			ts, rec->unmap->region, rec->unmap->pc, rec->tid);
+		fprintf(out, "UNMAP %s %" PRIu32 " 0x%" PRIx64 " %" PRIu32 "\n", ts,
+			rec->unmap->region, rec->unmap->pc, rec->tid);
 		break;
 	case MMS_REC_MARK:
 		fprintf(out, "MARK %s ", ts);
@@ -525,8 +472,8 @@ static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fputc('\n', out);
 		break;
 	case MMS_REC_PROC:
-		fprintf(out, "MARK %s mmscope: pid %" PRIu32 " tid %" PRIu32 " ",
-			ts, rec->pid, rec->tid);
+		fprintf(out, "MARK %s mmscope: pid %" PRIu32 " tid %" PRIu32 " ", ts, rec->pid,
+			rec->tid);
 		proc_describe(out, rec->proc);
 		if (rec->text_len) {
 			fputc(' ', out);
@@ -536,8 +483,7 @@ static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 		break;
 	case MMS_REC_LOST:
 		/* the kernel's own wording for overruns (mmio_read) */
-		fprintf(out, "MARK %s Lost %" PRIu64 " events.\n", ts,
-			rec->lost->count);
+		fprintf(out, "MARK %s Lost %" PRIu64 " events.\n", ts, rec->lost->count);
 		break;
 	case MMS_REC_WATCH:
 	case MMS_REC_HIT:
@@ -586,8 +532,8 @@ static void show_usage(FILE *f)
 
 static int show_usage_error(const char *msg, const char *arg)
 {
-	pr_err("show: %s%s%s%s; see 'mmscope show --help'", msg,
-	       arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+	pr_err("show: %s%s%s%s; see 'mmscope show --help'", msg, arg ? " '" : "", arg ? arg : "",
+	       arg ? "'" : "");
 	return 2;
 }
 
@@ -611,8 +557,8 @@ static int show_bad_option(const char *arg)
 	if (strncmp(arg, "--", 2)) /* short option, maybe inside a group */
 		return show_usage_error("unknown option", opt);
 	for (const struct option *o = show_options; o->name; o++)
-		if (arg[n] && o->has_arg == no_argument &&
-		    strlen(o->name) == n - 2 && !strncmp(arg + 2, o->name, n - 2))
+		if (arg[n] && o->has_arg == no_argument && strlen(o->name) == n - 2 &&
+		    !strncmp(arg + 2, o->name, n - 2))
 			return show_usage_error("option takes no value:", arg);
 	return show_usage_error("unknown option", arg);
 }
@@ -632,8 +578,8 @@ static int parse_pid(const char *s, uint32_t *pid)
 	return 0;
 }
 
-static int show_print(struct show_ctx *ctx, const struct show_format *fmt,
-		      bool header, bool pid_filter, uint32_t pid, bool watch_only)
+static int show_print(struct show_ctx *ctx, const struct show_format *fmt, bool header,
+		      bool pid_filter, uint32_t pid, bool watch_only)
 {
 	struct mms_stream_info info;
 	struct mms_record rec;
@@ -662,8 +608,7 @@ static int show_print(struct show_ctx *ctx, const struct show_format *fmt,
 		}
 	}
 	if (pid_filter && !shown)
-		pr_warn("show: no records of pid %" PRIu32 " in %s", pid,
-			ctx->path);
+		pr_warn("show: no records of pid %" PRIu32 " in %s", pid, ctx->path);
 	return status;
 }
 
@@ -676,8 +621,8 @@ int cmd_show(int argc, char **argv)
 	char err[512];
 	int c, status;
 
-	optind = 0;     /* glibc: restart scanning with a fresh argv */
-	opterr = 0;     /* our own messages below */
+	optind = 0; /* glibc: restart scanning with a fresh argv */
+	opterr = 0; /* our own messages below */
 	while ((c = getopt_long(argc, argv, ":h", show_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
@@ -690,24 +635,14 @@ int cmd_show(int argc, char **argv)
 			break;
 		case OPT_PID:
 			if (parse_pid(optarg, &pid))
-				return show_usage_error("--pid needs a process id, got",
-							optarg);
+				return show_usage_error("--pid needs a process id, got", optarg);
 			pid_filter = true;
 			break;
-		case OPT_NO_HEADER:
-			header = false;
-			break;
-		case OPT_WATCH_ONLY:
-			watch_only = true;
-			break;
-		case 'h':
-			show_usage(stdout);
-			return 0;
-		case ':':
-			return show_usage_error("option needs a value:",
-						argv[optind - 1]);
-		default:
-			return show_bad_option(argv[optind - 1]);
+		case OPT_NO_HEADER: header = false; break;
+		case OPT_WATCH_ONLY: watch_only = true; break;
+		case 'h': show_usage(stdout); return 0;
+		case ':': return show_usage_error("option needs a value:", argv[optind - 1]);
+		default: return show_bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)

@@ -18,7 +18,7 @@ struct show_ctx {
 	FILE *out;
 	const char *path;
 	struct mms_trace *trace;
-	uint64_t t0;            /* earliest ts_ns: time zero of the output */
+	uint64_t t0;		/* earliest ts_ns: time zero of the output */
 	struct symbolizer *sym; /* NULL: addresses stay numbers */
 };
 

@@ -11,9 +11,9 @@
 
 struct maps_file {
 	uint32_t pid;
-	uint64_t seq;           /* the map is valid for records after it */
+	uint64_t seq; /* the map is valid for records after it */
 	char path[PATH_MAX];
-	Dwfl *dwfl;             /* opened on first use */
+	Dwfl *dwfl; /* opened on first use */
 	bool failed;
 };
 
@@ -109,8 +109,7 @@ static Dwfl *map_dwfl(struct maps_file *m)
 /* The map of pid that knows pc: the newest saved before record seq, else
  * the next ones (a library dlopen()ed after it is in the map saved at
  * exit). */
-static struct maps_file *map_for(struct symbolizer *s, uint32_t pid, uint64_t seq,
-				 uint64_t pc)
+static struct maps_file *map_for(struct symbolizer *s, uint32_t pid, uint64_t seq, uint64_t pc)
 {
 	struct maps_file *best = NULL;
 
@@ -151,8 +150,9 @@ void symbolizer_describe(struct symbolizer *s, uint32_t pid, uint64_t seq, uint6
 	}
 	describe(m, pc, call_site, out, cap);
 	free(e->text);
-	*e = (struct sym_cache_entry){ .map = m, .pc = pc, .call_site = call_site,
-				       .text = strdup(out) };
+	*e = (struct sym_cache_entry){
+		.map = m, .pc = pc, .call_site = call_site, .text = strdup(out)
+	};
 }
 
 static void describe(struct maps_file *m, uint64_t pc, bool call_site, char *out, size_t cap)

@@ -144,7 +144,7 @@ static int list_libraries(const char *program, char *buf, size_t cap)
 	elf_end(e);
 	close(fd);
 	if (!interp[0])
-		return 0;       /* static: no libraries */
+		return 0; /* static: no libraries */
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return -errno;
 	pid = fork();
@@ -233,8 +233,9 @@ static int resolve_symbol(const char *name, long index, const char *program,
 			continue;
 		r = elf_find_symbol(e, name, &s);
 		if (r == -ENOTSUP) {
-			snprintf(err, errlen, "'%s' in %s is thread-local; watch an address instead",
-				 name, module);
+			snprintf(err, errlen,
+				 "'%s' in %s is thread-local; watch an address instead", name,
+				 module);
 			elf_end(e);
 			close(fd);
 			return -1;
@@ -249,7 +250,8 @@ static int resolve_symbol(const char *name, long index, const char *program,
 					else
 						snprintf(err, errlen,
 							 "no debug info in %s for the element size "
-							 "of '%s'; write %s+OFFSET", module, name, name);
+							 "of '%s'; write %s+OFFSET",
+							 module, name, name);
 					elf_end(e);
 					close(fd);
 					return -1;
@@ -282,8 +284,8 @@ static int parse_u64(const char *s, uint64_t *v)
 	return errno || *end ? -1 : 0;
 }
 
-int watchspec_resolve(const char *arg, const char *program, struct config_watch *out,
-		      char *err, size_t errlen)
+int watchspec_resolve(const char *arg, const char *program, struct config_watch *out, char *err,
+		      size_t errlen)
 {
 	char expr[CONFIG_EXPR_MAX], name[CONFIG_EXPR_MAX];
 	const char *colon = strchr(arg, ':');
@@ -312,16 +314,19 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 		snprintf(part, sizeof(part), "%.*s", (int)(n < 63 ? n : 63), p + 1);
 		if (!strcmp(part, "r") || !strcmp(part, "w") || !strcmp(part, "rw")) {
 			if (q) {
-				snprintf(err, errlen, "--watch '%s': the access type comes last", arg);
+				snprintf(err, errlen, "--watch '%s': the access type comes last",
+					 arg);
 				return -1;
 			}
-			out->type = !strcmp(part, "r") ? MMS_WATCH_READ
-				  : !strcmp(part, "w") ? MMS_WATCH_WRITE : MMS_WATCH_RW;
+			out->type = !strcmp(part, "r")	 ? MMS_WATCH_READ
+				    : !strcmp(part, "w") ? MMS_WATCH_WRITE
+							 : MMS_WATCH_RW;
 		} else if (!have_len && parse_u64(part, &len) == 0) {
 			have_len = true;
 		} else {
 			snprintf(err, errlen,
-				 "--watch '%s': '%s' is neither a length nor r, w or rw", arg, part);
+				 "--watch '%s': '%s' is neither a length nor r, w or rw", arg,
+				 part);
 			return -1;
 		}
 		p = q ? q : p + 1 + n;
@@ -340,8 +345,10 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 		snprintf(out->module, sizeof(out->module), "-");
 		out->len = have_len ? len : WATCHSPEC_ADDR_LEN;
 		if (out->vaddr >= USER_END || out->len > USER_END - out->vaddr) {
-			snprintf(err, errlen, "--watch '%s': the range runs past the end of the "
-					      "user address space", arg);
+			snprintf(err, errlen,
+				 "--watch '%s': the range runs past the end of the "
+				 "user address space",
+				 arg);
 			return -1;
 		}
 		return 0;
@@ -367,8 +374,10 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 		rest += strlen(rest);
 	}
 	if (*rest || !nlen) {
-		snprintf(err, errlen, "--watch '%s': cannot parse '%s' (want ADDRESS or "
-				      "NAME[INDEX][+OFFSET])", arg, expr);
+		snprintf(err, errlen,
+			 "--watch '%s': cannot parse '%s' (want ADDRESS or "
+			 "NAME[INDEX][+OFFSET])",
+			 arg, expr);
 		return -1;
 	}
 	char why[2 * PATH_MAX + 1024];
@@ -380,8 +389,10 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 	if (index >= 0)
 		off += (uint64_t)index * elem;
 	if (symsize && off >= symsize) {
-		snprintf(err, errlen, "--watch '%s': offset %" PRIu64 " is past the end of '%s' "
-				      "(%" PRIu64 " bytes)", arg, off, name, symsize);
+		snprintf(err, errlen,
+			 "--watch '%s': offset %" PRIu64 " is past the end of '%s' "
+			 "(%" PRIu64 " bytes)",
+			 arg, off, name, symsize);
 		return -1;
 	}
 	out->vaddr += off;
@@ -397,8 +408,10 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 		return -1;
 	}
 	if (out->len > USER_END || out->vaddr > USER_END - out->len) {
-		snprintf(err, errlen, "--watch '%s': the range runs past the end of the user "
-				      "address space", arg);
+		snprintf(err, errlen,
+			 "--watch '%s': the range runs past the end of the user "
+			 "address space",
+			 arg);
 		return -1;
 	}
 	return 0;

@@ -14,10 +14,10 @@
 
 #include "util/config.h"
 
-#define WATCHSPEC_ADDR_LEN 8    /* default length of a watch on an address */
+#define WATCHSPEC_ADDR_LEN 8 /* default length of a watch on an address */
 
 /* 0, or -1 with a one-line reason in err. */
-int watchspec_resolve(const char *arg, const char *program, struct config_watch *out,
-		      char *err, size_t errlen);
+int watchspec_resolve(const char *arg, const char *program, struct config_watch *out, char *err,
+		      size_t errlen);
 
 #endif

@@ -24,30 +24,30 @@
 #define ARB_SLOTS_MAX 8
 
 enum arb_class {
-	ARB_TOOL = 0,           /* mmscope's own watchpoints: well-behaved, lowest */
-	ARB_PROGRAM = 1,        /* the program and any debugger it runs under */
-	ARB_INVASIVE = 2,       /* explicitly invasive: may take the program's */
+	ARB_TOOL = 0,	  /* mmscope's own watchpoints: well-behaved, lowest */
+	ARB_PROGRAM = 1,  /* the program and any debugger it runs under */
+	ARB_INVASIVE = 2, /* explicitly invasive: may take the program's */
 };
 
 struct arb_req {
 	/* the caller's */
 	enum arb_class cls;
-	uint32_t owner;                                 /* for arb_release_owner() */
-	void (*gained)(struct arb_req *r, int slot);    /* arm the slot now */
-	void (*lost)(struct arb_req *r, int slot);      /* stop using it before returning */
+	uint32_t owner;				     /* for arb_release_owner() */
+	void (*gained)(struct arb_req *r, int slot); /* arm the slot now */
+	void (*lost)(struct arb_req *r, int slot);   /* stop using it before returning */
 	void *arg;
 	/* the arbiter's */
-	int slot;               /* -1 when not holding one */
-	bool active;            /* holding or waiting */
-	uint64_t order;         /* when it asked: FIFO within a class */
-	struct arb_req *next;   /* waiting list */
+	int slot;	      /* -1 when not holding one */
+	bool active;	      /* holding or waiting */
+	uint64_t order;	      /* when it asked: FIFO within a class */
+	struct arb_req *next; /* waiting list */
 };
 
 struct arbiter {
-	int nslots;             /* slots that work on this machine (probe) */
-	int tool_max;           /* at most this many held by ARB_TOOL */
+	int nslots;   /* slots that work on this machine (probe) */
+	int tool_max; /* at most this many held by ARB_TOOL */
 	struct arb_req *holder[ARB_SLOTS_MAX];
-	struct arb_req *waiting;        /* by class (highest first), then order */
+	struct arb_req *waiting; /* by class (highest first), then order */
 	uint64_t next_order;
 };
 

@@ -11,8 +11,22 @@
 #include <stdint.h>
 
 enum cpu_gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 	GPR_COUNT
 };
 
@@ -29,8 +43,8 @@ struct cpu {
 	uint64_t rflags;
 	uint64_t fs_base;
 	uint64_t gs_base;
-	void *xsave;            /* XSAVE standard-format image, NULL if none */
-	uint64_t xfeatures;     /* components valid in *xsave */
+	void *xsave;	    /* XSAVE standard-format image, NULL if none */
+	uint64_t xfeatures; /* components valid in *xsave */
 };
 
 #endif

@@ -10,8 +10,8 @@
 struct emu_op {
 	uint64_t addr;
 	unsigned width;
-	uint64_t bytemask;      /* 0 = all bytes */
-	uint16_t flags;         /* extra MMS_AF_* for the records */
+	uint64_t bytemask; /* 0 = all bytes */
+	uint16_t flags;	   /* extra MMS_AF_* for the records */
 	bool nt;
 };
 
@@ -20,7 +20,7 @@ struct emu_op {
 struct emu_piece {
 	uint64_t addr;
 	unsigned len;
-	uint8_t *ptr;           /* alias or the program's own address */
+	uint8_t *ptr; /* alias or the program's own address */
 	bool traced;
 	struct region r;
 };
@@ -45,10 +45,10 @@ void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 	      const struct emu_piece *p, int dir, uint16_t flags, const uint8_t *value);
 
 /* One-shot read / write with planning (for strop.c). */
-int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
-	     uint64_t addr, unsigned width, uint16_t flags, uint8_t *buf);
-int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
-	      uint64_t addr, unsigned width, uint16_t flags, const uint8_t *buf);
+int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
+	     unsigned width, uint16_t flags, uint8_t *buf);
+int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
+	      unsigned width, uint16_t flags, const uint8_t *buf);
 
 enum emu_result emu_string(struct emu_ctx *e, const struct insn *in, struct cpu *c);
 enum emu_result emu_stack(struct emu_ctx *e, const struct insn *in, struct cpu *c);

@@ -38,7 +38,7 @@ uint64_t emu_read_kreg(const struct cpu *c, int k)
 
 	if (!c->xsave || !xsave_opmask_offset || k <= 0 || k > 7)
 		return k == 0 ? ~0ull : 0;
-	memcpy(&bv, (uint8_t *)c->xsave + 512, 8);   /* XSTATE_BV, SDM 13.4.2 */
+	memcpy(&bv, (uint8_t *)c->xsave + 512, 8); /* XSTATE_BV, SDM 13.4.2 */
 	if (!(bv & (1u << 5)))
 		return 0;
 	memcpy(&v, (uint8_t *)c->xsave + xsave_opmask_offset + 8 * k, 8);
@@ -183,8 +183,8 @@ void emu_do_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 }
 
 /* signal context */
-int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
-	     uint64_t addr, unsigned width, uint16_t flags, uint8_t *buf)
+int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
+	     unsigned width, uint16_t flags, uint8_t *buf)
 {
 	struct emu_op op = { .addr = addr, .width = width, .flags = flags };
 	struct emu_plan plan;
@@ -202,8 +202,8 @@ int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 }
 
 /* signal context */
-int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
-	      uint64_t addr, unsigned width, uint16_t flags, const uint8_t *buf)
+int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
+	      unsigned width, uint16_t flags, const uint8_t *buf)
 {
 	struct emu_op op = { .addr = addr, .width = width, .flags = flags };
 	struct emu_plan plan;
@@ -298,8 +298,8 @@ static uint64_t mask_width(uint64_t v, unsigned w)
  * XCHG and XADD return the old value in their register, CMPXCHG* in the
  * accumulator (or it equalled the accumulator).  Intel SDM vol. 2.
  */
-static int atomic_values(const struct insn *in, const struct cpu *before,
-			 const struct cpu *after, uint8_t *old, uint8_t *new)
+static int atomic_values(const struct insn *in, const struct cpu *before, const struct cpu *after,
+			 uint8_t *old, uint8_t *new)
 {
 	unsigned w = in->width;
 	ZydisMnemonic m = in->zi.mnemonic;
@@ -366,7 +366,8 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 	enum emu_result r;
 
 	if (in->masked && (in->mode == MODE_LOAD || in->mode == MODE_STORE))
-		op.bytemask = insn_byte_mask(in, emu_read_kreg(c, in->zi.avx.mask.reg - ZYDIS_REGISTER_K0));
+		op.bytemask = insn_byte_mask(
+			in, emu_read_kreg(c, in->zi.avx.mask.reg - ZYDIS_REGISTER_K0));
 	if (in->masked && !op.bytemask && (in->mode == MODE_LOAD || in->mode == MODE_STORE)) {
 		/* every element disabled: no memory access at all */
 		c->rip += in->len;
@@ -378,7 +379,7 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 	if (r)
 		return r;
 	if (in->mode == MODE_ATOMIC && plan.n != 1)
-		return EMU_SLOW;  /* split lock: single-step it */
+		return EMU_SLOW; /* split lock: single-step it */
 	r = prepare_out_of_line(e, in, &x);
 	if (r)
 		return r;
@@ -428,18 +429,13 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c)
 {
 	switch (in->cls) {
-	case INSN_XOL:
-		return complete_xol(e, in, c);
-	case INSN_STRING:
-		return emu_string(e, in, c);
+	case INSN_XOL: return complete_xol(e, in, c);
+	case INSN_STRING: return emu_string(e, in, c);
 	case INSN_PUSH_MEM:
 	case INSN_POP_MEM:
-	case INSN_BRANCH_MEM:
-		return emu_stack(e, in, c);
-	case INSN_NOMEM:
-		return EMU_NOT_OURS;
+	case INSN_BRANCH_MEM: return emu_stack(e, in, c);
+	case INSN_NOMEM: return EMU_NOT_OURS;
 	case INSN_UNSUPPORTED:
-	default:
-		return EMU_SLOW;
+	default: return EMU_SLOW;
 	}
 }

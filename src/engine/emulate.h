@@ -18,25 +18,25 @@
 
 struct emu_access {
 	uint64_t addr;
-	uint64_t offset;        /* addr - region base (the MAP record's address) */
+	uint64_t offset; /* addr - region base (the MAP record's address) */
 	uint32_t region;
 	uint8_t width;
-	uint8_t dir;            /* MMS_DIR_READ / MMS_DIR_WRITE */
-	uint16_t flags;         /* MMS_AF_* */
-	uint32_t rflags;        /* the region's enum region_flags */
-	const uint8_t *value;   /* width bytes */
+	uint8_t dir;	      /* MMS_DIR_READ / MMS_DIR_WRITE */
+	uint16_t flags;	      /* MMS_AF_* */
+	uint32_t rflags;      /* the region's enum region_flags */
+	const uint8_t *value; /* width bytes */
 };
 
 struct icache_entry;
 
 struct emu_ctx {
 	const struct region_table *regions;
-	uint8_t *scratch;       /* >= EMU_SCRATCH_SIZE bytes, 64-byte aligned */
-	uint8_t *code;          /* >= EMU_CODE_SIZE bytes, writable + executable */
+	uint8_t *scratch; /* >= EMU_SCRATCH_SIZE bytes, 64-byte aligned */
+	uint8_t *code;	  /* >= EMU_CODE_SIZE bytes, writable + executable */
 	void (*record)(void *arg, const struct insn *in, const struct cpu *c,
 		       const struct emu_access *a);
 	void *arg;
-	struct icache_entry *cached;    /* optional: re-encoding kept in its
+	struct icache_entry *cached; /* optional: re-encoding kept in its
 					   xcode slot, used instead of code */
 	/* The bytes of a region without alias (page watchpoints on private
 	 * memory); 0 or -errno.  The caller makes every access to such
@@ -50,9 +50,9 @@ struct emu_ctx {
 #define EMU_CODE_SIZE 64
 
 enum emu_result {
-	EMU_DONE = 0,           /* completed, RIP advanced */
-	EMU_NOT_OURS = 1,       /* the program really faulted: deliver it */
-	EMU_SLOW = 2,           /* cannot emulate: single-step fallback */
+	EMU_DONE = 0,	  /* completed, RIP advanced */
+	EMU_NOT_OURS = 1, /* the program really faulted: deliver it */
+	EMU_SLOW = 2,	  /* cannot emulate: single-step fallback */
 };
 
 void emu_init(void);

@@ -19,9 +19,9 @@
 struct icache_entry {
 	uint64_t pc;
 	struct insn in;
-	int8_t tmp, sub;        /* registers chosen by the re-encoding */
-	uint8_t code_len;       /* 0 until re-encoded into xcode */
-	uint8_t *xcode;         /* this entry's own EMU_CODE_SIZE executable
+	int8_t tmp, sub;  /* registers chosen by the re-encoding */
+	uint8_t code_len; /* 0 until re-encoded into xcode */
+	uint8_t *xcode;	  /* this entry's own EMU_CODE_SIZE executable
 				   slot: a hit runs the code without writing
 				   it again (no self-modifying-code stall) */
 };

@@ -36,8 +36,8 @@ int insn_gpr_index(ZydisRegister reg)
 
 static int reg_is_high_byte(ZydisRegister reg)
 {
-	return reg == ZYDIS_REGISTER_AH || reg == ZYDIS_REGISTER_BH ||
-	       reg == ZYDIS_REGISTER_CH || reg == ZYDIS_REGISTER_DH;
+	return reg == ZYDIS_REGISTER_AH || reg == ZYDIS_REGISTER_BH || reg == ZYDIS_REGISTER_CH ||
+	       reg == ZYDIS_REGISTER_DH;
 }
 
 /* signal context */
@@ -68,17 +68,15 @@ static int mnemonic_is_nt(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_VMOVNTDQ:
 	case ZYDIS_MNEMONIC_VMOVNTDQA:
 	case ZYDIS_MNEMONIC_VMOVNTPS:
-	case ZYDIS_MNEMONIC_VMOVNTPD:
-		return 1;
-	default:
-		return 0;
+	case ZYDIS_MNEMONIC_VMOVNTPD: return 1;
+	default: return 0;
 	}
 }
 
 static int mnemonic_is_bt(ZydisMnemonic m)
 {
-	return m == ZYDIS_MNEMONIC_BT || m == ZYDIS_MNEMONIC_BTS ||
-	       m == ZYDIS_MNEMONIC_BTR || m == ZYDIS_MNEMONIC_BTC;
+	return m == ZYDIS_MNEMONIC_BT || m == ZYDIS_MNEMONIC_BTS || m == ZYDIS_MNEMONIC_BTR ||
+	       m == ZYDIS_MNEMONIC_BTC;
 }
 
 static int reg_is_vector_state(ZydisRegister reg)
@@ -90,10 +88,8 @@ static int reg_is_vector_state(ZydisRegister reg)
 	case ZYDIS_REGCLASS_GPR64:
 	case ZYDIS_REGCLASS_FLAGS:
 	case ZYDIS_REGCLASS_IP:
-	case ZYDIS_REGCLASS_INVALID:
-		return 0;
-	default:
-		return 1;
+	case ZYDIS_REGCLASS_INVALID: return 0;
+	default: return 1;
 	}
 }
 
@@ -137,8 +133,7 @@ static void classify(struct insn *in)
 				in->why = "gather/scatter (VSIB)";
 				return;
 			}
-			if (op->visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN ||
-			    in->mem < 0)
+			if (op->visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN || in->mem < 0)
 				in->mem = i;
 			nmem++;
 		}
@@ -160,16 +155,26 @@ static void classify(struct insn *in)
 
 	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP) {
 		switch (zi->mnemonic) {
-		case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
-		case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
-		case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
-		case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
-		case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
-		case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
-		case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
-		case ZYDIS_MNEMONIC_CMPSD: case ZYDIS_MNEMONIC_CMPSQ:
-		case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW:
-		case ZYDIS_MNEMONIC_SCASD: case ZYDIS_MNEMONIC_SCASQ:
+		case ZYDIS_MNEMONIC_MOVSB:
+		case ZYDIS_MNEMONIC_MOVSW:
+		case ZYDIS_MNEMONIC_MOVSD:
+		case ZYDIS_MNEMONIC_MOVSQ:
+		case ZYDIS_MNEMONIC_STOSB:
+		case ZYDIS_MNEMONIC_STOSW:
+		case ZYDIS_MNEMONIC_STOSD:
+		case ZYDIS_MNEMONIC_STOSQ:
+		case ZYDIS_MNEMONIC_LODSB:
+		case ZYDIS_MNEMONIC_LODSW:
+		case ZYDIS_MNEMONIC_LODSD:
+		case ZYDIS_MNEMONIC_LODSQ:
+		case ZYDIS_MNEMONIC_CMPSB:
+		case ZYDIS_MNEMONIC_CMPSW:
+		case ZYDIS_MNEMONIC_CMPSD:
+		case ZYDIS_MNEMONIC_CMPSQ:
+		case ZYDIS_MNEMONIC_SCASB:
+		case ZYDIS_MNEMONIC_SCASW:
+		case ZYDIS_MNEMONIC_SCASD:
+		case ZYDIS_MNEMONIC_SCASQ:
 			if (zi->address_width != 64) {
 				in->cls = INSN_UNSUPPORTED;
 				in->why = "32-bit addressed string instruction";
@@ -217,10 +222,9 @@ static void classify(struct insn *in)
 		return;
 	}
 	in->rsp_operand = explicit_rsp;
-	in->bt_reg = mnemonic_is_bt(zi->mnemonic) &&
-		     in->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
-	in->locked = (zi->attributes & ZYDIS_ATTRIB_HAS_LOCK) ||
-		     (zi->mnemonic == ZYDIS_MNEMONIC_XCHG);
+	in->bt_reg = mnemonic_is_bt(zi->mnemonic) && in->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
+	in->locked =
+		(zi->attributes & ZYDIS_ATTRIB_HAS_LOCK) || (zi->mnemonic == ZYDIS_MNEMONIC_XCHG);
 	if (in->locked)
 		in->mode = MODE_ATOMIC;
 	else if (in->rd && in->wr)
@@ -296,8 +300,8 @@ int64_t insn_bt_delta(const struct insn *in, const struct cpu *c)
 
 /* Legacy registers first: they need no REX, so AH..DH stay encodable. */
 static const int tmp_order[] = {
-	GPR_RBX, GPR_RSI, GPR_RDI, GPR_RBP, GPR_RDX, GPR_RCX, GPR_RAX,
-	GPR_R11, GPR_R10, GPR_R9, GPR_R8, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RBX, GPR_RSI, GPR_RDI, GPR_RBP, GPR_RDX, GPR_RCX, GPR_RAX, GPR_R11,
+	GPR_R10, GPR_R9,  GPR_R8,  GPR_R12, GPR_R13, GPR_R14, GPR_R15,
 };
 
 /* signal context */

@@ -17,21 +17,21 @@
 #include "engine/cpu.h"
 
 enum insn_class {
-	INSN_NOMEM,             /* touches no data memory we can see */
-	INSN_XOL,               /* one memory operand: re-executed out of line */
-	INSN_STRING,            /* MOVS/STOS/LODS/CMPS/SCAS, with or without REP */
-	INSN_PUSH_MEM,          /* PUSH m16/m64 */
-	INSN_POP_MEM,           /* POP m16/m64 */
-	INSN_BRANCH_MEM,        /* CALL/JMP through memory */
-	INSN_UNSUPPORTED,       /* needs the single-step slow path */
+	INSN_NOMEM,	  /* touches no data memory we can see */
+	INSN_XOL,	  /* one memory operand: re-executed out of line */
+	INSN_STRING,	  /* MOVS/STOS/LODS/CMPS/SCAS, with or without REP */
+	INSN_PUSH_MEM,	  /* PUSH m16/m64 */
+	INSN_POP_MEM,	  /* POP m16/m64 */
+	INSN_BRANCH_MEM,  /* CALL/JMP through memory */
+	INSN_UNSUPPORTED, /* needs the single-step slow path */
 };
 
 /* How the access of an INSN_XOL instruction is completed. */
 enum insn_mode {
-	MODE_LOAD,              /* exact-width load into scratch, run on scratch */
-	MODE_STORE,             /* run on scratch, exact-width store out */
-	MODE_RMW,               /* load, run on scratch, store */
-	MODE_ATOMIC,            /* run directly on the alias (LOCK / XCHG) */
+	MODE_LOAD,   /* exact-width load into scratch, run on scratch */
+	MODE_STORE,  /* run on scratch, exact-width store out */
+	MODE_RMW,    /* load, run on scratch, store */
+	MODE_ATOMIC, /* run directly on the alias (LOCK / XCHG) */
 };
 
 struct insn {
@@ -41,17 +41,17 @@ struct insn {
 	uint8_t len;
 	enum insn_class cls;
 	enum insn_mode mode;
-	int8_t mem;             /* index into op[] of the memory operand, -1 */
-	uint8_t width;          /* bytes accessed at the memory operand */
-	bool rd, wr;            /* memory is read / written */
-	bool locked;            /* atomic read-modify-write */
-	bool nt;                /* non-temporal hint */
-	bool masked;            /* AVX-512 write mask other than k0 */
-	bool bt_reg;            /* BT* with register bit offset */
-	bool rsp_operand;       /* RSP is an explicit register operand */
-	bool uses_vector;       /* touches x87/SSE/AVX/mask state */
-	uint32_t gprs;          /* bitmask of enum cpu_gpr the insn references */
-	const char *why;        /* for INSN_UNSUPPORTED: a short reason */
+	int8_t mem;	  /* index into op[] of the memory operand, -1 */
+	uint8_t width;	  /* bytes accessed at the memory operand */
+	bool rd, wr;	  /* memory is read / written */
+	bool locked;	  /* atomic read-modify-write */
+	bool nt;	  /* non-temporal hint */
+	bool masked;	  /* AVX-512 write mask other than k0 */
+	bool bt_reg;	  /* BT* with register bit offset */
+	bool rsp_operand; /* RSP is an explicit register operand */
+	bool uses_vector; /* touches x87/SSE/AVX/mask state */
+	uint32_t gprs;	  /* bitmask of enum cpu_gpr the insn references */
+	const char *why;  /* for INSN_UNSUPPORTED: a short reason */
 };
 
 /* Decode the instruction at code[0..avail).  0 or -EINVAL. */
@@ -67,7 +67,7 @@ int64_t insn_bt_delta(const struct insn *in, const struct cpu *c);
 
 /* Value of a (possibly sub-) general-purpose register, zero-extended. */
 uint64_t insn_reg_read(const struct cpu *c, ZydisRegister reg);
-int insn_gpr_index(ZydisRegister reg);   /* -1 if not a GPR */
+int insn_gpr_index(ZydisRegister reg); /* -1 if not a GPR */
 
 /*
  * Pick a scratch GPR the instruction does not reference.  Returns its

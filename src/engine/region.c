@@ -153,8 +153,8 @@ struct region *region_get_mut(struct region_table *t, uint64_t addr)
 	return NULL;
 }
 
-int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,
-		    struct region *out, int max)
+int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end, struct region *out,
+		    int max)
 {
 	uint32_t s, i;
 	int n;
@@ -162,8 +162,8 @@ int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,
 	do {
 		s = seq_read_begin(t);
 		n = 0;
-		for (i = lower_bound(t, start); i < t->count && i < REGION_MAX &&
-						t->r[i].start < end && n < max; i++)
+		for (i = lower_bound(t, start);
+		     i < t->count && i < REGION_MAX && t->r[i].start < end && n < max; i++)
 			out[n++] = t->r[i];
 	} while (seq_read_retry(t, s));
 	return n;

@@ -26,24 +26,24 @@ enum region_flags {
  * reaches its bytes through the emu_ctx peek/poke callbacks instead.
  */
 struct region {
-	uint64_t start, end;    /* program view [start, end) */
-	uint64_t base;          /* start when mapped: offsets count from here,
+	uint64_t start, end; /* program view [start, end) */
+	uint64_t base;	     /* start when mapped: offsets count from here,
 				   also after the region is trimmed or split */
-	uint8_t *alias;         /* alias of start, or NULL (see above) */
+	uint8_t *alias;	     /* alias of start, or NULL (see above) */
 	uint64_t file_offset;
 	uint32_t id;
-	int prot;               /* protection the program believes it has */
+	int prot; /* protection the program believes it has */
 	int mmap_flags;
-	uint32_t flags;         /* enum region_flags */
-	uint16_t watch_refs;    /* page watchpoints using this region */
-	uint16_t watch_read_refs;       /* ... of which watch reads */
+	uint32_t flags;		  /* enum region_flags */
+	uint16_t watch_refs;	  /* page watchpoints using this region */
+	uint16_t watch_read_refs; /* ... of which watch reads */
 };
 
 struct region_table {
-	volatile uint32_t seq;  /* odd while a writer is inside */
+	volatile uint32_t seq; /* odd while a writer is inside */
 	uint32_t count;
 	uint32_t next_id;
-	struct region r[REGION_MAX];    /* sorted by start, disjoint */
+	struct region r[REGION_MAX]; /* sorted by start, disjoint */
 };
 
 /* signal context: copy out the region containing addr.  0 or -ENOENT. */
@@ -64,7 +64,7 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
  * watch counts only), or NULL. */
 struct region *region_get_mut(struct region_table *t, uint64_t addr);
 /* Copy of every region overlapping [start,end), up to max; returns count. */
-int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end,
-		    struct region *out, int max);
+int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end, struct region *out,
+		    int max);
 
 #endif

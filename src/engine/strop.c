@@ -17,20 +17,23 @@ enum str_kind { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS };
 static enum str_kind str_kind(ZydisMnemonic m)
 {
 	switch (m) {
-	case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW:
-	case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_MOVSQ:
-		return STR_MOVS;
-	case ZYDIS_MNEMONIC_STOSB: case ZYDIS_MNEMONIC_STOSW:
-	case ZYDIS_MNEMONIC_STOSD: case ZYDIS_MNEMONIC_STOSQ:
-		return STR_STOS;
-	case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW:
-	case ZYDIS_MNEMONIC_LODSD: case ZYDIS_MNEMONIC_LODSQ:
-		return STR_LODS;
-	case ZYDIS_MNEMONIC_CMPSB: case ZYDIS_MNEMONIC_CMPSW:
-	case ZYDIS_MNEMONIC_CMPSD: case ZYDIS_MNEMONIC_CMPSQ:
-		return STR_CMPS;
-	default:
-		return STR_SCAS;
+	case ZYDIS_MNEMONIC_MOVSB:
+	case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD:
+	case ZYDIS_MNEMONIC_MOVSQ: return STR_MOVS;
+	case ZYDIS_MNEMONIC_STOSB:
+	case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_STOSQ: return STR_STOS;
+	case ZYDIS_MNEMONIC_LODSB:
+	case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_LODSD:
+	case ZYDIS_MNEMONIC_LODSQ: return STR_LODS;
+	case ZYDIS_MNEMONIC_CMPSB:
+	case ZYDIS_MNEMONIC_CMPSW:
+	case ZYDIS_MNEMONIC_CMPSD:
+	case ZYDIS_MNEMONIC_CMPSQ: return STR_CMPS;
+	default: return STR_SCAS;
 	}
 }
 
@@ -130,7 +133,8 @@ enum emu_result emu_string(struct emu_ctx *e, const struct insn *in, struct cpu 
 			if (!r)
 				r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&b);
 			if (!r)
-				c->rflags = (c->rflags & ~(uint64_t)CPU_FLAGS_ARITH) | cmp_flags(a, b, w);
+				c->rflags = (c->rflags & ~(uint64_t)CPU_FLAGS_ARITH) |
+					    cmp_flags(a, b, w);
 			break;
 		default: /* SCAS */
 			r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&b);

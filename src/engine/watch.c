@@ -23,7 +23,7 @@ bool watch_hits(const struct watch *w, uint64_t addr, uint64_t len, int dir, uin
 bool watch_hw_capable(const struct watch *w, unsigned lens)
 {
 	if (w->type == MMS_WATCH_READ)
-		return false;   /* x86 has no read-only data breakpoint */
+		return false; /* x86 has no read-only data breakpoint */
 	if (w->len != 1 && w->len != 2 && w->len != 4 && w->len != 8)
 		return false;
 	if (w->addr & (w->len - 1))

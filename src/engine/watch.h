@@ -17,16 +17,16 @@
 
 struct watch {
 	uint32_t id;
-	uint8_t type;           /* enum mms_watch_type */
-	uint8_t mech;           /* enum mms_watch_mech: what is armed now */
-	bool old_known;         /* shadow holds the watched bytes' value */
+	uint8_t type;	/* enum mms_watch_type */
+	uint8_t mech;	/* enum mms_watch_mech: what is armed now */
+	bool old_known; /* shadow holds the watched bytes' value */
 	bool pages_armed;
 	bool hw_armed;
 	uint64_t addr, len;
-	uint8_t *shadow;        /* len bytes: the value last seen */
+	uint8_t *shadow; /* len bytes: the value last seen */
 	const char *expr;
-	struct arb_req req;     /* its claim on a debug register */
-	int *hw_fd;             /* one inherited perf event per thread */
+	struct arb_req req; /* its claim on a debug register */
+	int *hw_fd;	    /* one inherited perf event per thread */
 	int n_hw_fd;
 };
 

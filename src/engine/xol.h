@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 struct xol_frame {
-	uint64_t gpr[16];       /* hardware order; gpr[RSP] ignored */
-	uint64_t rflags;        /* TF is cleared before loading */
-	void *code;             /* instruction + RET, in executable memory */
-	void *xsave;            /* 64-byte aligned XSAVE image or NULL */
-	uint64_t xmask;         /* XRSTOR/XSAVE feature mask */
+	uint64_t gpr[16]; /* hardware order; gpr[RSP] ignored */
+	uint64_t rflags;  /* TF is cleared before loading */
+	void *code;	  /* instruction + RET, in executable memory */
+	void *xsave;	  /* 64-byte aligned XSAVE image or NULL */
+	uint64_t xmask;	  /* XRSTOR/XSAVE feature mask */
 };
 
 void xol_run(struct xol_frame *f);

@@ -41,10 +41,10 @@ struct seq_off {
 struct stream {
 	char *path;
 	struct mms_file_header hdr;
-	const uint8_t *data;    /* whole file, read-only mapping */
+	const uint8_t *data; /* whole file, read-only mapping */
 	size_t size;
-	uint64_t begin;         /* first record */
-	uint64_t end;           /* where decoding stopped */
+	uint64_t begin; /* first record */
+	uint64_t end;	/* where decoding stopped */
 	uint64_t nrecords;
 	uint64_t first_ts;
 	int status;
@@ -59,7 +59,7 @@ struct stream {
 struct mms_trace {
 	struct stream *streams;
 	size_t nstreams;
-	size_t *heap;           /* stream indices, min-heap on (cur_seq, index) */
+	size_t *heap; /* stream indices, min-heap on (cur_seq, index) */
 	size_t heap_len;
 };
 
@@ -88,22 +88,14 @@ static bool bytes_all_zero(const uint8_t *p, size_t n)
 static size_t rec_min_size(uint16_t type)
 {
 	switch (type) {
-	case MMS_REC_ACCESS:
-		return sizeof(struct mms_rec_access);
-	case MMS_REC_MAP:
-		return sizeof(struct mms_rec_map);
-	case MMS_REC_UNMAP:
-		return sizeof(struct mms_rec_unmap);
-	case MMS_REC_MARK:
-		return sizeof(struct mms_rec_mark);
-	case MMS_REC_PROC:
-		return sizeof(struct mms_rec_proc);
-	case MMS_REC_LOST:
-		return sizeof(struct mms_rec_lost);
-	case MMS_REC_WATCH:
-		return sizeof(struct mms_rec_watch);
-	case MMS_REC_HIT:
-		return sizeof(struct mms_rec_hit);
+	case MMS_REC_ACCESS: return sizeof(struct mms_rec_access);
+	case MMS_REC_MAP: return sizeof(struct mms_rec_map);
+	case MMS_REC_UNMAP: return sizeof(struct mms_rec_unmap);
+	case MMS_REC_MARK: return sizeof(struct mms_rec_mark);
+	case MMS_REC_PROC: return sizeof(struct mms_rec_proc);
+	case MMS_REC_LOST: return sizeof(struct mms_rec_lost);
+	case MMS_REC_WATCH: return sizeof(struct mms_rec_watch);
+	case MMS_REC_HIT: return sizeof(struct mms_rec_hit);
 	}
 	return 0;
 }
@@ -112,21 +104,18 @@ static size_t rec_min_size(uint16_t type)
  * Check the record at p, which has `avail` bytes of file after it.
  * Returns 0, or -EBADMSG with the reason in why.
  */
-static int record_check(const uint8_t *p, uint64_t avail, char *why,
-			size_t whylen)
+static int record_check(const uint8_t *p, uint64_t avail, char *why, size_t whylen)
 {
 	struct mms_rec_hdr h;
 	size_t min;
 
 	memcpy(&h, p, sizeof(h));
 	if (h.size < sizeof(h)) {
-		err_set(why, whylen, "record size %u is smaller than 8",
-			h.size);
+		err_set(why, whylen, "record size %u is smaller than 8", h.size);
 		return -EBADMSG;
 	}
 	if (h.size % 8) {
-		err_set(why, whylen, "record size %u is not a multiple of 8",
-			h.size);
+		err_set(why, whylen, "record size %u is not a multiple of 8", h.size);
 		return -EBADMSG;
 	}
 	if (h.size > avail) {
@@ -141,9 +130,8 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why,
 		return -EBADMSG;
 	}
 	if (h.size < min) {
-		err_set(why, whylen,
-			"record type %u needs at least %zu bytes, has %u",
-			h.type, min, h.size);
+		err_set(why, whylen, "record type %u needs at least %zu bytes, has %u", h.type, min,
+			h.size);
 		return -EBADMSG;
 	}
 	if (h.type == MMS_REC_HIT) {
@@ -167,14 +155,13 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why,
 
 		/* width 0: an access single-stepped from undecodable bytes */
 		if ((a->width < 1 && !(a->flags & MMS_AF_UNKNOWN_INSN)) || a->width > 64) {
-			err_set(why, whylen, "access width %u is outside 1..64",
-				a->width);
+			err_set(why, whylen, "access width %u is outside 1..64", a->width);
 			return -EBADMSG;
 		}
 		if (h.size < sizeof(*a) + a->width) {
 			err_set(why, whylen,
-				"access record of %u bytes is too small for %u value bytes",
-				h.size, a->width);
+				"access record of %u bytes is too small for %u value bytes", h.size,
+				a->width);
 			return -EBADMSG;
 		}
 		if (a->dir != MMS_DIR_READ && a->dir != MMS_DIR_WRITE) {
@@ -183,8 +170,7 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why,
 			return -EBADMSG;
 		}
 		if (a->insn_len > sizeof(a->insn)) {
-			err_set(why, whylen, "instruction length %u exceeds 16",
-				a->insn_len);
+			err_set(why, whylen, "instruction length %u exceeds 16", a->insn_len);
 			return -EBADMSG;
 		}
 	}
@@ -281,11 +267,11 @@ static int stream_scan(struct stream *s)
 	s->end = off;
 	if (ret) {
 		s->status = ret;
-		if (asprintf(&s->problem,
-			     "%s: corrupt record at byte offset %llu: %s (decoding of this stream stopped there, after %llu record%s)",
-			     s->path, (unsigned long long)off, why,
-			     (unsigned long long)s->nrecords,
-			     s->nrecords == 1 ? "" : "s") < 0) {
+		if (asprintf(
+			    &s->problem,
+			    "%s: corrupt record at byte offset %llu: %s (decoding of this stream stopped there, after %llu record%s)",
+			    s->path, (unsigned long long)off, why, (unsigned long long)s->nrecords,
+			    s->nrecords == 1 ? "" : "s") < 0) {
 			s->problem = NULL;
 			return -ENOMEM;
 		}
@@ -303,21 +289,19 @@ static int header_check(struct stream *s, char *err, size_t errlen)
 	 * An empty file, or one whose header is still all zero, belongs to
 	 * a thread stopped between creating its stream and writing into it.
 	 */
-	if (!s->size || bytes_all_zero(s->data, s->size < sizeof(*h) ?
-					 s->size : sizeof(*h))) {
-		s->begin = s->size;     /* no records: the scan finds none */
+	if (!s->size || bytes_all_zero(s->data, s->size < sizeof(*h) ? s->size : sizeof(*h))) {
+		s->begin = s->size; /* no records: the scan finds none */
 		return 0;
 	}
 	if (s->size < sizeof(*h)) {
 		err_set(err, errlen,
-			"%s: file is %zu bytes, too short for the %zu-byte stream header",
-			s->path, s->size, sizeof(*h));
+			"%s: file is %zu bytes, too short for the %zu-byte stream header", s->path,
+			s->size, sizeof(*h));
 		return -EBADMSG;
 	}
 	memcpy(&s->hdr, s->data, sizeof(s->hdr));
 	if (memcmp(h->magic, MMS_MAGIC, sizeof(h->magic))) {
-		err_set(err, errlen,
-			"%s: not an mmscope trace stream (bad magic, expected \"%s\")",
+		err_set(err, errlen, "%s: not an mmscope trace stream (bad magic, expected \"%s\")",
 			s->path, MMS_MAGIC);
 		return -EBADMSG;
 	}
@@ -328,10 +312,8 @@ static int header_check(struct stream *s, char *err, size_t errlen)
 		return -EPROTONOSUPPORT;
 	}
 	if (h->header_size < sizeof(*h) || h->header_size % 8 ||
-	    h->header_size > READER_MAX_HEADER_SIZE ||
-	    h->header_size > s->size) {
-		err_set(err, errlen,
-			"%s: bad stream header: header_size %u (file is %zu bytes)",
+	    h->header_size > READER_MAX_HEADER_SIZE || h->header_size > s->size) {
+		err_set(err, errlen, "%s: bad stream header: header_size %u (file is %zu bytes)",
 			s->path, h->header_size, s->size);
 		return -EBADMSG;
 	}
@@ -339,8 +321,7 @@ static int header_check(struct stream *s, char *err, size_t errlen)
 	return 0;
 }
 
-static int stream_load(struct stream *s, int dir_fd, const char *name,
-		       char *err, size_t errlen)
+static int stream_load(struct stream *s, int dir_fd, const char *name, char *err, size_t errlen)
 {
 	struct stat st;
 	void *map;
@@ -367,8 +348,7 @@ static int stream_load(struct stream *s, int dir_fd, const char *name,
 		map = mmap(NULL, s->size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (map == MAP_FAILED) {
 			ret = -errno;
-			err_set(err, errlen, "%s: mmap: %s", s->path,
-				strerror(-ret));
+			err_set(err, errlen, "%s: mmap: %s", s->path, strerror(-ret));
 			s->size = 0;
 			goto out;
 		}
@@ -413,9 +393,8 @@ static bool name_is_stream(const char *name)
 	return n > sl && !strcmp(name + n - sl, MMS_STREAM_SUFFIX);
 }
 
-static int trace_add(struct mms_trace *t, size_t *cap, int dir_fd,
-		     const char *dir, const char *name, char *err,
-		     size_t errlen)
+static int trace_add(struct mms_trace *t, size_t *cap, int dir_fd, const char *dir,
+		     const char *name, char *err, size_t errlen)
 {
 	struct stream *s;
 	int ret;
@@ -446,8 +425,7 @@ nomem:
 	return -ENOMEM;
 }
 
-static int trace_add_dir(struct mms_trace *t, const char *path, char *err,
-			 size_t errlen)
+static int trace_add_dir(struct mms_trace *t, const char *path, char *err, size_t errlen)
 {
 	size_t cap = 0, plen = strlen(path);
 	struct dirent *de;
@@ -472,8 +450,7 @@ static int trace_add_dir(struct mms_trace *t, const char *path, char *err,
 	while ((errno = 0, de = readdir(d))) {
 		if (!name_is_stream(de->d_name))
 			continue;
-		ret = trace_add(t, &cap, dirfd(d), dir, de->d_name, err,
-				errlen);
+		ret = trace_add(t, &cap, dirfd(d), dir, de->d_name, err, errlen);
 		if (ret)
 			goto out_close;
 	}
@@ -485,8 +462,8 @@ static int trace_add_dir(struct mms_trace *t, const char *path, char *err,
 	if (!t->nstreams) {
 		ret = -ENOENT;
 		err_set(err, errlen,
-			"%s: no stream files (*%s); is this an mmscope trace directory?",
-			dir, MMS_STREAM_SUFFIX);
+			"%s: no stream files (*%s); is this an mmscope trace directory?", dir,
+			MMS_STREAM_SUFFIX);
 	}
 out_close:
 	closedir(d);
@@ -564,8 +541,7 @@ void mms_trace_rewind(struct mms_trace *t)
 		heap_down(t, i);
 }
 
-static void record_fill(const struct stream *s, uint64_t off,
-			struct mms_record *rec)
+static void record_fill(const struct stream *s, uint64_t off, struct mms_record *rec)
 {
 	const uint8_t *p = s->data + off;
 	const char *text = NULL;
@@ -622,8 +598,7 @@ int mms_trace_next(struct mms_trace *t, struct mms_record *rec)
 
 /* ---- open/close and queries ---- */
 
-int mms_trace_open(const char *path, struct mms_trace **tracep, char *err,
-		   size_t errlen)
+int mms_trace_open(const char *path, struct mms_trace **tracep, char *err, size_t errlen)
 {
 	struct mms_trace *t;
 	struct stat st;
@@ -678,8 +653,7 @@ size_t mms_trace_stream_count(const struct mms_trace *t)
 	return t->nstreams;
 }
 
-int mms_trace_stream_info(const struct mms_trace *t, size_t i,
-			  struct mms_stream_info *info)
+int mms_trace_stream_info(const struct mms_trace *t, size_t i, struct mms_stream_info *info)
 {
 	const struct stream *s;
 

@@ -27,14 +27,14 @@ struct mms_trace;
 
 /* One decoded record.  Pointers stay valid until mms_trace_close(). */
 struct mms_record {
-	uint16_t type;          /* enum mms_rec_type */
-	uint16_t size;          /* bytes, as in the record header */
-	uint32_t pid;           /* from the stream's file header */
+	uint16_t type; /* enum mms_rec_type */
+	uint16_t size; /* bytes, as in the record header */
+	uint32_t pid;  /* from the stream's file header */
 	uint32_t tid;
 	uint64_t seq;
 	uint64_t ts_ns;
-	const char *stream;     /* path of the stream file, for messages */
-	uint64_t offset;        /* byte offset of the record in that file */
+	const char *stream; /* path of the stream file, for messages */
+	uint64_t offset;    /* byte offset of the record in that file */
 	/*
 	 * The record itself, in the mapped file.  The reader has checked
 	 * that the fixed part and, for ACCESS, all `width` value bytes lie
@@ -63,15 +63,15 @@ struct mms_record {
 
 /* What the reader found in one stream file. */
 struct mms_stream_info {
-	const char *path;       /* "<dir>/<pid>-<tid>-<serial>.mms" */
+	const char *path; /* "<dir>/<pid>-<tid>-<serial>.mms" */
 	uint32_t pid;
 	uint32_t tid;
 	uint64_t serial;
 	uint64_t start_ns;
-	uint64_t nrecords;      /* complete, valid records */
-	uint64_t end;           /* offset where decoding stopped */
-	int status;             /* 0, or -EBADMSG: a corrupt record ended it */
-	const char *problem;    /* message for status != 0, else NULL */
+	uint64_t nrecords;   /* complete, valid records */
+	uint64_t end;	     /* offset where decoding stopped */
+	int status;	     /* 0, or -EBADMSG: a corrupt record ended it */
+	const char *problem; /* message for status != 0, else NULL */
 };
 
 /*
@@ -84,8 +84,7 @@ struct mms_stream_info {
  * unsupported version; -EBADMSG: bad magic or header; others from the
  * system calls.
  */
-int mms_trace_open(const char *path, struct mms_trace **tracep, char *err,
-		   size_t errlen);
+int mms_trace_open(const char *path, struct mms_trace **tracep, char *err, size_t errlen);
 void mms_trace_close(struct mms_trace *trace);
 
 /*
@@ -98,8 +97,7 @@ void mms_trace_rewind(struct mms_trace *trace);
 
 /* Streams are ordered by (pid, tid, serial). */
 size_t mms_trace_stream_count(const struct mms_trace *trace);
-int mms_trace_stream_info(const struct mms_trace *trace, size_t i,
-			  struct mms_stream_info *info);
+int mms_trace_stream_info(const struct mms_trace *trace, size_t i, struct mms_stream_info *info);
 
 /* 0 when every stream decoded to a clean end, else -EBADMSG. */
 int mms_trace_status(const struct mms_trace *trace);

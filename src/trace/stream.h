@@ -18,11 +18,11 @@
 #define STREAM_WINDOW (1u << 20)
 
 struct stream {
-	int fd;                 /* -1 when closed */
-	uint8_t *win;           /* mapping of [win_off, win_off + STREAM_WINDOW) */
+	int fd;	      /* -1 when closed */
+	uint8_t *win; /* mapping of [win_off, win_off + STREAM_WINDOW) */
 	uint64_t win_off;
-	uint64_t pos;           /* file offset of the next record */
-	uint64_t lost;          /* records that could not be written */
+	uint64_t pos;  /* file offset of the next record */
+	uint64_t lost; /* records that could not be written */
 };
 
 /* signal context.  Creates dir/name exclusively and writes the header. */

@@ -30,11 +30,11 @@
 #define CONFIG_EXPR_MAX 256
 
 struct config_watch {
-	int type;               /* enum mms_watch_type */
+	int type; /* enum mms_watch_type */
 	uint64_t len;
 	uint64_t vaddr;
 	char expr[CONFIG_EXPR_MAX];
-	char module[PATH_MAX];  /* "-": vaddr is absolute */
+	char module[PATH_MAX]; /* "-": vaddr is absolute */
 };
 
 struct config {
@@ -42,12 +42,12 @@ struct config {
 	int nmaps;
 	char maps[CONFIG_MAPS_MAX][CONFIG_PATTERN_MAX];
 	int verbose;
-	int no_backtrace;       /* hits without their call chain */
-	int hw_slots;           /* data watchpoint slots that fire (probe) */
-	int hw_max;             /* how many of them mmscope may hold */
-	unsigned hw_lens;       /* lengths that fire: bit i = length 1 << i */
+	int no_backtrace; /* hits without their call chain */
+	int hw_slots;	  /* data watchpoint slots that fire (probe) */
+	int hw_max;	  /* how many of them mmscope may hold */
+	unsigned hw_lens; /* lengths that fire: bit i = length 1 << i */
 	int nwatches;
-	struct config_watch *watches;   /* malloc'd; config_free() */
+	struct config_watch *watches; /* malloc'd; config_free() */
 };
 
 /* Append a watch (copied); 0 or -ENOMEM. */

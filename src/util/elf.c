@@ -19,7 +19,8 @@ int elf_is_static(const char *path)
 		goto out;
 	res = 1;
 	for (int i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) != sizeof(ph)) {
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + (off_t)i * eh.e_phentsize) !=
+		    sizeof(ph)) {
 			res = -1;
 			break;
 		}

@@ -35,8 +35,7 @@ static int open_bp(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool s
 	return (int)fd;
 }
 
-int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
-	      uint64_t cookie)
+int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap, uint64_t cookie)
 {
 	return open_bp(tid, addr, len, type, sigtrap, cookie, false);
 }
@@ -58,5 +57,6 @@ int64_t hwbp_count(int fd)
 
 int hwbp_enable(int fd, bool on)
 {
-	return (int)sys_call3(SYS_ioctl, fd, on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
+	return (int)sys_call3(SYS_ioctl, fd, on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE,
+			      0);
 }

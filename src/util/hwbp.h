@@ -18,7 +18,7 @@
 #include <linux/hw_breakpoint.h>
 
 #ifndef TRAP_PERF
-#define TRAP_PERF 6     /* si_code of a perf event with sigtrap=1 */
+#define TRAP_PERF 6 /* si_code of a perf event with sigtrap=1 */
 #endif
 
 /* Open a breakpoint on thread tid (0: the caller) covering [addr, addr+len)
@@ -28,8 +28,7 @@
  * which the kernel requires for sigtrap.  Returns an fd (O_CLOEXEC) or
  * -errno: -ENOSPC when the task has no debug register left, -EINVAL for a
  * type or length the hardware cannot do. */
-int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap,
-	      uint64_t cookie);
+int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtrap, uint64_t cookie);
 /* The same, inherited by every thread the thread creates from now on (not
  * by forked processes). */
 int hwbp_open_inherited(pid_t tid, uint64_t addr, unsigned len, unsigned type, uint64_t cookie);

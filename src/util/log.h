@@ -15,7 +15,7 @@ enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 extern int log_fd;
 extern enum log_level log_max;
-extern const char *log_prog;   /* "mmscope" or "mmscope-agent" */
+extern const char *log_prog; /* "mmscope" or "mmscope-agent" */
 
 void log_msg(enum log_level lvl, const char *domain, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

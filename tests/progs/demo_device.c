@@ -28,9 +28,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	mmscope_mark("reset");
-	bar[0] = 0x8086beef;            /* the "hardware" ID, set up by the test bench */
+	bar[0] = 0x8086beef; /* the "hardware" ID, set up by the test bench */
 	uint32_t id = bar[0];
-	bar[1] = 1;                     /* CTRL: reset */
+	bar[1] = 1; /* CTRL: reset */
 	bar[1] = 0;
 	mmscope_mark("program descriptor");
 	uint64_t desc[8];
@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 	mmscope_mark("ring doorbell");
 	for (int i = 0; i < 3; i++) {
 		__atomic_fetch_add(&bar[3], 1, __ATOMIC_SEQ_CST);
-		bar[2] |= 1u << i;      /* STATUS: read-modify-write */
+		bar[2] |= 1u << i; /* STATUS: read-modify-write */
 	}
 	printf("device id 0x%08x, status 0x%x, doorbell %u\n", id, bar[2], bar[3]);
 	munmap((void *)bar, 4096);

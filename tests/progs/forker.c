@@ -66,7 +66,7 @@ static volatile uint64_t *map_fd(int fd)
 
 static int new_memfd(const char *name)
 {
-	int fd = memfd_create(name, 0);        /* no CLOEXEC: exec keeps it */
+	int fd = memfd_create(name, 0); /* no CLOEXEC: exec keeps it */
 
 	if (fd < 0 || ftruncate(fd, PAGE) < 0) {
 		perror("forker: memfd");
@@ -83,7 +83,7 @@ static int mode_fork(void)
 
 	printf("PID parent %d\n", (int)getpid());
 	put(m, 0, 0x1111);
-	fflush(stdout);                 /* nothing buffered may go to the child */
+	fflush(stdout); /* nothing buffered may go to the child */
 	child = fork();
 	if (child < 0) {
 		perror("forker: fork");

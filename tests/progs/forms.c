@@ -25,6 +25,8 @@
  * an anonymous private page, untraced memory right after the traced pages
  * for the straddle and REP-run forms.
  */
+/* a hand-laid table of instruction forms: keep its layout */
+/* clang-format off */
 #include <cpuid.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -1557,3 +1559,4 @@ int main(void)
 	}
 	return 0;
 }
+/* clang-format on */

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
 	g4 = 4;
 	for (int i = 0; i < 4; i++)
 		ours[i] = 2;
-	printf("DONE %lu %lu %lu %lu\n", (unsigned long)g1, (unsigned long)g2,
-	       (unsigned long)g3, (unsigned long)g4);
+	printf("DONE %lu %lu %lu %lu\n", (unsigned long)g1, (unsigned long)g2, (unsigned long)g3,
+	       (unsigned long)g4);
 	return 0;
 }

@@ -180,8 +180,8 @@ static int mode_handlers(void)
 	for (unsigned i = 0; i < LAZY_PAGES; i++) {
 		volatile uint8_t *p = lazy + i * PAGE;
 
-		p[0] = (uint8_t)(0xa0 + i);     /* first touch: our handler maps it */
-		p[1] = (uint8_t)(0xb0 + i);     /* already RW: no fault */
+		p[0] = (uint8_t)(0xa0 + i); /* first touch: our handler maps it */
+		p[1] = (uint8_t)(0xb0 + i); /* already RW: no fault */
 		traced_write(i, 0x5e600000ull + i);
 		int3();
 		if (traced_read(i) != 0x5e600000ull + i)
@@ -204,8 +204,13 @@ static int mode_handlers(void)
 
 static int mode_sa_mask(void)
 {
-	static const struct { const char *name; int sig; } sigs[] = {
-		{ "SIGSEGV", SIGSEGV }, { "SIGTRAP", SIGTRAP }, { "SIGUSR1", SIGUSR1 },
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {
+		{ "SIGSEGV", SIGSEGV },
+		{ "SIGTRAP", SIGTRAP },
+		{ "SIGUSR1", SIGUSR1 },
 	};
 	sigset_t mask;
 	struct sigaction q;
@@ -251,8 +256,7 @@ static void report_blocked(const char *who, int use_pthread)
 	else
 		sigprocmask(SIG_BLOCK, NULL, &now);
 	printf("%s: SIGSEGV blocked: %s, SIGTRAP blocked: %s, SIGUSR1 blocked: %s\n", who,
-	       sigismember(&now, SIGSEGV) ? "yes" : "no",
-	       sigismember(&now, SIGTRAP) ? "yes" : "no",
+	       sigismember(&now, SIGSEGV) ? "yes" : "no", sigismember(&now, SIGTRAP) ? "yes" : "no",
 	       sigismember(&now, SIGUSR1) ? "yes" : "no");
 }
 
@@ -371,7 +375,8 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "resethand-query"))
 		r = mode_resethand_query();
 	else {
-		fprintf(stderr, "usage: own_segv handlers|sa-mask|null|blocked|resethand|resethand-query\n");
+		fprintf(stderr,
+			"usage: own_segv handlers|sa-mask|null|blocked|resethand|resethand-query\n");
 		return 2;
 	}
 	fflush(stdout);

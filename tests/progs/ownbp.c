@@ -45,7 +45,7 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)uc;
-	memcpy(&cookie, (char *)si + 24, 8);    /* si_perf_data */
+	memcpy(&cookie, (char *)si + 24, 8); /* si_perf_data */
 	if (si->si_code == 6 /* TRAP_PERF */ && cookie >= COOKIE && cookie < COOKIE + 4)
 		own[cookie - COOKIE]++;
 	else
@@ -130,7 +130,7 @@ int main(void)
 	for (int i = 0; i < 4; i++)
 		store(i, 9);
 	for (int k = 0; k < STORES; k++)
-		mine[0] = k;    /* closed: no trap any more */
+		mine[0] = k; /* closed: no trap any more */
 	let_hammer(50);
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
 	pthread_join(t, NULL);

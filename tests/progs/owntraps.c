@@ -25,7 +25,7 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	(void)uc;
 	if ((uintptr_t)si->si_addr - (uintptr_t)lazy >= sizeof(lazy))
-		abort();        /* not ours: a real crash */
+		abort(); /* not ours: a real crash */
 	mprotect((void *)lazy, sizeof(lazy), PROT_READ | PROT_WRITE);
 	segvs++;
 }
@@ -52,7 +52,7 @@ int main(void)
 	sigaction(SIGTRAP, &sa, NULL);
 
 	mprotect((void *)lazy, sizeof(lazy), PROT_NONE);
-	lazy[0] = 5;            /* faults once: the handler opens the page */
+	lazy[0] = 5; /* faults once: the handler opens the page */
 	lazy[1] = 6;
 	lazy[1] = 7;
 	for (int i = 1; i <= 3; i++) {

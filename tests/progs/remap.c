@@ -27,7 +27,13 @@ static void on_segv(int sig, siginfo_t *si, void *uc)
 }
 
 static int fail;
-#define CHECK(c) do { if (!(c)) { fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #c); fail = 1; } } while (0)
+#define CHECK(c)                                                             \
+	do {                                                                 \
+		if (!(c)) {                                                  \
+			fprintf(stderr, "FAIL line %d: %s\n", __LINE__, #c); \
+			fail = 1;                                            \
+		}                                                            \
+	} while (0)
 
 static void w32(volatile uint32_t *p, uint32_t v, long fileoff)
 {
@@ -82,7 +88,7 @@ int main(void)
 		(void)*(volatile uint32_t *)q;
 	CHECK(segv_count == 2);
 	CHECK(munmap(q + 2 * PAGE, 2 * PAGE) == 0);
-	CHECK(munmap(q, PAGE) == 0);    /* unmapping a hole is not an error */
+	CHECK(munmap(q, PAGE) == 0); /* unmapping a hole is not an error */
 	printf("own handler ran %d time(s)\n", segv_count);
 	return fail;
 }

@@ -69,7 +69,7 @@ int main(void)
 	for (int i = 0; i < 16; i++)
 		page[64 + i] = 1000 + i;
 	pthread_create(&th, NULL, hammer, NULL);
-	while (!started)        /* the hammer runs through the whole slow part */
+	while (!started) /* the hammer runs through the whole slow part */
 		;
 	mmscope_mark("slow begin");
 	for (int i = 0; i < 200; i++) {

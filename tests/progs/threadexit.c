@@ -28,7 +28,7 @@ static void *worker(void *arg)
 	if (i % 3 == 2) {
 		pthread_barrier_wait(&stored);
 		for (;;)
-			pause();        /* a cancellation point */
+			pause(); /* a cancellation point */
 	}
 	return NULL;
 }

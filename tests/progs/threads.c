@@ -40,7 +40,7 @@
 #include <unistd.h>
 
 #define NTHREADS 8
-#define NEARLY 4                /* threads created before the mapping */
+#define NEARLY 4 /* threads created before the mapping */
 #define PAGE 4096
 
 struct worker {
@@ -93,7 +93,7 @@ static void *hammer(void *arg)
 	volatile uint64_t *slot, *counter;
 
 	w->tid = syscall(SYS_gettid);
-	pthread_barrier_wait(&start);   /* the page exists after this */
+	pthread_barrier_wait(&start); /* the page exists after this */
 	slot = (volatile uint64_t *)(page + w->slot_off);
 	counter = (volatile uint64_t *)page;
 	for (unsigned long k = 0; k < iterations; k++) {
@@ -169,13 +169,14 @@ int main(int argc, char **argv)
 		struct worker *w = &workers[i];
 
 		printf("THREAD %d tid=%ld slot=0x%lx stores=%lu loads=%lu locked=%lu xlats=%lu "
-		       "mismatches=%lu\n", w->index, w->tid, w->slot_off, w->stores, w->loads,
-		       w->locked, w->xlats, w->mismatches);
+		       "mismatches=%lu\n",
+		       w->index, w->tid, w->slot_off, w->stores, w->loads, w->locked, w->xlats,
+		       w->mismatches);
 		reads += w->loads + w->locked + w->xlats;
 		writes += w->stores + w->locked;
 		bad += w->mismatches;
 	}
-	reads += 1;             /* the main thread's read of the counter */
+	reads += 1; /* the main thread's read of the counter */
 	printf("MAIN tid=%ld loads=1\n", (long)syscall(SYS_gettid));
 	printf("COUNTER %" PRIu64 " expected=%lu\n", counter, NTHREADS * iterations);
 	printf("TOTAL R=%lu W=%lu\n", reads, writes);

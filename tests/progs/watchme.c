@@ -50,21 +50,30 @@ static char echo[16];
 static uint64_t store(volatile uint64_t *p, uint64_t v)
 {
 	uint64_t pc;
-	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1" : "=&r"(pc), "=m"(*p) : "r"(v) : "memory");
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1"
+			 : "=&r"(pc), "=m"(*p)
+			 : "r"(v)
+			 : "memory");
 	return pc;
 }
 
 static uint64_t load(volatile uint64_t *p, uint64_t *v)
 {
 	uint64_t pc;
-	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1" : "=&r"(pc), "=r"(*v) : "m"(*p) : "memory");
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tmovq %2, %1"
+			 : "=&r"(pc), "=r"(*v)
+			 : "m"(*p)
+			 : "memory");
 	return pc;
 }
 
 static uint64_t xadd(volatile uint64_t *p, uint64_t *v)
 {
 	uint64_t pc;
-	__asm__ volatile("lea 1f(%%rip), %0\n1:\tlock xaddq %1, %2" : "=&r"(pc), "+r"(*v), "+m"(*p) : : "memory");
+	__asm__ volatile("lea 1f(%%rip), %0\n1:\tlock xaddq %1, %2"
+			 : "=&r"(pc), "+r"(*v), "+m"(*p)
+			 :
+			 : "memory");
 	return pc;
 }
 
@@ -123,7 +132,7 @@ static int basic(void)
 	w("table[3]", &table[3], 0x3334);
 	r("table[4]", &table[4]);
 	x("counter", &counter, 5);
-	w("counter", &counter, 2);      /* the same value again */
+	w("counter", &counter, 2); /* the same value again */
 	r("counter", &counter);
 	return 0;
 }

@@ -31,8 +31,11 @@ static void on_lost(struct arb_req *r, int slot)
 
 static struct arb_req req(enum arb_class cls, const char *name, uint32_t owner)
 {
-	return (struct arb_req){ .cls = cls, .owner = owner, .gained = on_gained,
-				 .lost = on_lost, .arg = (void *)name };
+	return (struct arb_req){ .cls = cls,
+				 .owner = owner,
+				 .gained = on_gained,
+				 .lost = on_lost,
+				 .arg = (void *)name };
 }
 
 static int reset(void **state)
@@ -108,8 +111,8 @@ static void invasive_takes_from_the_program_but_tool_loses_first(void **state)
 	arb_init(&a, 2, 2);
 	arb_request(&a, &p);
 	arb_request(&a, &t);
-	assert_int_equal(arb_request(&a, &x), 1);       /* the tool's slot first */
-	assert_int_equal(arb_request(&a, &y), 0);       /* then the program's */
+	assert_int_equal(arb_request(&a, &x), 1); /* the tool's slot first */
+	assert_int_equal(arb_request(&a, &y), 0); /* then the program's */
 	assert_string_equal(log_buf, "+p@0 +t@1 -t@1 +x@1 -p@0 +y@0 ");
 	log_buf[0] = 0;
 	/* freed slots go to the highest class waiting: the program before the tool */
@@ -128,11 +131,11 @@ static void tool_limit_zero_hands_every_slot_back(void **state)
 	for (int i = 0; i < 3; i++)
 		arb_request(&a, &t[i]);
 	log_buf[0] = 0;
-	arb_set_tool_max(&a, 0);        /* a debugger attached */
+	arb_set_tool_max(&a, 0); /* a debugger attached */
 	assert_string_equal(log_buf, "-t2@2 -t1@1 -t0@0 ");
 	assert_int_equal(arb_held(&a, ARB_TOOL), 0);
 	log_buf[0] = 0;
-	arb_set_tool_max(&a, 2);        /* it detached: oldest first */
+	arb_set_tool_max(&a, 2); /* it detached: oldest first */
 	assert_string_equal(log_buf, "+t0@0 +t1@1 ");
 	assert_int_equal(arb_waiting(&a), 1);
 }
@@ -163,7 +166,7 @@ static void no_working_slot_means_everyone_waits(void **state)
 	struct arbiter a;
 	struct arb_req t = req(ARB_TOOL, "t", 1), p = req(ARB_PROGRAM, "p", 2);
 	(void)state;
-	arb_init(&a, 0, 4);     /* the probe found no data watchpoint that fires */
+	arb_init(&a, 0, 4); /* the probe found no data watchpoint that fires */
 	assert_int_equal(arb_request(&a, &t), -EAGAIN);
 	assert_int_equal(arb_request(&a, &p), -EAGAIN);
 	assert_string_equal(log_buf, "");

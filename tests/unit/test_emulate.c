@@ -20,8 +20,8 @@
 #define PAGE 4096
 
 static struct region_table table;
-static uint8_t *view;           /* two pages: [0] traced, [1] untraced */
-static uint8_t *alias;          /* the traced page's real backing */
+static uint8_t *view;  /* two pages: [0] traced, [1] untraced */
+static uint8_t *alias; /* the traced page's real backing */
 static uint8_t *code, *xol, *scratch;
 
 struct rec {
@@ -58,13 +58,16 @@ static int setup(void **state)
 	view = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	alias = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	xol = mmap(NULL, PAGE * 2, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	xol = mmap(NULL, PAGE * 2, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
 	scratch = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* the program view of the traced page is inaccessible, as when armed */
 	mprotect(view, PAGE, PROT_NONE);
 	memset(&table, 0, sizeof(table));
-	struct region r = { .start = (uint64_t)view, .end = (uint64_t)view + PAGE,
-			    .alias = alias, .prot = PROT_READ | PROT_WRITE };
+	struct region r = { .start = (uint64_t)view,
+			    .end = (uint64_t)view + PAGE,
+			    .alias = alias,
+			    .prot = PROT_READ | PROT_WRITE };
 	region_add(&table, &r);
 	emu_init();
 	return 0;
@@ -80,8 +83,9 @@ static int reset(void **state)
 
 static enum emu_result run(const char *bytes, size_t n, struct cpu *c)
 {
-	struct emu_ctx e = { .regions = &table, .scratch = scratch, .code = xol,
-			     .record = on_record };
+	struct emu_ctx e = {
+		.regions = &table, .scratch = scratch, .code = xol, .record = on_record
+	};
 	struct insn in;
 
 	memcpy(code, bytes, n);
@@ -98,8 +102,8 @@ static void test_load_reads_alias_once_and_sets_register(void **state)
 	memcpy(alias + 8, &v, 4);
 	c.gpr[GPR_RBX] = (uint64_t)view;
 	c.gpr[GPR_RAX] = ~0ull;
-	assert_int_equal(run("\x8b\x43\x08", 3, &c), EMU_DONE);        /* mov eax,[rbx+8] */
-	assert_int_equal(c.gpr[GPR_RAX], 0xdeadbeef);                  /* zero-extended */
+	assert_int_equal(run("\x8b\x43\x08", 3, &c), EMU_DONE); /* mov eax,[rbx+8] */
+	assert_int_equal(c.gpr[GPR_RAX], 0xdeadbeef);		/* zero-extended */
 	assert_int_equal(c.rip, (uint64_t)code + 3);
 	assert_int_equal(nrecs, 1);
 	assert_int_equal(recs[0].dir, MMS_DIR_READ);
@@ -115,7 +119,7 @@ static void test_store_writes_alias_with_value(void **state)
 
 	c.gpr[GPR_RBX] = (uint64_t)view + 16;
 	c.gpr[GPR_RCX] = 0x1122334455667788ull;
-	assert_int_equal(run("\x48\x89\x0b", 3, &c), EMU_DONE);        /* mov [rbx],rcx */
+	assert_int_equal(run("\x48\x89\x0b", 3, &c), EMU_DONE); /* mov [rbx],rcx */
 	memcpy(&got, alias + 16, 8);
 	assert_int_equal(got, 0x1122334455667788ull);
 	assert_int_equal(nrecs, 1);
@@ -130,7 +134,7 @@ static void test_rmw_records_old_then_new(void **state)
 
 	memcpy(alias, &v, 4);
 	c.gpr[GPR_RBX] = (uint64_t)view;
-	assert_int_equal(run("\x83\x03\x02", 3, &c), EMU_DONE);        /* add dword [rbx],2 */
+	assert_int_equal(run("\x83\x03\x02", 3, &c), EMU_DONE); /* add dword [rbx],2 */
 	memcpy(&got, alias, 4);
 	assert_int_equal(got, 42);
 	assert_int_equal(nrecs, 2);
@@ -148,7 +152,7 @@ static void test_lock_xadd_runs_on_alias_and_reveals_values(void **state)
 	memcpy(alias, &v, 4);
 	c.gpr[GPR_RBX] = (uint64_t)view;
 	c.gpr[GPR_RAX] = 5;
-	assert_int_equal(run("\xf0\x0f\xc1\x03", 4, &c), EMU_DONE);    /* lock xadd [rbx],eax */
+	assert_int_equal(run("\xf0\x0f\xc1\x03", 4, &c), EMU_DONE); /* lock xadd [rbx],eax */
 	memcpy(&got, alias, 4);
 	assert_int_equal(got, 12);
 	assert_int_equal(c.gpr[GPR_RAX], 7);
@@ -164,7 +168,7 @@ static void test_lock_add_value_is_unknown(void **state)
 	uint32_t got;
 
 	c.gpr[GPR_RBX] = (uint64_t)view;
-	assert_int_equal(run("\xf0\x83\x03\x01", 4, &c), EMU_DONE);    /* lock add dword [rbx],1 */
+	assert_int_equal(run("\xf0\x83\x03\x01", 4, &c), EMU_DONE); /* lock add dword [rbx],1 */
 	memcpy(&got, alias, 4);
 	assert_int_equal(got, 1);
 	assert_int_equal(nrecs, 2);
@@ -179,7 +183,7 @@ static void test_failed_cmpxchg_writes_back_old_value(void **state)
 
 	memcpy(alias, &v, 8);
 	c.gpr[GPR_RBX] = (uint64_t)view;
-	c.gpr[GPR_RAX] = 1;             /* expected: wrong */
+	c.gpr[GPR_RAX] = 1; /* expected: wrong */
 	c.gpr[GPR_RCX] = 1000;
 	assert_int_equal(run("\xf0\x48\x0f\xb1\x0b", 5, &c), EMU_DONE); /* lock cmpxchg [rbx],rcx */
 	assert_int_equal(c.gpr[GPR_RAX], 99);
@@ -196,7 +200,7 @@ static void test_straddling_load_records_only_traced_bytes(void **state)
 	memcpy(alias + PAGE - 4, &lo, 4);
 	memcpy(view + PAGE, &hi, 4);
 	c.gpr[GPR_RBX] = (uint64_t)view + PAGE - 4;
-	assert_int_equal(run("\x48\x8b\x03", 3, &c), EMU_DONE);        /* mov rax,[rbx] */
+	assert_int_equal(run("\x48\x8b\x03", 3, &c), EMU_DONE); /* mov rax,[rbx] */
 	assert_int_equal(c.gpr[GPR_RAX], 0x8877665544332211ull);
 	assert_int_equal(nrecs, 1);
 	assert_int_equal(recs[0].width, 4);
@@ -214,10 +218,10 @@ static void test_rep_movsb_leaves_untraced_tail_to_the_cpu(void **state)
 	c.gpr[GPR_RSI] = (uint64_t)view + PAGE - 8;
 	c.gpr[GPR_RDI] = (uint64_t)dst;
 	c.gpr[GPR_RCX] = 16;
-	assert_int_equal(run("\xf3\xa4", 2, &c), EMU_DONE);            /* rep movsb */
+	assert_int_equal(run("\xf3\xa4", 2, &c), EMU_DONE); /* rep movsb */
 	assert_int_equal(nrecs, 8);
 	assert_int_equal(c.gpr[GPR_RCX], 8);
-	assert_int_equal(c.rip, (uint64_t)code);        /* resumes natively */
+	assert_int_equal(c.rip, (uint64_t)code); /* resumes natively */
 	assert_int_equal(dst[7], 8);
 }
 
@@ -228,7 +232,7 @@ static void test_store_of_rsp_stores_program_rsp(void **state)
 
 	c.gpr[GPR_RBX] = (uint64_t)view;
 	c.gpr[GPR_RSP] = 0x7ffe12345678ull;
-	assert_int_equal(run("\x48\x89\x23", 3, &c), EMU_DONE);        /* mov [rbx],rsp */
+	assert_int_equal(run("\x48\x89\x23", 3, &c), EMU_DONE); /* mov [rbx],rsp */
 	memcpy(&got, alias, 8);
 	assert_int_equal(got, 0x7ffe12345678ull);
 	assert_int_equal(c.gpr[GPR_RSP], 0x7ffe12345678ull);
@@ -242,7 +246,7 @@ static void test_write_to_read_only_region_is_not_ours(void **state)
 	region_find(&table, (uint64_t)view, &r);
 	table.r[0].prot = PROT_READ;
 	c.gpr[GPR_RBX] = (uint64_t)view;
-	assert_int_equal(run("\x89\x03", 2, &c), EMU_NOT_OURS);        /* mov [rbx],eax */
+	assert_int_equal(run("\x89\x03", 2, &c), EMU_NOT_OURS); /* mov [rbx],eax */
 	assert_int_equal(nrecs, 0);
 	table.r[0].prot = PROT_READ | PROT_WRITE;
 }
@@ -255,7 +259,7 @@ static void test_push_mem_reads_traced_and_pushes(void **state)
 	memcpy(alias + 32, &v, 8);
 	c.gpr[GPR_RBX] = (uint64_t)view + 32;
 	c.gpr[GPR_RSP] = (uint64_t)&stack[4];
-	assert_int_equal(run("\xff\x33", 2, &c), EMU_DONE);            /* push qword [rbx] */
+	assert_int_equal(run("\xff\x33", 2, &c), EMU_DONE); /* push qword [rbx] */
 	assert_int_equal(stack[3], 0xabcdef);
 	assert_int_equal(c.gpr[GPR_RSP], (uint64_t)&stack[3]);
 	assert_int_equal(nrecs, 1);
@@ -265,13 +269,14 @@ static struct icache cache;
 
 static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 {
-	struct emu_ctx e = { .regions = &table, .scratch = scratch, .code = xol,
-			     .record = on_record };
+	struct emu_ctx e = {
+		.regions = &table, .scratch = scratch, .code = xol, .record = on_record
+	};
 	struct cpu c = { 0 };
 	uint32_t got;
 
 	icache_init(&cache, xol + EMU_CODE_SIZE);
-	memcpy(code, "\x89\x03", 2);                                  /* mov [rbx],eax */
+	memcpy(code, "\x89\x03", 2); /* mov [rbx],eax */
 	struct icache_entry *ce = icache_get(&cache, (uint64_t)code, 15);
 	assert_non_null(ce);
 	c.rip = (uint64_t)code;
@@ -279,15 +284,15 @@ static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 	c.gpr[GPR_RAX] = 5;
 	e.cached = ce;
 	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
-	assert_true(ce->code_len > 0);                                 /* kept */
-	assert_ptr_equal(icache_get(&cache, (uint64_t)code, 15), ce);   /* hit */
+	assert_true(ce->code_len > 0);				      /* kept */
+	assert_ptr_equal(icache_get(&cache, (uint64_t)code, 15), ce); /* hit */
 	c.rip = (uint64_t)code;
 	c.gpr[GPR_RAX] = 6;
 	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
 	memcpy(&got, alias, 4);
 	assert_int_equal(got, 6);
 	/* the code changed under the cache (a JIT): decoded afresh */
-	memcpy(code, "\x8b\x03", 2);                                  /* mov eax,[rbx] */
+	memcpy(code, "\x8b\x03", 2); /* mov eax,[rbx] */
 	ce = icache_get(&cache, (uint64_t)code, 15);
 	assert_int_equal(ce->code_len, 0);
 	assert_int_equal(ce->in.mode, MODE_LOAD);
@@ -307,7 +312,8 @@ int main(void)
 		cmocka_unit_test_setup(test_store_of_rsp_stores_program_rsp, reset),
 		cmocka_unit_test_setup(test_write_to_read_only_region_is_not_ours, reset),
 		cmocka_unit_test_setup(test_push_mem_reads_traced_and_pushes, reset),
-		cmocka_unit_test_setup(test_icache_reuses_reencoding_and_notices_changed_code, reset),
+		cmocka_unit_test_setup(test_icache_reuses_reencoding_and_notices_changed_code,
+				       reset),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -45,8 +45,7 @@ static size_t tb_reserve(struct tbuf *b, size_t size)
 	return off;
 }
 
-static void tb_header(struct tbuf *b, uint32_t pid, uint32_t tid,
-		      uint64_t serial)
+static void tb_header(struct tbuf *b, uint32_t pid, uint32_t tid, uint64_t serial)
 {
 	struct mms_file_header h = {
 		.version = MMS_VERSION,
@@ -60,7 +59,7 @@ static void tb_header(struct tbuf *b, uint32_t pid, uint32_t tid,
 	size_t off;
 
 	memcpy(h.magic, MMS_MAGIC, sizeof(h.magic));
-	off = tb_reserve(b, sizeof(h));        /* may move b->p */
+	off = tb_reserve(b, sizeof(h)); /* may move b->p */
 	memcpy(b->p + off, &h, sizeof(h));
 }
 
@@ -68,8 +67,8 @@ static void tb_header(struct tbuf *b, uint32_t pid, uint32_t tid,
  * Start a record of `fixed + var` bytes; the header word is written by
  * tb_end() last, like the agent does.
  */
-static void *tb_begin(struct tbuf *b, size_t fixed, size_t var, size_t *off,
-		      uint64_t seq, uint64_t ts)
+static void *tb_begin(struct tbuf *b, size_t fixed, size_t var, size_t *off, uint64_t seq,
+		      uint64_t ts)
 {
 	struct mms_rec_common *c;
 
@@ -88,9 +87,8 @@ static size_t tb_end(struct tbuf *b, size_t off, uint16_t type)
 	return off;
 }
 
-static size_t tb_access(struct tbuf *b, uint64_t seq, uint64_t ts,
-			uint8_t dir, uint8_t width, const uint8_t *value,
-			uint16_t flags)
+static size_t tb_access(struct tbuf *b, uint64_t seq, uint64_t ts, uint8_t dir, uint8_t width,
+			const uint8_t *value, uint16_t flags)
 {
 	static const uint8_t insn[] = { 0x8b, 0x07, 0x90 };
 	struct mms_rec_access *a;
@@ -111,8 +109,7 @@ static size_t tb_access(struct tbuf *b, uint64_t seq, uint64_t ts,
 	return tb_end(b, off, MMS_REC_ACCESS);
 }
 
-static size_t tb_map(struct tbuf *b, uint64_t seq, uint64_t ts,
-		     const char *path)
+static size_t tb_map(struct tbuf *b, uint64_t seq, uint64_t ts, const char *path)
 {
 	struct mms_rec_map *m;
 	size_t off;
@@ -143,8 +140,7 @@ static size_t tb_unmap(struct tbuf *b, uint64_t seq, uint64_t ts)
 	return tb_end(b, off, MMS_REC_UNMAP);
 }
 
-static size_t tb_mark(struct tbuf *b, uint64_t seq, uint64_t ts,
-		      const char *text)
+static size_t tb_mark(struct tbuf *b, uint64_t seq, uint64_t ts, const char *text)
 {
 	struct mms_rec_mark *m;
 	size_t off;
@@ -154,8 +150,8 @@ static size_t tb_mark(struct tbuf *b, uint64_t seq, uint64_t ts,
 	return tb_end(b, off, MMS_REC_MARK);
 }
 
-static size_t tb_proc(struct tbuf *b, uint64_t seq, uint64_t ts,
-		      uint32_t event, int64_t arg, const char *text)
+static size_t tb_proc(struct tbuf *b, uint64_t seq, uint64_t ts, uint32_t event, int64_t arg,
+		      const char *text)
 {
 	struct mms_rec_proc *p;
 	size_t off;
@@ -168,8 +164,7 @@ static size_t tb_proc(struct tbuf *b, uint64_t seq, uint64_t ts,
 	return tb_end(b, off, MMS_REC_PROC);
 }
 
-static size_t tb_lost(struct tbuf *b, uint64_t seq, uint64_t ts,
-		      uint64_t count)
+static size_t tb_lost(struct tbuf *b, uint64_t seq, uint64_t ts, uint64_t count)
 {
 	struct mms_rec_lost *l;
 	size_t off;
@@ -180,16 +175,14 @@ static size_t tb_lost(struct tbuf *b, uint64_t seq, uint64_t ts,
 }
 
 /* Overwrite the header word of the record at off. */
-static void tb_set_hdr(struct tbuf *b, size_t off, uint16_t type,
-		       uint16_t size)
+static void tb_set_hdr(struct tbuf *b, size_t off, uint16_t type, uint16_t size)
 {
 	struct mms_rec_hdr h = { .type = type, .size = size };
 
 	memcpy(b->p + off, &h, sizeof(h));
 }
 
-static char *tb_write(const char *dir, const char *name, struct tbuf *b,
-		      size_t len)
+static char *tb_write(const char *dir, const char *name, struct tbuf *b, size_t len)
 {
 	char *path;
 	int fd;
@@ -351,8 +344,7 @@ static void test_every_record_type_round_trips(void **state)
 
 	r = next_ok(t);
 	assert_int_equal(r.offset, off[3]);
-	assert_int_equal(r.access->flags,
-			 MMS_AF_VALUE_UNKNOWN | MMS_AF_UNKNOWN_INSN);
+	assert_int_equal(r.access->flags, MMS_AF_VALUE_UNKNOWN | MMS_AF_UNKNOWN_INSN);
 
 	r = next_ok(t);
 	assert_int_equal(r.type, MMS_REC_UNMAP);
@@ -417,7 +409,7 @@ static void test_records_of_two_streams_merge_in_seq_order(void **state)
 			assert_int_equal(r.tid, want_tid[i]);
 		}
 		assert_no_more(t);
-		mms_trace_rewind(t);    /* second pass: same sequence */
+		mms_trace_rewind(t); /* second pass: same sequence */
 	}
 	mms_trace_close(t);
 }
@@ -491,7 +483,7 @@ static void test_zero_header_after_complete_records_ends_stream_cleanly(void **s
 	tb_mark(&b, 2, 200, "two");
 	end = b.len;
 	tb_reserve(&b, 4096);
-	b.p[end + 100] = 0xff;  /* beyond the end marker: never looked at */
+	b.p[end + 100] = 0xff; /* beyond the end marker: never looked at */
 	tb_write_all(*state, "1-1-1.mms", &b);
 	/* a stream that ends exactly at the end of the file */
 	tb_header(&b, 1, 2, 2);
@@ -513,8 +505,7 @@ static void test_zero_header_after_complete_records_ends_stream_cleanly(void **s
  * Helper for the corruption tests: a stream with one good MARK, then a
  * record whose header is replaced by (type, size); returns its offset.
  */
-static size_t write_with_bad_second(const char *dir, uint16_t type,
-				    uint16_t size)
+static size_t write_with_bad_second(const char *dir, uint16_t type, uint16_t size)
 {
 	struct tbuf b = { 0 };
 	size_t bad;
@@ -590,7 +581,7 @@ static void test_access_too_small_for_its_value_is_reported(void **state)
 	tb_header(&b, 1, 1, 1);
 	tb_mark(&b, 1, 100, "good");
 	bad = tb_access(&b, 2, 200, MMS_DIR_READ, 16, v, 0);
-	tb_set_hdr(&b, bad, MMS_REC_ACCESS, 88);        /* 80 + 8 < 80 + 16 */
+	tb_set_hdr(&b, bad, MMS_REC_ACCESS, 88); /* 80 + 8 < 80 + 16 */
 	tb_write_all(*state, "1-1-1.mms", &b);
 	expect_corrupt_at(*state, bad, "too small for 16 value bytes");
 }
@@ -610,12 +601,12 @@ static void test_unknown_version_is_rejected_naming_file_and_versions(void **sta
 
 	/* a trailing slash must not end up in the file name */
 	assert_true(asprintf(&slash, "%s/", (char *)*state) > 0);
-	assert_int_equal(mms_trace_open(slash, &t, err, sizeof(err)),
-			 -EPROTONOSUPPORT);
+	assert_int_equal(mms_trace_open(slash, &t, err, sizeof(err)), -EPROTONOSUPPORT);
 	assert_null(t);
-	snprintf(want, sizeof(want),
-		 "%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1 to 2)",
-		 (char *)*state);
+	snprintf(
+		want, sizeof(want),
+		"%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1 to 2)",
+		(char *)*state);
 	assert_string_equal(err, want);
 	free(slash);
 }
@@ -630,11 +621,9 @@ static void test_bad_magic_is_rejected_naming_file(void **state)
 	memcpy(b.p, "NOTMMSC1", 8);
 	tb_write_all(*state, "5-5-1.mms", &b);
 
-	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)), -EBADMSG);
 	assert_null(t);
-	snprintf(want, sizeof(want), "%s/5-5-1.mms: not an mmscope trace stream",
-		 (char *)*state);
+	snprintf(want, sizeof(want), "%s/5-5-1.mms: not an mmscope trace stream", (char *)*state);
 	assert_non_null(strstr(err, want));
 }
 
@@ -650,8 +639,7 @@ static void test_bad_header_size_is_rejected(void **state)
 	h->header_size = 12;
 	tb_write_all(*state, "5-5-1.mms", &b);
 
-	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)),
-			 -EBADMSG);
+	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "header_size 12"));
 }
 
@@ -683,12 +671,10 @@ static void test_directory_without_streams_is_rejected(void **state)
 	char err[512];
 
 	tb_reserve(&b, 8);
-	tb_write_all(*state, "seq", &b);        /* not a stream */
-	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)),
-			 -ENOENT);
+	tb_write_all(*state, "seq", &b); /* not a stream */
+	assert_int_equal(mms_trace_open(*state, &t, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "no stream files"));
-	assert_int_equal(mms_trace_open("/nonexistent/mms-trace", &t, err,
-					sizeof(err)), -ENOENT);
+	assert_int_equal(mms_trace_open("/nonexistent/mms-trace", &t, err, sizeof(err)), -ENOENT);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)

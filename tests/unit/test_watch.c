@@ -27,9 +27,9 @@ static void watch_hits_by_type_and_overlap(void **state)
 	assert_true(watch_hits(&w, 0x1004, 8, MMS_DIR_WRITE, &lo, &hi));
 	assert_int_equal(lo, 0x1004);
 	assert_int_equal(hi, 0x1008);
-	assert_false(watch_hits(&w, 0x1004, 8, MMS_DIR_READ, &lo, &hi));    /* w only */
-	assert_false(watch_hits(&w, 0x1008, 8, MMS_DIR_WRITE, &lo, &hi));   /* next byte */
-	assert_false(watch_hits(&w, 0x0ff8, 8, MMS_DIR_WRITE, &lo, &hi));   /* just before */
+	assert_false(watch_hits(&w, 0x1004, 8, MMS_DIR_READ, &lo, &hi));  /* w only */
+	assert_false(watch_hits(&w, 0x1008, 8, MMS_DIR_WRITE, &lo, &hi)); /* next byte */
+	assert_false(watch_hits(&w, 0x0ff8, 8, MMS_DIR_WRITE, &lo, &hi)); /* just before */
 	assert_true(watch_hits(&w, 0x0ff9, 8, MMS_DIR_WRITE, &lo, &hi));
 	assert_int_equal(lo, 0x1000);
 	assert_int_equal(hi, 0x1001);
@@ -45,13 +45,13 @@ static void hw_capable_only_what_one_register_does_exactly(void **state)
 	struct watch w = { .addr = 0x1000, .len = 8, .type = MMS_WATCH_WRITE };
 	(void)state;
 	assert_true(watch_hw_capable(&w, 0xf));
-	assert_false(watch_hw_capable(&w, 0x7));        /* length 8 does not fire here */
+	assert_false(watch_hw_capable(&w, 0x7)); /* length 8 does not fire here */
 	w.type = MMS_WATCH_RW;
 	assert_true(watch_hw_capable(&w, 0xf));
-	w.type = MMS_WATCH_READ;                        /* x86: no read-only breakpoint */
+	w.type = MMS_WATCH_READ; /* x86: no read-only breakpoint */
 	assert_false(watch_hw_capable(&w, 0xf));
 	w.type = MMS_WATCH_WRITE;
-	w.addr = 0x1004;                                /* misaligned */
+	w.addr = 0x1004; /* misaligned */
 	assert_false(watch_hw_capable(&w, 0xf));
 	w.len = 4;
 	assert_true(watch_hw_capable(&w, 0xf));
@@ -69,7 +69,7 @@ static void pages_cover_every_byte(void **state)
 	(void)state;
 	watch_pages(&w, &first, &end);
 	assert_int_equal(first, 0x1000);
-	assert_int_equal(end, 0x3000);                  /* straddles two pages */
+	assert_int_equal(end, 0x3000); /* straddles two pages */
 	w.addr = 0x5000;
 	w.len = 3 * PAGE;
 	watch_pages(&w, &first, &end);
@@ -121,12 +121,15 @@ static int setup(void **state)
 	view = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	backing = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	code = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	xol = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	xol = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
 	scratch = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct region r = { .start = (uint64_t)view, .end = (uint64_t)view + PAGE,
-			    .base = (uint64_t)view, .alias = NULL,
-			    .prot = PROT_READ | PROT_WRITE, .flags = REGION_WATCH };
+	struct region r = { .start = (uint64_t)view,
+			    .end = (uint64_t)view + PAGE,
+			    .base = (uint64_t)view,
+			    .alias = NULL,
+			    .prot = PROT_READ | PROT_WRITE,
+			    .flags = REGION_WATCH };
 	region_add(&table, &r);
 	emu_init();
 	return 0;
@@ -142,8 +145,12 @@ static int reset(void **state)
 
 static enum emu_result run(const char *bytes, size_t n, struct cpu *c)
 {
-	struct emu_ctx e = { .regions = &table, .scratch = scratch, .code = xol,
-			     .record = on_record, .peek = peek, .poke = poke };
+	struct emu_ctx e = { .regions = &table,
+			     .scratch = scratch,
+			     .code = xol,
+			     .record = on_record,
+			     .peek = peek,
+			     .poke = poke };
 	struct insn in;
 
 	memcpy(code, bytes, n);
@@ -159,11 +166,11 @@ static void store_goes_through_poke(void **state)
 	(void)state;
 	c.gpr[GPR_RBX] = (uint64_t)view + 24;
 	c.gpr[GPR_RCX] = 0x0102030405060708ull;
-	assert_int_equal(run("\x48\x89\x0b", 3, &c), EMU_DONE);        /* mov [rbx],rcx */
+	assert_int_equal(run("\x48\x89\x0b", 3, &c), EMU_DONE); /* mov [rbx],rcx */
 	memcpy(&got, backing + 24, 8);
 	assert_int_equal(got, 0x0102030405060708ull);
 	assert_int_equal(pokes, 1);
-	assert_int_equal(peeks, 0);                     /* a store reads nothing */
+	assert_int_equal(peeks, 0); /* a store reads nothing */
 	assert_int_equal(nrecs, 1);
 	assert_int_equal(recs[0].dir, MMS_DIR_WRITE);
 	assert_int_equal(recs[0].rflags, REGION_WATCH);
@@ -182,7 +189,7 @@ static void locked_add_is_read_modify_write_with_both_values(void **state)
 	assert_int_equal(run("\xf0\x48\x0f\xc1\x03", 5, &c), EMU_DONE);
 	memcpy(&got, backing + 8, 8);
 	assert_int_equal(got, 42);
-	assert_int_equal(c.gpr[GPR_RAX], 40);           /* XADD returns the old value */
+	assert_int_equal(c.gpr[GPR_RAX], 40); /* XADD returns the old value */
 	assert_int_equal(peeks, 1);
 	assert_int_equal(pokes, 1);
 	assert_int_equal(nrecs, 2);
@@ -203,7 +210,7 @@ static void load_goes_through_peek(void **state)
 	(void)state;
 	memcpy(backing + 100, &v, 4);
 	c.gpr[GPR_RSI] = (uint64_t)view + 100;
-	assert_int_equal(run("\x8b\x06", 2, &c), EMU_DONE);            /* mov eax,[rsi] */
+	assert_int_equal(run("\x8b\x06", 2, &c), EMU_DONE); /* mov eax,[rsi] */
 	assert_int_equal(c.gpr[GPR_RAX], 0xcafef00d);
 	assert_int_equal(peeks, 1);
 	assert_int_equal(pokes, 0);
