@@ -84,10 +84,18 @@ enum mode { LOAD, STORE, MIXED, AVX512 };
 static void probe(enum mode m, void *p, long i)
 {
 	switch (m) {
-	case LOAD: probe_load(p); break;
-	case STORE: probe_store(p); break;
-	case MIXED: i & 1 ? probe_load(p) : probe_store(p); break;
-	case AVX512: i & 1 ? probe_load64(p) : probe_store64(p); break;
+	case LOAD:
+		probe_load(p);
+		break;
+	case STORE:
+		probe_store(p);
+		break;
+	case MIXED:
+		i & 1 ? probe_load(p) : probe_store(p);
+		break;
+	case AVX512:
+		i & 1 ? probe_load64(p) : probe_store64(p);
+		break;
 	}
 }
 

@@ -171,12 +171,15 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		watch_unlock();
 	}
 	switch (res) {
-	case EMU_DONE: cpu_to_uc(&c, uc); goto out;
+	case EMU_DONE:
+		cpu_to_uc(&c, uc);
+		goto out;
 	case EMU_SLOW:
 		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
 			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
 		goto out;
-	default: goto not_ours;
+	default:
+		goto not_ours;
 	}
 not_ours:
 	errno = saved_errno;

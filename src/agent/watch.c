@@ -582,7 +582,7 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	w->type = (uint8_t)cw->type;
 	w->addr = addr;
 	w->len = cw->len;
-	w->req = (struct arb_req){ .cls = ARB_TOOL,
+	w->req = (struct arb_req){ .cls = agent.cfg.hw_invasive ? ARB_INVASIVE : ARB_TOOL,
 				   .owner = 0,
 				   .gained = on_gained,
 				   .lost = on_lost,
@@ -631,7 +631,10 @@ void watch_setup(void)
 	agent.watches = calloc(c->nwatches, sizeof(*agent.watches));
 	if (!agent.watches)
 		return;
-	arb_init(&agent.arb, c->hw_slots, c->hw_max);
+	/* invasive: our requests outrank everyone's, so the arbiter models
+	 * only the registers we may take (--hw-slots); the program's requests
+	 * beyond them go to the kernel, which has the rest */
+	arb_init(&agent.arb, c->hw_invasive ? c->hw_max : c->hw_slots, c->hw_max);
 	pthread_mutex_lock(&agent.arb_lock);
 	for (int i = 0; i < c->nwatches; i++) {
 		struct watch *w = watch_create(&c->watches[i], agent.nwatches + 1);

@@ -85,9 +85,15 @@ int cmd_probe(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': json = 1; break;
-		case 'h': probe_usage(stdout); return 0;
-		default: fprintf(stderr, "Try 'mmscope probe --help'.\n"); return 2;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			probe_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'mmscope probe --help'.\n");
+			return 2;
 		}
 	}
 	if (optind < argc) {

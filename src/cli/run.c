@@ -56,6 +56,10 @@ static void run_usage(FILE *f)
 		   "                      rest use pages (default: half of those `mmscope\n"
 		   "                      probe` finds working, leaving the others free for a\n"
 		   "                      debugger that attaches later)\n"
+		   "      --hw-invasive   watches take every debug register and keep them:\n"
+		   "                      the program's own hardware breakpoints and a\n"
+		   "                      debugger's then fail with ENOSPC (only when you\n"
+		   "                      know nothing else needs them)\n"
 		   "      --no-backtrace  record hits without their call chain (faster)\n"
 		   "  -f, --force         replace a trace already in DIR\n"
 		   "  -q, --quiet         no summary at exit\n"
@@ -228,6 +232,7 @@ int cmd_run(int argc, char **argv)
 		{ "watch", required_argument, NULL, 'w' },
 		{ "hw-slots", required_argument, NULL, 'H' },
 		{ "no-backtrace", no_argument, NULL, 'B' },
+		{ "hw-invasive", no_argument, NULL, 'I' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -251,7 +256,12 @@ int cmd_run(int argc, char **argv)
 			}
 			watch_args[nwatch++] = optarg;
 			break;
-		case 'B': cfg.no_backtrace = 1; break;
+		case 'B':
+			cfg.no_backtrace = 1;
+			break;
+		case 'I':
+			cfg.hw_invasive = 1;
+			break;
 		case 'H': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -265,7 +275,9 @@ int cmd_run(int argc, char **argv)
 			hw_max = (int)v;
 			break;
 		}
-		case 'o': dir = optarg; break;
+		case 'o':
+			dir = optarg;
+			break;
 		case 'm':
 			if (cfg.nmaps == CONFIG_MAPS_MAX) {
 				fprintf(stderr, "mmscope run: at most %d --map patterns\n",
@@ -279,11 +291,21 @@ int cmd_run(int argc, char **argv)
 			}
 			snprintf(cfg.maps[cfg.nmaps++], CONFIG_PATTERN_MAX, "%s", optarg);
 			break;
-		case 'f': force = 1; break;
-		case 'q': quiet = 1; break;
-		case 'v': cfg.verbose = 1; break;
-		case 'h': run_usage(stdout); return 0;
-		default: fprintf(stderr, "Try 'mmscope run --help'.\n"); return 2;
+		case 'f':
+			force = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'v':
+			cfg.verbose = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'mmscope run --help'.\n");
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -312,7 +334,9 @@ int cmd_run(int argc, char **argv)
 		hwprobe_run(&hp);
 		cfg.hw_slots = hp.slots;
 		cfg.hw_lens = hp.len_ok;
-		cfg.hw_max = hw_max >= 0 ? (hw_max < hp.slots ? hw_max : hp.slots) : hp.slots / 2;
+		cfg.hw_max = hw_max >= 0       ? (hw_max < hp.slots ? hw_max : hp.slots)
+			     : cfg.hw_invasive ? hp.slots
+					       : hp.slots / 2;
 		if (cfg.verbose || (hw_max > hp.slots))
 			fprintf(stderr,
 				"mmscope run: %d debug register%s work%s here; "

@@ -192,9 +192,12 @@ static void prot_string(char buf[4], uint32_t prot)
 static const char *map_type_name(uint32_t mmap_flags)
 {
 	switch (mmap_flags & MAP_TYPE) {
-	case MAP_SHARED: return "shared";
-	case MAP_PRIVATE: return "private";
-	case MAP_SHARED_VALIDATE: return "shared_validate";
+	case MAP_SHARED:
+		return "shared";
+	case MAP_PRIVATE:
+		return "private";
+	case MAP_SHARED_VALIDATE:
+		return "shared_validate";
 	}
 	return "?";
 }
@@ -273,8 +276,12 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 	fprintf(out, "%5" PRIu64 ".%09" PRIu64 " %" PRIu32 "/%" PRIu32 " ", t / 1000000000,
 		t % 1000000000, rec->pid, rec->tid);
 	switch (rec->type) {
-	case MMS_REC_ACCESS: text_access(ctx, rec); break;
-	case MMS_REC_MAP: text_map(out, rec); break;
+	case MMS_REC_ACCESS:
+		text_access(ctx, rec);
+		break;
+	case MMS_REC_MAP:
+		text_map(out, rec);
+		break;
 	case MMS_REC_UNMAP:
 		fprintf(out, "UNMAP r%" PRIu32 " 0x%" PRIx64 " len=0x%" PRIx64 " pc=0x%" PRIx64,
 			rec->unmap->region, rec->unmap->addr, rec->unmap->len, rec->unmap->pc);
@@ -283,10 +290,18 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fputs("MARK  ", out);
 		show_text_string(out, rec->text, rec->text_len);
 		break;
-	case MMS_REC_PROC: text_proc(out, rec); break;
-	case MMS_REC_LOST: fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count); break;
-	case MMS_REC_WATCH: show_text_watch(ctx, rec); break;
-	case MMS_REC_HIT: show_text_hit(ctx, rec); break;
+	case MMS_REC_PROC:
+		text_proc(out, rec);
+		break;
+	case MMS_REC_LOST:
+		fprintf(out, "LOST  %" PRIu64 " records", rec->lost->count);
+		break;
+	case MMS_REC_WATCH:
+		show_text_watch(ctx, rec);
+		break;
+	case MMS_REC_HIT:
+		show_text_hit(ctx, rec);
+		break;
 	}
 	fputc('\n', out);
 }
@@ -359,8 +374,12 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		",\"tid\":%" PRIu32,
 		type_names[rec->type], rec->seq, rec->ts_ns, rec->pid, rec->tid);
 	switch (rec->type) {
-	case MMS_REC_ACCESS: json_access(ctx, rec); break;
-	case MMS_REC_MAP: json_map(out, rec); break;
+	case MMS_REC_ACCESS:
+		json_access(ctx, rec);
+		break;
+	case MMS_REC_MAP:
+		json_map(out, rec);
+		break;
 	case MMS_REC_UNMAP:
 		fprintf(out,
 			",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
@@ -371,10 +390,18 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		fputs(",\"text\":", out);
 		show_json_string(out, rec->text, rec->text_len);
 		break;
-	case MMS_REC_PROC: json_proc(out, rec); break;
-	case MMS_REC_LOST: fprintf(out, ",\"count\":%" PRIu64, rec->lost->count); break;
-	case MMS_REC_WATCH: show_json_watch(ctx, rec); break;
-	case MMS_REC_HIT: show_json_hit(ctx, rec); break;
+	case MMS_REC_PROC:
+		json_proc(out, rec);
+		break;
+	case MMS_REC_LOST:
+		fprintf(out, ",\"count\":%" PRIu64, rec->lost->count);
+		break;
+	case MMS_REC_WATCH:
+		show_json_watch(ctx, rec);
+		break;
+	case MMS_REC_HIT:
+		show_json_hit(ctx, rec);
+		break;
 	}
 	fputs("}\n", out);
 }
@@ -454,7 +481,9 @@ static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 
 	mmio_time(ctx, rec->ts_ns, ts, sizeof(ts));
 	switch (rec->type) {
-	case MMS_REC_ACCESS: mmio_access(out, ts, rec); break;
+	case MMS_REC_ACCESS:
+		mmio_access(out, ts, rec);
+		break;
 	case MMS_REC_MAP:
 		fprintf(out,
 			"MAP %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64
@@ -638,11 +667,19 @@ int cmd_show(int argc, char **argv)
 				return show_usage_error("--pid needs a process id, got", optarg);
 			pid_filter = true;
 			break;
-		case OPT_NO_HEADER: header = false; break;
-		case OPT_WATCH_ONLY: watch_only = true; break;
-		case 'h': show_usage(stdout); return 0;
-		case ':': return show_usage_error("option needs a value:", argv[optind - 1]);
-		default: return show_bad_option(argv[optind - 1]);
+		case OPT_NO_HEADER:
+			header = false;
+			break;
+		case OPT_WATCH_ONLY:
+			watch_only = true;
+			break;
+		case 'h':
+			show_usage(stdout);
+			return 0;
+		case ':':
+			return show_usage_error("option needs a value:", argv[optind - 1]);
+		default:
+			return show_bad_option(argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)

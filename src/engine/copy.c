@@ -111,7 +111,9 @@ void copy_in(void *dst, const volatile void *dev, unsigned width, uint64_t bytem
 		return;
 	}
 	switch (width) {
-	case 1: *(uint8_t *)dst = *(const volatile uint8_t *)dev; return;
+	case 1:
+		*(uint8_t *)dst = *(const volatile uint8_t *)dev;
+		return;
 	case 2: {
 		uint16_t v = *(const volatile uint16_t *)dev;
 		memcpy(dst, &v, 2);
@@ -127,9 +129,15 @@ void copy_in(void *dst, const volatile void *dev, unsigned width, uint64_t bytem
 		memcpy(dst, &v, 8);
 		return;
 	}
-	case 16: in16(dst, dev, nt); return;
-	case 32: in32(dst, dev); return;
-	case 64: in64(dst, dev, 0); return;
+	case 16:
+		in16(dst, dev, nt);
+		return;
+	case 32:
+		in32(dst, dev);
+		return;
+	case 64:
+		in64(dst, dev, 0);
+		return;
 	}
 	while (width) {
 		unsigned n = piece(width);
@@ -150,7 +158,9 @@ void copy_out(volatile void *dev, const void *src, unsigned width, uint64_t byte
 		return;
 	}
 	switch (width) {
-	case 1: *(volatile uint8_t *)dev = *(const uint8_t *)src; return;
+	case 1:
+		*(volatile uint8_t *)dev = *(const uint8_t *)src;
+		return;
 	case 2: {
 		uint16_t v;
 		memcpy(&v, src, 2);
@@ -181,9 +191,15 @@ void copy_out(volatile void *dev, const void *src, unsigned width, uint64_t byte
 			*(volatile uint64_t *)dev = v;
 		return;
 	}
-	case 16: out16(dev, src, nt); return;
-	case 32: out32(dev, src, nt); return;
-	case 64: out64(dev, src, 0, nt); return;
+	case 16:
+		out16(dev, src, nt);
+		return;
+	case 32:
+		out32(dev, src, nt);
+		return;
+	case 64:
+		out64(dev, src, 0, nt);
+		return;
 	}
 	while (width) {
 		unsigned n = piece(width);

@@ -429,13 +429,18 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c)
 {
 	switch (in->cls) {
-	case INSN_XOL: return complete_xol(e, in, c);
-	case INSN_STRING: return emu_string(e, in, c);
+	case INSN_XOL:
+		return complete_xol(e, in, c);
+	case INSN_STRING:
+		return emu_string(e, in, c);
 	case INSN_PUSH_MEM:
 	case INSN_POP_MEM:
-	case INSN_BRANCH_MEM: return emu_stack(e, in, c);
-	case INSN_NOMEM: return EMU_NOT_OURS;
+	case INSN_BRANCH_MEM:
+		return emu_stack(e, in, c);
+	case INSN_NOMEM:
+		return EMU_NOT_OURS;
 	case INSN_UNSUPPORTED:
-	default: return EMU_SLOW;
+	default:
+		return EMU_SLOW;
 	}
 }

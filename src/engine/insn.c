@@ -68,8 +68,10 @@ static int mnemonic_is_nt(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_VMOVNTDQ:
 	case ZYDIS_MNEMONIC_VMOVNTDQA:
 	case ZYDIS_MNEMONIC_VMOVNTPS:
-	case ZYDIS_MNEMONIC_VMOVNTPD: return 1;
-	default: return 0;
+	case ZYDIS_MNEMONIC_VMOVNTPD:
+		return 1;
+	default:
+		return 0;
 	}
 }
 
@@ -88,8 +90,10 @@ static int reg_is_vector_state(ZydisRegister reg)
 	case ZYDIS_REGCLASS_GPR64:
 	case ZYDIS_REGCLASS_FLAGS:
 	case ZYDIS_REGCLASS_IP:
-	case ZYDIS_REGCLASS_INVALID: return 0;
-	default: return 1;
+	case ZYDIS_REGCLASS_INVALID:
+		return 0;
+	default:
+		return 1;
 	}
 }
 

@@ -88,14 +88,22 @@ static bool bytes_all_zero(const uint8_t *p, size_t n)
 static size_t rec_min_size(uint16_t type)
 {
 	switch (type) {
-	case MMS_REC_ACCESS: return sizeof(struct mms_rec_access);
-	case MMS_REC_MAP: return sizeof(struct mms_rec_map);
-	case MMS_REC_UNMAP: return sizeof(struct mms_rec_unmap);
-	case MMS_REC_MARK: return sizeof(struct mms_rec_mark);
-	case MMS_REC_PROC: return sizeof(struct mms_rec_proc);
-	case MMS_REC_LOST: return sizeof(struct mms_rec_lost);
-	case MMS_REC_WATCH: return sizeof(struct mms_rec_watch);
-	case MMS_REC_HIT: return sizeof(struct mms_rec_hit);
+	case MMS_REC_ACCESS:
+		return sizeof(struct mms_rec_access);
+	case MMS_REC_MAP:
+		return sizeof(struct mms_rec_map);
+	case MMS_REC_UNMAP:
+		return sizeof(struct mms_rec_unmap);
+	case MMS_REC_MARK:
+		return sizeof(struct mms_rec_mark);
+	case MMS_REC_PROC:
+		return sizeof(struct mms_rec_proc);
+	case MMS_REC_LOST:
+		return sizeof(struct mms_rec_lost);
+	case MMS_REC_WATCH:
+		return sizeof(struct mms_rec_watch);
+	case MMS_REC_HIT:
+		return sizeof(struct mms_rec_hit);
 	}
 	return 0;
 }

@@ -21,6 +21,7 @@ int config_write(const struct config *c, const char *path)
 		fprintf(f, "map %s\n", c->maps[i]);
 	fprintf(f, "hw %d %d %u\n", c->hw_slots, c->hw_max, c->hw_lens);
 	fprintf(f, "no_backtrace %d\n", c->no_backtrace);
+	fprintf(f, "hw_invasive %d\n", c->hw_invasive);
 	for (int i = 0; i < c->nwatches; i++) {
 		const struct config_watch *w = &c->watches[i];
 		fprintf(f, "watch\t%d\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", w->type, w->len,
@@ -116,6 +117,8 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			memcpy(c->maps[c->nmaps++], line + 4, strlen(line + 4) + 1);
 		} else if (!strncmp(line, "verbose ", 8)) {
 			sscanf(line + 8, "%d", &c->verbose);
+		} else if (!strncmp(line, "hw_invasive ", 12)) {
+			sscanf(line + 12, "%d", &c->hw_invasive);
 		} else if (!strncmp(line, "no_backtrace ", 13)) {
 			sscanf(line + 13, "%d", &c->no_backtrace);
 		} else if (!strncmp(line, "hw ", 3)) {

@@ -8,6 +8,7 @@
  *   map /dev/shm/ring*          (repeatable; none = the default selection)
  *   verbose 1
  *   no_backtrace 1
+ *   hw_invasive 1
  *   hw 4 2 15                   (data slots that fire, how many mmscope may
  *                                use, mask of working lengths: bit i = 1 << i)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
@@ -43,6 +44,7 @@ struct config {
 	char maps[CONFIG_MAPS_MAX][CONFIG_PATTERN_MAX];
 	int verbose;
 	int no_backtrace; /* hits without their call chain */
+	int hw_invasive;  /* watches outrank the program's breakpoints */
 	int hw_slots;	  /* data watchpoint slots that fire (probe) */
 	int hw_max;	  /* how many of them mmscope may hold */
 	unsigned hw_lens; /* lengths that fire: bit i = length 1 << i */

@@ -45,3 +45,30 @@ def test_program_breakpoints_succeed_and_no_watch_hit_is_lost(mmscope_run):
         n = sum(1 for h in hits if names[h["watch"]] == f"watched[{i}]")
         assert n == wrote[i], (i, n, wrote[i])
     assert wrote[0] >= 450      # the hammer really ran through the moves
+
+
+@pytest.mark.parametrize("slots,opens", [("4", 0), ("2", 2)])
+def test_invasive_watches_keep_their_registers(mmscope_run, slots, opens):
+    """--hw-invasive: the explicitly invasive class outranks the program
+    (kwatch's "not well-behaved" caller): the program's breakpoints get
+    only the registers the watches leave, and the watches never move."""
+    n = json.loads(subprocess.run([MMSCOPE, "probe", "--json"], capture_output=True,
+                                  text=True, timeout=60).stdout)["slots"]
+    if n < 4:
+        pytest.skip(f"needs 4 working debug registers, this host has {n}")
+    opts = ["--hw-invasive", f"--hw-slots={slots}"]
+    for i in range(4):
+        opts += ["--watch", f"watched[{i}]"]
+    run = mmscope_run([OWNBP], opts=opts, check=False)
+    assert run.stdout.count(" ok\n") == opens, run.stdout
+    assert run.stdout.count("No space left on device") == 4 - opens
+    recs = run.records("--watch-only")
+    watches = [r for r in recs if r["type"] == "watch"]
+    assert len(watches) == 4        # armed once, never moved
+    assert sum(1 for w in watches if w["mech"] == "hw") == int(slots)
+    wrote = {int(m.group(1)): int(m.group(2))
+             for m in re.finditer(r"^WROTE watched\[(\d)\] (\d+)$", run.stdout, re.M)}
+    names = {w["id"]: w["expr"] for w in watches}
+    hits = [r for r in recs if r["type"] == "hit"]
+    for i in range(4):
+        assert sum(1 for h in hits if names[h["watch"]] == f"watched[{i}]") == wrote[i]
