@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ucontext.h>
@@ -62,15 +63,18 @@ static long parse_tid(const char *s)
 	return v;
 }
 
-/* signal context: signal every other thread, wait until all are parked */
-static void park_others(int self)
+#define PARK_MAX_THREADS 4096
+
+/* signal context: signal every thread in /proc/self/task not signalled
+ * yet; returns how many were added to tids[] */
+static int signal_new_threads(int self, int *tids, int *ntids)
 {
 	char buf[4096];
-	int sent = 0;
+	int added = 0;
 	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
 
 	if (fd < 0)
-		return;
+		return 0;
 	for (;;) {
 		long n = sys_call3(SYS_getdents64, fd, buf, sizeof(buf));
 		if (n <= 0)
@@ -78,17 +82,63 @@ static void park_others(int self)
 		for (long off = 0; off < n;) {
 			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
 			long tid = parse_tid(d->d_name);
-			if (tid > 0 && tid != self &&
-			    sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0)
-				sent++;
+			bool known = tid == self;
 			off += d->d_reclen;
+			for (int i = 0; i < *ntids && !known; i++)
+				known = tids[i] == tid;
+			if (tid <= 0 || known || *ntids == PARK_MAX_THREADS)
+				continue;
+			if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
+				tids[(*ntids)++] = (int)tid;
+				added++;
+			}
 		}
 	}
 	sys_close((int)fd);
-	/* A thread that exits before parking never arrives: bound the wait. */
-	for (long spins = 0;
-	     __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) < sent && spins < 2000000; spins++)
+	return added;
+}
+
+/* signal context: how many of the signalled threads still exist */
+static int alive(const int *tids, int ntids)
+{
+	int n = 0;
+
+	for (int i = 0; i < ntids; i++)
+		n += sys_tgkill(agent.pid, tids[i], 0) == 0;
+	return n;
+}
+
+/* signal context: until every signalled thread that still exists is
+ * parked (a thread that exits before it parks never will) */
+static void wait_parked(const int *tids, int ntids)
+{
+	for (long spins = 0; spins < 2000000; spins++) {
+		int parked = __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE);
+		if (parked >= ntids || (spins % 64 == 63 && parked >= alive(tids, ntids)))
+			return;
 		sys_call0(SYS_sched_yield);
+	}
+}
+
+/*
+ * signal context: signal every other thread, wait until all are parked.
+ * A thread created while we scan (its parent was inside clone() when its
+ * park signal came) is not in the first scan and would run on the open
+ * page untraced: scan again once everyone signalled is parked, until a
+ * scan finds nobody new.  Parked threads cannot create threads, so the
+ * last scan saw them all.
+ */
+static void park_others(int self)
+{
+	static int tids[PARK_MAX_THREADS]; /* park.lock serialises us */
+	int ntids = 0;
+
+	for (int round = 0; round < 64; round++) {
+		int added = signal_new_threads(self, tids, &ntids);
+		if (round && !added)
+			break;
+		wait_parked(tids, ntids);
+	}
 }
 
 static void release_others(void)
