@@ -23,3 +23,19 @@ def test_own_segv_and_trap_handlers_on_watched_pages(mmscope_run, slots):
             for h in recs if h["type"] == "hit"]
     assert hits == [("lazy[1]", 0, 6), ("lazy[1]", 6, 7),
                     ("counter", 0, 1), ("counter", 1, 2), ("counter", 2, 3)]
+
+
+@pytest.mark.parametrize("slots", ["0", "2"])
+def test_own_trap_handler_keeps_sa_resethand_and_sa_mask(mmscope_run, slots):
+    """SA_RESETHAND and sa_mask of the program's own SIGTRAP handler behave as
+    without mmscope while mmscope's watchpoint traps share the signal."""
+    nat = native([OWNTRAPS, "resethand"])
+    # the second int3 meets the default action: killed by SIGTRAP
+    assert nat.returncode == -5, (nat.returncode, nat.stdout)
+    assert nat.stdout == "MASKED 1\nSECOND\n"
+    run = mmscope_run([OWNTRAPS, "resethand"], opts=[f"--hw-slots={slots}", "--watch", "counter"],
+                      check=False)
+    assert run.returncode == 128 + 5, run.stderr
+    assert run.stdout == nat.stdout
+    recs = run.records("--watch-only")
+    assert [int(h["new"], 16) for h in recs if h["type"] == "hit"] == [1, 10, 2]

@@ -8,6 +8,12 @@
  * Output: "SEGV <n>" faults its handler resolved, "INT3 <n>" int3 traps its
  * handler saw (each with si_code SI_KERNEL), "LAZY <lazy[0]> <lazy[1]>",
  * "COUNTER <counter>".
+ *
+ *   owntraps resethand   the SIGTRAP handler has SA_RESETHAND and an
+ *                        sa_mask with SIGUSR1: it prints "MASKED <0|1>"
+ *                        (SIGUSR1 blocked inside it) once; the second int3
+ *                        then takes the default action (the process dies
+ *                        of SIGTRAP) after "SECOND".
  */
 #include <signal.h>
 #include <stdint.h>
@@ -40,10 +46,45 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 		strange++;
 }
 
-int main(void)
+static void on_trap_once(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t now;
+
+	(void)sig;
+	(void)si;
+	(void)uc;
+	counter = 10; /* a watched store inside the handler */
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	printf("MASKED %d\n", sigismember(&now, SIGUSR1));
+}
+
+static int resethand(void)
 {
 	struct sigaction sa;
 
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+	sa.sa_sigaction = on_trap_once;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	sigaction(SIGTRAP, &sa, NULL);
+	counter = 1;
+	__asm__ volatile("int3");
+	printf("SECOND\n");
+	fflush(stdout);
+	counter = 2;
+	__asm__ volatile("int3"); /* default action now */
+	printf("NOT REACHED\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "resethand"))
+		return resethand();
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_flags = SA_SIGINFO;
 	sa.sa_sigaction = on_segv;
