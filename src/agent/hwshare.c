@@ -10,7 +10,7 @@
  * our watches hold a register on every thread, so one program breakpoint
  * on any thread frees one register everywhere.
  *
- * A debugger that attaches later gets every register too: the same calls,
+ * A debugger that attaches later gets every register too: syscall(),
  * read() and the sleeps are where mmscope notices it (watch_check_tracer())
  * and hands back what it holds.
  *
@@ -128,7 +128,7 @@ MMS_EXPORT int close(int fd)
 
 	if (!real)
 		real = (typeof(close) *)dlsym(RTLD_NEXT, "close");
-	watch_check_tracer();
+	/* no watch_check_tracer() here: signal handlers may close() */
 	if (maybe_program_bp(fd)) {
 		pthread_mutex_lock(&agent.arb_lock);
 		for (int i = 0; i < nbps; i++)
