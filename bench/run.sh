@@ -46,39 +46,8 @@ for f in "$MMSCOPE" "$B/libmmscope-agent.so" "$BB/segv_baseline" "$BB/traced_loo
 	fi
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mmscope-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-S=$WORK/samples
-mkdir -p "$S"
-PROBLEMS=$WORK/problems
-: >"$PROBLEMS"
-declare -A CMD
-
-log() { printf '%s\n' "$*" >&2; }
-problem() { printf -- '- %s\n' "$*" >>"$PROBLEMS"; log "PROBLEM: $*"; }
-
-# The command as RESULTS.md shows it: the scratch directory is $WORK.
-show_cmd() { local c="$*"; printf '%s' "${c//$WORK/\$WORK}"; }
-
-# add KEY VALUE: one more sample of KEY
-add() { printf '%s\n' "$2" >>"$S/$1"; }
-AWK_FMT='function fmt(x) { return x == int(x) ? sprintf("%d", x) : sprintf("%.*f", x < 10 ? 3 : 1, x) }'
-# median KEY [SCALE]: median of KEY's samples divided by SCALE, or "n/a"
-median() {
-	[ -s "$S/$1" ] || { echo n/a; return; }
-	sort -g "$S/$1" | awk -v s="${2:-1}" "$AWK_FMT"'
-		{ v[NR] = $1 }
-		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print fmt(m / s) }'
-}
-# spread KEY [SCALE]: "min–max" of KEY's samples
-spread() {
-	[ -s "$S/$1" ] || { echo n/a; return; }
-	sort -g "$S/$1" | awk -v s="${2:-1}" "$AWK_FMT"'
-		NR == 1 { lo = $1 } { hi = $1 } END { print fmt(lo / s) "–" fmt(hi / s) }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'; }
-# field KEY TEXT: the value of key=value in TEXT
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n1; }
+. "$(dirname "$0")/lib.sh"
+bench_init mmscope-bench
 
 # timed CMD...: runs CMD; sets OUTPUT, RC and WALL_NS (whole-process time)
 timed() {

@@ -26,31 +26,11 @@ BB=$B/bench
 for f in "$MMSCOPE" "$BB/watch_loop" "$BB/segv_baseline" "$BB/traced_loop"; do
 	[ -f "$f" ] || { echo "bench/watch.sh: $f missing; run 'make' first" >&2; exit 2; }
 done
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/mmscope-wbench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-S=$WORK/samples
-mkdir -p "$S"
-PROBLEMS=$WORK/problems
-: >"$PROBLEMS"
-declare -A CMD
+. "$(dirname "$0")/lib.sh"
+bench_init mmscope-wbench
+# numbers as in sections 5 and 6: whole above 100, else 3 significant digits
+AWK_FMT='function fmt(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }'
 
-log() { printf '%s\n' "$*" >&2; }
-problem() { printf -- '- %s\n' "$*" >>"$PROBLEMS"; log "PROBLEM: $*"; }
-show_cmd() { local c="$*"; printf '%s' "${c//$WORK/\$WORK}"; }
-add() { printf '%s\n' "$2" >>"$S/$1"; }
-median() {
-	[ -s "$S/$1" ] || { echo "n/a"; return; }
-	sort -g "$S/$1" | awk -v s="${2:-1}" '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf (m / s >= 100 ? "%.0f\n" : "%.3g\n"), m / s }'
-}
-spread() {
-	[ -s "$S/$1" ] || { echo "n/a"; return; }
-	sort -g "$S/$1" | awk -v s="${2:-1}" 'function f(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }
-		NR == 1 { lo = $1 } { hi = $1 } END { printf "%s–%s\n", f(lo / s), f(hi / s) }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'; }
-field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n1; }
 hits_in() { "$MMSCOPE" show --format=json --watch-only "$1" | grep -c '"type":"hit"'; }
 
 # ------------------------------------------------------------------ 5 ---

@@ -34,32 +34,27 @@ struct kbuf {
 	uint64_t pc;
 };
 
-static bool touches_watched_page(uint64_t a, size_t n)
-{
-	struct region r[8];
-	int k = region_overlaps(&agent.regions, a, a + n, r, 8);
-
-	for (int i = 0; i < k; i++)
-		if (!r[i].alias)
-			return true;
-	return false;
-}
-
 static void *kbuf_begin(struct kbuf *k, const void *buf, size_t n, bool kernel_writes, uint64_t pc)
 {
-	struct region r;
+	struct region r[8];
 	uint64_t a = (uint64_t)buf;
+	bool watched = false;
+	int nr;
 
 	*k = (struct kbuf){
 		.addr = a, .n = n, .use = (void *)buf, .kernel_writes = kernel_writes, .pc = pc
 	};
 	if (!agent.active || !n || a + n < a)
 		return k->use;
-	if (region_find(&agent.regions, a, &r) == 0 && r.alias && a + n <= r.end) {
-		k->use = r.alias + (a - r.start);
+	/* one walk of the table: most buffers touch no region at all */
+	nr = region_overlaps(&agent.regions, a, a + n, r, 8);
+	if (nr && r[0].alias && r[0].start <= a && a + n <= r[0].end) {
+		k->use = r[0].alias + (a - r[0].start);
 		return k->use;
 	}
-	if (!touches_watched_page(a, n))
+	for (int i = 0; i < nr; i++)
+		watched |= !r[i].alias;
+	if (!watched)
 		return k->use;
 	k->bounce_len = (n + 4095) & ~(size_t)4095;
 	k->bounce = sys_mmap(NULL, k->bounce_len, PROT_READ | PROT_WRITE,

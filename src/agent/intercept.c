@@ -24,6 +24,7 @@
 #include "agent/agent.h"
 #include "mmscope/trace-format.h"
 #include "util/elf.h"
+#include "util/maps.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "intercept"
@@ -423,27 +424,6 @@ static uint32_t arm_existing(uint64_t lo, uint64_t hi, int prot, long off, unsig
 	return arm_region(&r, alias_existing(lo, hi, prot, off, ino), path, 0, mapflags);
 }
 
-struct maps_line {
-	uint64_t lo, hi, off;
-	unsigned long ino;
-	char perms[8];
-	char path[PATH_MAX];
-};
-
-static bool maps_parse(const char *line, struct maps_line *m)
-{
-	unsigned long lo, hi, off;
-
-	m->path[0] = 0;
-	if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %4095[^\n]", &lo, &hi, m->perms, &off, &m->ino,
-		   m->path) < 5)
-		return false;
-	m->lo = lo;
-	m->hi = hi;
-	m->off = off;
-	return true;
-}
-
 /*
  * Bring the region table in line with /proc/self/maps: arm selected shared
  * mappings the interposer never saw (made before the agent started, or by
@@ -489,8 +469,7 @@ void intercept_reconcile(uint32_t mapflags)
 		}
 		if (is_alias)
 			continue;
-		int prot =
-			(m.perms[0] == 'r' ? PROT_READ : 0) | (m.perms[1] == 'w' ? PROT_WRITE : 0);
+		int prot = maps_prot(&m) & (PROT_READ | PROT_WRITE);
 		uint32_t id = arm_existing(m.lo, m.hi, prot, (long)m.off, m.ino, m.path, mapflags);
 		if (id && nseen < REGION_MAX)
 			seen[nseen++] = id;

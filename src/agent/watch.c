@@ -36,6 +36,7 @@
 #include "agent/agent.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
+#include "util/maps.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "watch"
@@ -303,6 +304,7 @@ int agent_view_prot(const struct region *r)
  * /proc/self/maps; -ENOMEM if nothing is mapped there. */
 static int page_prot(uint64_t addr, bool *private)
 {
+	struct maps_line m;
 	char line[PATH_MAX + 128];
 	FILE *f = fopen("/proc/self/maps", "re");
 	int prot = -ENOMEM;
@@ -310,13 +312,10 @@ static int page_prot(uint64_t addr, bool *private)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-		char perms[8];
-		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 || addr < lo || addr >= hi)
+		if (!maps_parse(line, &m) || addr < m.lo || addr >= m.hi)
 			continue;
-		prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
-		       (perms[2] == 'x' ? PROT_EXEC : 0);
-		*private = perms[3] == 'p';
+		prot = maps_prot(&m);
+		*private = m.perms[3] == 'p';
 		break;
 	}
 	fclose(f);

@@ -57,19 +57,6 @@ static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsi
 	symbolizer_describe(ctx->sym, rec->pid, rec->seq, hit_frame(x, i), call_site, out, cap);
 }
 
-static void value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json)
-{
-	if (unknown) {
-		fputs(json ? "null" : "?", out);
-		return;
-	}
-	if (json)
-		fputc('"', out);
-	show_value(out, v, width);
-	if (json)
-		fputc('"', out);
-}
-
 void show_text_watch(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	const struct mms_rec_watch *w = rec->watch;
@@ -87,9 +74,9 @@ void show_text_hit(struct show_ctx *ctx, const struct mms_record *rec)
 
 	fprintf(out, "HIT   w%" PRIu32 " %c %2u 0x%" PRIx64 " ", x->watch, hit_dir(x), x->width,
 		x->addr);
-	value_or_unknown(out, hit_old(x), x->width, x->flags & MMS_HF_OLD_UNKNOWN, false);
+	show_value_or_unknown(out, hit_old(x), x->width, x->flags & MMS_HF_OLD_UNKNOWN, false);
 	fputs(" -> ", out);
-	value_or_unknown(out, hit_new(x), x->width, x->flags & MMS_HF_NEW_UNKNOWN, false);
+	show_value_or_unknown(out, hit_new(x), x->width, x->flags & MMS_HF_NEW_UNKNOWN, false);
 	fprintf(out, "  pc=0x%" PRIx64, x->pc);
 	show_flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), false,
 		       MMS_HF_OLD_UNKNOWN | MMS_HF_NEW_UNKNOWN);
@@ -121,9 +108,9 @@ void show_json_hit(struct show_ctx *ctx, const struct mms_record *rec)
 		",\"watch\":%" PRIu32 ",\"pc\":\"0x%" PRIx64 "\",\"addr\":\"0x%" PRIx64
 		"\",\"width\":%u,\"dir\":\"%c\",\"old\":",
 		x->watch, x->pc, x->addr, x->width, hit_dir(x));
-	value_or_unknown(out, hit_old(x), x->width, x->flags & MMS_HF_OLD_UNKNOWN, true);
+	show_value_or_unknown(out, hit_old(x), x->width, x->flags & MMS_HF_OLD_UNKNOWN, true);
 	fputs(",\"new\":", out);
-	value_or_unknown(out, hit_new(x), x->width, x->flags & MMS_HF_NEW_UNKNOWN, true);
+	show_value_or_unknown(out, hit_new(x), x->width, x->flags & MMS_HF_NEW_UNKNOWN, true);
 	fputs(",\"flags\":[", out);
 	show_flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), true, 0);
 	fputs("],\"frames\":[", out);

@@ -74,6 +74,19 @@ static uint64_t value_u64(const uint8_t *v, unsigned int width)
 	return x;
 }
 
+void show_value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json)
+{
+	if (unknown) {
+		fputs(json ? "null" : "?", out);
+		return;
+	}
+	if (json)
+		fputc('"', out);
+	show_value(out, v, width);
+	if (json)
+		fputc('"', out);
+}
+
 /*
  * Length of the well-formed UTF-8 sequence at p (RFC 3629, section 4:
  * no overlong forms, no surrogates, nothing above U+10FFFF), or 0.
@@ -216,10 +229,7 @@ static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
 
 	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ", a->dir == MMS_DIR_WRITE ? 'W' : 'R',
 		a->width, a->region, a->offset);
-	if (a->flags & MMS_AF_VALUE_UNKNOWN)
-		fputc('?', out);
-	else
-		show_value(out, a->value, a->width);
+	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, false);
 	fprintf(out, "  pc=0x%" PRIx64, a->pc);
 	/* "?" already says the value is unknown */
 	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), false,
@@ -319,13 +329,7 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 		"\",\"offset\":%" PRIu64 ",\"width\":%u,\"dir\":\"%c\",\"value\":",
 		a->pc, a->region, a->addr, a->offset, a->width,
 		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
-	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
-		fputs("null", out);
-	} else {
-		fputc('"', out);
-		show_value(out, a->value, a->width);
-		fputc('"', out);
-	}
+	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, true);
 	fputs(",\"flags\":[", out);
 	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), true, 0);
 	fputs("],\"insn\":\"", out);

@@ -24,6 +24,8 @@ struct show_ctx {
 
 /* Value bytes in memory order, as one little-endian hex number. */
 void show_value(FILE *out, const uint8_t *v, unsigned int width);
+/* The value, or "?" (text) / null (json) when unknown; json quotes it. */
+void show_value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json);
 void show_json_string(FILE *out, const char *s, size_t n);
 void show_text_string(FILE *out, const char *s, size_t n);
 /* Names of the set bits, "[a,b]" style for text (nothing if none), or the
