@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmscope on-disk trace format, version 2 (see docs/trace-format.md).
- * Version 2 added the WATCH and HIT records; a version 1 trace is a
- * version 2 trace without them and is still read.
+ * mmscope on-disk trace format, version 3 (see docs/trace-format.md).
+ * Version 2 added the WATCH and HIT records.  Version 3 gave ACCESS a
+ * count (repeats and string runs), a last time and a byte mask, and
+ * defined the record header's third field as that count.  Versions 1 and
+ * 2 are still read.
  *
  * A trace is a directory.  Every traced thread appends to its own stream
  * file "<pid>-<tid>-<serial>.mms"; the file is a MAP_SHARED mapping that
@@ -22,7 +24,7 @@
 #include <stdint.h>
 
 #define MMS_MAGIC "MMSCOPE1" /* 8 bytes, no NUL needed */
-#define MMS_VERSION 2u
+#define MMS_VERSION 3u
 #define MMS_VERSION_MIN 1u /* oldest version a reader accepts */
 #define MMS_STREAM_SUFFIX ".mms"
 #define MMS_SEQ_FILE "seq" /* shared global sequence counter */
@@ -51,9 +53,13 @@ enum mms_rec_type {
 };
 
 struct mms_rec_hdr {
-	uint16_t type;	   /* enum mms_rec_type; 0 = end of data */
-	uint16_t size;	   /* whole record in bytes, multiple of 8, >= 8 */
-	uint32_t reserved; /* 0 */
+	uint16_t type;	/* enum mms_rec_type; 0 = end of data */
+	uint16_t size;	/* whole record in bytes, multiple of 8, >= 8 */
+	uint32_t count; /* v3 ACCESS: how many accesses the record stands for
+			   (0 and 1 both mean one); 0 in other records and
+			   in versions 1 and 2.  It sits in the header word so
+			   that the writer publishes a new count and the
+			   record together with one 8-byte store. */
 };
 
 /* Every record after the header starts with these two fields. */
@@ -70,28 +76,81 @@ enum mms_access_flags {
 	MMS_AF_LOCKED = 1u << 1,	/* atomic (LOCK prefix or XCHG mem) */
 	MMS_AF_UNKNOWN_INSN = 1u << 2,	/* completed by single-step, not decoded */
 	MMS_AF_SPLIT = 1u << 3,		/* part of an access straddling regions */
-	MMS_AF_MASKED = 1u << 4,	/* AVX-512 masked: value bytes of
-					   disabled elements are zero */
-	MMS_AF_STRING = 1u << 5,	/* element of a MOVS/STOS/.. (REP) run */
+	MMS_AF_MASKED = 1u << 4,	/* AVX-512 masked: only the bytes in
+					   mask were accessed (v3; in v1/v2
+					   no mask: disabled bytes are zero) */
+	MMS_AF_STRING = 1u << 5,	/* MOVS/STOS/.. (REP): v3: a run of
+					   count elements, see below */
+	MMS_AF_PAIRED = 1u << 6,	/* v3 string run whose elements
+					   alternate with those of the next
+					   ACCESS record of the same stream
+					   (MOVS/CMPS with both operands
+					   traced): e0 f0 e1 f1 ... */
+	MMS_AF_DOWN = 1u << 7,		/* v3 string run with DF set: element
+					   i is at addr - i * width */
 };
 
+/*
+ * ACCESS.  Version 3 (96 bytes + value):
+ *  - count (in the header word) 1: one access of width bytes at addr;
+ *    value holds width bytes.
+ *  - count N > 1 without MMS_AF_STRING: N identical consecutive accesses
+ *    of this thread (same pc, addr, width, dir, flags, mask and value),
+ *    the first at ts_ns, the last at last_ts_ns; value holds width bytes.
+ *  - MMS_AF_STRING: a run of count elements of width bytes each made by
+ *    one string instruction (REP or not) at pc; element i is at
+ *    addr + i * width (addr - i * width with MMS_AF_DOWN) and its value
+ *    is value[i * width .. (i + 1) * width).  The record may be sized for
+ *    more elements than count (the writer reserves room for the run and
+ *    publishes each new count with the header word); bytes past
+ *    count * width are zero.
+ *  - MMS_AF_MASKED: bit i of mask is set when byte i (of width) was
+ *    accessed; value bytes of the others are zero.
+ * Versions 1 and 2: the 80-byte struct mms_rec_access_v2 (no last_ts_ns,
+ * no mask, value at 80), count is always one; string instructions give one
+ * record per element.
+ */
 struct mms_rec_access {
 	struct mms_rec_hdr h;
 	uint64_t seq;
-	uint64_t ts_ns;
+	uint64_t ts_ns; /* the first access */
 	uint64_t pc;
-	uint64_t addr;	  /* program virtual address accessed */
+	uint64_t addr;	  /* program virtual address accessed (first element) */
 	uint64_t offset;  /* addr - region base */
 	uint32_t region;  /* region id (see MAP) */
-	uint8_t width;	  /* bytes, 1..64; 0 only with MMS_AF_UNKNOWN_INSN
-				   when the instruction could not be decoded */
+	uint8_t width;	  /* bytes, 1..64 (a string run: element width); 0
+				   only with MMS_AF_UNKNOWN_INSN when the
+				   instruction could not be decoded */
 	uint8_t dir;	  /* enum mms_dir */
 	uint16_t flags;	  /* enum mms_access_flags */
 	uint8_t insn_len; /* valid bytes in insn[] */
 	uint8_t pad[7];
-	uint8_t insn[16]; /* instruction bytes at pc */
-	uint8_t value[];  /* width bytes, memory order, padded to 8 */
-};			  /* 80 bytes + value */
+	uint8_t insn[16];    /* instruction bytes at pc */
+	uint64_t last_ts_ns; /* the last access (count > 1), else ts_ns */
+	uint64_t mask;	     /* MMS_AF_MASKED: bytes accessed, bit i = byte i */
+	uint8_t value[];     /* see above; memory order, padded to 8 */
+};			     /* 96 bytes + value */
+
+/* The ACCESS layout of versions 1 and 2. */
+struct mms_rec_access_v2 {
+	struct mms_rec_hdr h;
+	uint64_t seq;
+	uint64_t ts_ns;
+	uint64_t pc;
+	uint64_t addr;
+	uint64_t offset;
+	uint32_t region;
+	uint8_t width;
+	uint8_t dir;
+	uint16_t flags;
+	uint8_t insn_len;
+	uint8_t pad[7];
+	uint8_t insn[16];
+	uint8_t value[]; /* width bytes */
+};			 /* 80 bytes + value */
+
+/* Bytes after a record's start, rounded up to the 8-byte record grain. */
+#define MMS_PAD8(n) (((n) + 7u) & ~(size_t)7u)
 
 enum mms_map_flags {
 	MMS_MF_INHERITED = 1u << 0, /* present at startup / after fork */
@@ -132,12 +191,15 @@ struct mms_rec_mark {
 };
 
 enum mms_proc_event {
-	MMS_PROC_START = 1, /* text: executable path */
-	MMS_PROC_FORK = 2,  /* in the child; arg = parent pid */
-	MMS_PROC_EXEC = 3,  /* text: new image path */
-	MMS_PROC_EXIT = 4,  /* written by `mmscope run`: arg = exit status,
+	MMS_PROC_START = 1,    /* text: executable path */
+	MMS_PROC_FORK = 2,     /* in the child; arg = parent pid */
+	MMS_PROC_EXEC = 3,     /* text: new image path */
+	MMS_PROC_EXIT = 4,     /* written by `mmscope run`: arg = exit status,
 				   or -N if signal N killed the program */
-	MMS_PROC_NOTE = 5,  /* text: a message for the user (warnings) */
+	MMS_PROC_NOTE = 5,     /* text: a message for the user (warnings) */
+	MMS_PROC_UNTRACED = 6, /* v3: something the program mapped or did is
+				   not traced; text says what and why, arg is
+				   the address concerned (0 if none) */
 };
 
 struct mms_rec_proc {
@@ -150,11 +212,31 @@ struct mms_rec_proc {
 	char text[]; /* NUL-terminated, padded to 8 */
 };
 
+/* Records of this stream that could not be written (disk full, ...),
+ * from ts_ns on.  The writer keeps room for one LOST record at the end of
+ * every block it reserves, and raises count in place (one 8-byte store)
+ * while records keep being lost; the count is exact. */
 struct mms_rec_lost {
 	struct mms_rec_hdr h;
 	uint64_t seq;
 	uint64_t ts_ns;
 	uint64_t count;
+};
+
+/*
+ * The trace directory's "seq" file: one page shared by every process of
+ * the trace (created and fully allocated by `mmscope run`).  seq is the
+ * global sequence counter; lost counts records lost in all streams;
+ * fail_errno is the last reason a stream could not grow (ENOSPC: disk
+ * full); untraced counts PROC untraced records.  `mmscope run` reads it
+ * for its summary.
+ */
+struct mms_seq_page {
+	uint64_t seq;
+	uint64_t lost;
+	uint32_t fail_errno;
+	uint32_t untraced;
+	uint8_t reserved[4096 - 24];
 };
 
 enum mms_watch_type { MMS_WATCH_READ = 1, MMS_WATCH_WRITE = 2, MMS_WATCH_RW = 3 };

@@ -67,7 +67,7 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 			  const struct emu_access *a)
 {
 	struct thread_state *t = arg;
-	size_t size = sizeof(struct mms_rec_access) + ((a->width + 7u) & ~7u);
+	size_t size = sizeof(struct mms_rec_access) + MMS_PAD8(a->width);
 	struct mms_rec_access *r;
 
 	if (a->rflags & REGION_WATCH)
@@ -76,6 +76,8 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 		return;
 	r->seq = agent_next_seq();
 	r->ts_ns = agent_now();
+	r->last_ts_ns = r->ts_ns;
+	r->mask = a->mask;
 	r->pc = c->rip;
 	r->addr = a->addr;
 	r->offset = a->offset;

@@ -227,11 +227,12 @@ int step_on_trap(struct thread_state *t, void *ucv)
 	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_WATCH))
 		watch_on_stepped(t, t->step_pc, t->step_addr, t->step_width, t->step_dir);
 	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_TRACE)) {
-		size_t size = sizeof(struct mms_rec_access) + ((t->step_width + 7u) & ~7u);
+		size_t size = sizeof(struct mms_rec_access) + MMS_PAD8(t->step_width);
 		struct mms_rec_access *a = stream_reserve(&t->stream, size);
 		if (a) {
 			a->seq = agent_next_seq();
 			a->ts_ns = agent_now();
+			a->last_ts_ns = a->ts_ns;
 			a->pc = t->step_pc;
 			a->addr = t->step_addr;
 			a->offset = t->step_addr - r.base;

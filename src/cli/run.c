@@ -188,7 +188,7 @@ static void report(const struct config *cfg, const char *dir, int quiet)
 	while (mms_trace_next(t, &rec) == 0) {
 		if (rec.type == MMS_REC_ACCESS) {
 			accesses++;
-			if (rec.access->flags & MMS_AF_UNKNOWN_INSN)
+			if (rec.acc.flags & MMS_AF_UNKNOWN_INSN)
 				unknown++;
 		} else if (rec.type == MMS_REC_MAP) {
 			maps++;

@@ -218,13 +218,13 @@ static const char *map_type_name(uint32_t mmap_flags)
 /* " in func+0x12 (file.c:34)" after an access line, when known */
 static void access_where(struct show_ctx *ctx, const struct mms_record *rec, char *out, size_t cap)
 {
-	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->access->pc, false, out, cap);
+	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->acc.pc, false, out, cap);
 }
 
 static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	FILE *out = ctx->out;
-	const struct mms_rec_access *a = rec->access;
+	const struct mms_access_view *a = &rec->acc;
 	char where[1024];
 
 	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ", a->dir == MMS_DIR_WRITE ? 'W' : 'R',
@@ -321,7 +321,7 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	FILE *out = ctx->out;
-	const struct mms_rec_access *a = rec->access;
+	const struct mms_access_view *a = &rec->acc;
 	char where[1024];
 
 	fprintf(out,
@@ -455,7 +455,7 @@ static void mmio_header(struct show_ctx *ctx)
 
 static void mmio_access(FILE *out, const char *ts, const struct mms_record *rec)
 {
-	const struct mms_rec_access *a = rec->access;
+	const struct mms_access_view *a = &rec->acc;
 
 	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
 		uint8_t op[3] = { 0 };

@@ -20,7 +20,8 @@ struct emu_op {
 struct emu_piece {
 	uint64_t addr;
 	unsigned len;
-	uint8_t *ptr; /* alias or the program's own address */
+	uint8_t *ptr;  /* alias or the program's own address */
+	uint64_t mask; /* op->bytemask from this piece's first byte, 0 = all */
 	bool traced;
 	struct region r;
 };

@@ -74,6 +74,7 @@ int emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
 		}
 		p->addr = a;
 		p->len = hi - a;
+		p->mask = op->bytemask ? op->bytemask >> (a - op->addr) : 0;
 		plan->n++;
 		a = hi;
 	}
@@ -96,6 +97,8 @@ void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 		.dir = dir,
 		.flags = flags,
 		.rflags = p->r.flags,
+		.mask = (flags & MMS_AF_MASKED) ? p->mask : 0,
+		.run_left = 1,
 		.value = value,
 	};
 	if (e->record)

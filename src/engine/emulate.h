@@ -24,6 +24,10 @@ struct emu_access {
 	uint8_t dir;	      /* MMS_DIR_READ / MMS_DIR_WRITE */
 	uint16_t flags;	      /* MMS_AF_* */
 	uint32_t rflags;      /* the region's enum region_flags */
+	uint64_t mask;	      /* MMS_AF_MASKED: bytes accessed (bit i = byte i) */
+	uint32_t run_left;    /* MMS_AF_STRING: elements of this run still to
+				 come, this one included (REP: from RCX), a
+				 hint for the recorder; 1 otherwise */
 	const uint8_t *value; /* width bytes */
 };
 

@@ -15,8 +15,13 @@
 #define REGION_MAX 4096
 
 enum region_flags {
-	REGION_TRACE = 1u << 0, /* record every access (a selected mapping) */
-	REGION_WATCH = 1u << 1, /* holds page-mechanism watchpoints */
+	REGION_TRACE = 1u << 0,	 /* record every access (a selected mapping) */
+	REGION_WATCH = 1u << 1,	 /* holds page-mechanism watchpoints */
+	REGION_DEVICE = 1u << 2, /* reads have side effects (a device, PCI
+				    resource or --device mapping): the engine
+				    never reads it more than the program does;
+				    otherwise it is RAM-backed (memfd, shm,
+				    kernel rings, files) */
 };
 
 /*

@@ -23,7 +23,8 @@
 /* The layout is a contract with the writer; catch accidental changes. */
 _Static_assert(sizeof(struct mms_file_header) == 64, "file header size");
 _Static_assert(sizeof(struct mms_rec_hdr) == 8, "record header size");
-_Static_assert(sizeof(struct mms_rec_access) == 80, "access size");
+_Static_assert(sizeof(struct mms_rec_access) == 96, "access size");
+_Static_assert(sizeof(struct mms_rec_access_v2) == 80, "v1/v2 access size");
 _Static_assert(sizeof(struct mms_rec_map) == 72, "map size");
 _Static_assert(sizeof(struct mms_rec_unmap) == 56, "unmap size"); /* header comment says 64 */
 _Static_assert(sizeof(struct mms_rec_mark) == 24, "mark size");
@@ -85,11 +86,16 @@ static bool bytes_all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static size_t rec_min_size(uint16_t type)
+static size_t access_fixed(uint32_t version)
+{
+	return version >= 3 ? sizeof(struct mms_rec_access) : sizeof(struct mms_rec_access_v2);
+}
+
+static size_t rec_min_size(uint16_t type, uint32_t version)
 {
 	switch (type) {
 	case MMS_REC_ACCESS:
-		return sizeof(struct mms_rec_access);
+		return access_fixed(version);
 	case MMS_REC_MAP:
 		return sizeof(struct mms_rec_map);
 	case MMS_REC_UNMAP:
@@ -112,7 +118,8 @@ static size_t rec_min_size(uint16_t type)
  * Check the record at p, which has `avail` bytes of file after it.
  * Returns 0, or -EBADMSG with the reason in why.
  */
-static int record_check(const uint8_t *p, uint64_t avail, char *why, size_t whylen)
+static int record_check(const uint8_t *p, uint64_t avail, uint32_t version, char *why,
+			size_t whylen)
 {
 	struct mms_rec_hdr h;
 	size_t min;
@@ -132,7 +139,7 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why, size_t whyl
 			h.size, (unsigned long long)avail);
 		return -EBADMSG;
 	}
-	min = rec_min_size(h.type);
+	min = rec_min_size(h.type, version);
 	if (!min) {
 		err_set(why, whylen, "unknown record type %u", h.type);
 		return -EBADMSG;
@@ -159,17 +166,20 @@ static int record_check(const uint8_t *p, uint64_t avail, char *why, size_t whyl
 		}
 	}
 	if (h.type == MMS_REC_ACCESS) {
-		const struct mms_rec_access *a = (const void *)p;
+		/* the fields up to insn[] are the same in every version */
+		const struct mms_rec_access_v2 *a = (const void *)p;
+		uint64_t count = version >= 3 && h.count > 1 ? h.count : 1;
+		uint64_t vlen = (a->flags & MMS_AF_STRING) ? count * a->width : a->width;
 
 		/* width 0: an access single-stepped from undecodable bytes */
 		if ((a->width < 1 && !(a->flags & MMS_AF_UNKNOWN_INSN)) || a->width > 64) {
 			err_set(why, whylen, "access width %u is outside 1..64", a->width);
 			return -EBADMSG;
 		}
-		if (h.size < sizeof(*a) + a->width) {
+		if (h.size < min + vlen) {
 			err_set(why, whylen,
-				"access record of %u bytes is too small for %u value bytes", h.size,
-				a->width);
+				"access record of %u bytes is too small for %llu value bytes",
+				h.size, (unsigned long long)vlen);
 			return -EBADMSG;
 		}
 		if (a->dir != MMS_DIR_READ && a->dir != MMS_DIR_WRITE) {
@@ -261,7 +271,7 @@ static int stream_scan(struct stream *s)
 		/* The writer stores the header word last: zero = end of data. */
 		if (bytes_all_zero(p, sizeof(struct mms_rec_hdr)))
 			break;
-		ret = record_check(p, avail, why, sizeof(why));
+		ret = record_check(p, avail, s->hdr.version, why, sizeof(why));
 		if (ret)
 			break;
 		if (s->nrecords && rec_seq(s, off) < prev_seq)
@@ -549,6 +559,35 @@ void mms_trace_rewind(struct mms_trace *t)
 		heap_down(t, i);
 }
 
+static void access_view(const void *p, uint32_t version, struct mms_access_view *v)
+{
+	const struct mms_rec_access_v2 *a = p;
+
+	v->pc = a->pc;
+	v->addr = a->addr;
+	v->offset = a->offset;
+	v->region = a->region;
+	v->width = a->width;
+	v->dir = a->dir;
+	v->flags = a->flags;
+	v->insn_len = a->insn_len;
+	v->insn = a->insn;
+	v->count = 1;
+	v->last_ts_ns = a->ts_ns;
+	v->mask = a->width >= 64 ? ~0ull : (1ull << a->width) - 1;
+	v->value = a->value;
+	if (version >= 3) {
+		const struct mms_rec_access *a3 = p;
+		if (a3->h.count > 1)
+			v->count = a3->h.count;
+		v->last_ts_ns = v->count > 1 ? a3->last_ts_ns : a3->ts_ns;
+		if (a3->flags & MMS_AF_MASKED)
+			v->mask = a3->mask;
+		v->value = a3->value;
+	}
+	v->value_len = (v->flags & MMS_AF_STRING) ? (size_t)v->count * v->width : v->width;
+}
+
 static void record_fill(const struct stream *s, uint64_t off, struct mms_record *rec)
 {
 	const uint8_t *p = s->data + off;
@@ -565,7 +604,11 @@ static void record_fill(const struct stream *s, uint64_t off, struct mms_record 
 	rec->tid = s->hdr.tid;
 	rec->stream = s->path;
 	rec->offset = off;
+	rec->version = s->hdr.version;
 	switch (rec->type) {
+	case MMS_REC_ACCESS:
+		access_view(rec->raw, s->hdr.version, &rec->acc);
+		break;
 	case MMS_REC_MAP:
 		fixed = sizeof(struct mms_rec_map);
 		text = rec->map->path;

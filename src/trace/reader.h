@@ -25,6 +25,27 @@
 
 struct mms_trace;
 
+/*
+ * An ACCESS record of any version, decoded: what a reader needs without
+ * knowing the layout of each version.  count is at least 1.  value has
+ * value_len bytes: width for a single or repeated access, count * width for
+ * a string run (MMS_AF_STRING).  mask is meaningful with MMS_AF_MASKED
+ * (version 3); for older traces it is the bytes up to width.
+ */
+struct mms_access_view {
+	uint64_t pc, addr, offset;
+	uint32_t region;
+	uint8_t width, dir;
+	uint16_t flags;
+	uint8_t insn_len;
+	const uint8_t *insn;
+	uint32_t count;
+	uint64_t last_ts_ns;
+	uint64_t mask;
+	const uint8_t *value;
+	size_t value_len;
+};
+
 /* One decoded record.  Pointers stay valid until mms_trace_close(). */
 struct mms_record {
 	uint16_t type; /* enum mms_rec_type */
@@ -59,6 +80,8 @@ struct mms_record {
 	 */
 	const char *text;
 	size_t text_len;
+	uint32_t version;	    /* the stream's format version */
+	struct mms_access_view acc; /* ACCESS only */
 };
 
 /* What the reader found in one stream file. */

@@ -187,7 +187,7 @@ def test_show_of_an_unknown_format_version_names_both_versions(good_trace, tmp_p
                               lambda d: d[:8] + struct.pack("<I", 7) + d[12:])
     p = mmscope("show", copy)
     assert p.returncode == 1
-    assert name in p.stderr and "version 7" in p.stderr and "1 to 2" in p.stderr, p.stderr
+    assert name in p.stderr and "version 7" in p.stderr and "1 to 3" in p.stderr, p.stderr
 
 
 def test_show_of_a_missing_directory_fails_with_a_message(tmp_path):

@@ -90,7 +90,7 @@ def read_stream(path):
     with open(path, "rb") as f:
         data = f.read()
     magic, version, header_size = HEADER.unpack_from(data)[:3]
-    assert magic == b"MMSCOPE1" and version == 2
+    assert magic == b"MMSCOPE1" and version == 3
     out, off = [], header_size
     while off + 8 <= len(data):
         rtype, size, _ = REC_HDR.unpack_from(data, off)

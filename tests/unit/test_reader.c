@@ -325,26 +325,26 @@ static void test_every_record_type_round_trips(void **state)
 	assert_int_equal(r.type, MMS_REC_ACCESS);
 	assert_int_equal(r.seq, 2);
 	assert_int_equal(r.offset, off[1]);
-	assert_int_equal(r.access->dir, MMS_DIR_READ);
-	assert_int_equal(r.access->width, 4);
-	assert_int_equal(r.access->flags, MMS_AF_LOCKED);
-	assert_int_equal(r.access->pc, 0x401002);
-	assert_int_equal(r.access->addr, 0x7f0000001010);
-	assert_int_equal(r.access->offset, 16);
-	assert_int_equal(r.access->insn_len, 3);
-	assert_memory_equal(r.access->value, v4, 4);
+	assert_int_equal(r.acc.dir, MMS_DIR_READ);
+	assert_int_equal(r.acc.width, 4);
+	assert_int_equal(r.acc.flags, MMS_AF_LOCKED);
+	assert_int_equal(r.acc.pc, 0x401002);
+	assert_int_equal(r.acc.addr, 0x7f0000001010);
+	assert_int_equal(r.acc.offset, 16);
+	assert_int_equal(r.acc.insn_len, 3);
+	assert_memory_equal(r.acc.value, v4, 4);
 	assert_null(r.text);
 
 	r = next_ok(t);
 	assert_int_equal(r.offset, off[2]);
-	assert_int_equal(r.access->dir, MMS_DIR_WRITE);
-	assert_int_equal(r.access->width, 16);
-	assert_int_equal(r.size, 80 + 16);
-	assert_memory_equal(r.access->value, v16, 16);
+	assert_int_equal(r.acc.dir, MMS_DIR_WRITE);
+	assert_int_equal(r.acc.width, 16);
+	assert_int_equal(r.size, 96 + 16);
+	assert_memory_equal(r.acc.value, v16, 16);
 
 	r = next_ok(t);
 	assert_int_equal(r.offset, off[3]);
-	assert_int_equal(r.access->flags, MMS_AF_VALUE_UNKNOWN | MMS_AF_UNKNOWN_INSN);
+	assert_int_equal(r.acc.flags, MMS_AF_VALUE_UNKNOWN | MMS_AF_UNKNOWN_INSN);
 
 	r = next_ok(t);
 	assert_int_equal(r.type, MMS_REC_UNMAP);
@@ -581,7 +581,7 @@ static void test_access_too_small_for_its_value_is_reported(void **state)
 	tb_header(&b, 1, 1, 1);
 	tb_mark(&b, 1, 100, "good");
 	bad = tb_access(&b, 2, 200, MMS_DIR_READ, 16, v, 0);
-	tb_set_hdr(&b, bad, MMS_REC_ACCESS, 88); /* 80 + 8 < 80 + 16 */
+	tb_set_hdr(&b, bad, MMS_REC_ACCESS, 104); /* 96 + 8 < 96 + 16 */
 	tb_write_all(*state, "1-1-1.mms", &b);
 	expect_corrupt_at(*state, bad, "too small for 16 value bytes");
 }
@@ -605,7 +605,7 @@ static void test_unknown_version_is_rejected_naming_file_and_versions(void **sta
 	assert_null(t);
 	snprintf(
 		want, sizeof(want),
-		"%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1 to 2)",
+		"%s/123-123-1.mms: trace format version 7 is not supported by this mmscope (supports 1 to 3)",
 		(char *)*state);
 	assert_string_equal(err, want);
 	free(slash);
