@@ -330,6 +330,7 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 		a->pc, a->region, a->addr, a->offset, a->width,
 		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
 	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, true);
+	fprintf(out, ",\"count\":%" PRIu32 ",\"last_ts_ns\":%" PRIu64, a->count, a->last_ts_ns);
 	fputs(",\"flags\":[", out);
 	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), true, 0);
 	fputs("],\"insn\":\"", out);

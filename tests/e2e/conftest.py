@@ -29,7 +29,19 @@ class Run:
         return show_json(self.trace_dir, *extra)
 
     def accesses(self):
-        return [r for r in self.records() if r["type"] == "access"]
+        """One dict per access: repeated accesses (count > 1) expanded."""
+        return expand(self.records())
+
+
+def expand(records):
+    """ACCESS records as one dict per access they stand for."""
+    out = []
+    for r in records:
+        if r["type"] != "access":
+            continue
+        n = r.get("count", 1)
+        out.extend(dict(r, count=1) for _ in range(n))
+    return out
 
 
 def show_json(trace_dir, *extra, check=True):
