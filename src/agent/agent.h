@@ -27,10 +27,20 @@
 /* The reserved real-time signal that parks threads during a slow path. */
 #define AGENT_SIG_PARK (SIGRTMAX - 1)
 
+/* An ACCESS record still open for coalescing (record.c). */
+struct rec_run {
+	struct mms_rec_access *r;
+	uint64_t off; /* its file offset */
+	uint32_t gen; /* the stream window it lies in */
+	uint32_t cap; /* elements it has room for */
+};
+
 struct thread_state {
 	uint32_t gen; /* agent.gen when created (fork check) */
 	int tid;
 	struct stream stream;
+	struct rec_run runs[2]; /* the last records, while they may grow */
+	int nruns;
 	uint8_t *scratch; /* 64-byte aligned */
 	uint8_t *code;	  /* RWX */
 	struct icache *icache;
@@ -53,11 +63,9 @@ struct agent {
 	bool active;
 	struct config cfg;
 	int dirfd;
-	uint64_t *shared; /* [0] = sequence counter */
-	uint32_t gen;	  /* bumped in a fork child */
+	struct mms_seq_page *page; /* the trace's shared seq page */
+	uint32_t gen;		   /* bumped in a fork child */
 	int pid;
-	pthread_mutex_t lock;  /* serialises region table writers */
-	unsigned long matched; /* mappings armed since start */
 	struct region_table regions;
 	/* watchpoints (watch.c) */
 	int memfd;		  /* /proc/self/mem: bytes of watched private pages */
@@ -78,12 +86,6 @@ void agent_save_maps(void);
 
 /* thread.c */
 struct thread_state *thread_get(void); /* signal context */
-uint64_t agent_next_seq(void);	       /* signal context */
-uint64_t agent_now(void);	       /* signal context */
-void agent_record_map(const struct region *r, const char *path, uint64_t pc, uint32_t flags);
-void agent_record_unmap(const struct region *r, uint64_t pc);
-void agent_record_proc(uint32_t event, int64_t arg, const char *text);
-void agent_record_mark(const char *text);
 void thread_after_fork(void);
 void thread_release(void); /* the calling thread is exiting */
 
@@ -107,12 +109,6 @@ void step_begin(struct thread_state *t, void *uc, const struct region *r, uint64
 		const void *insn_bytes, int len, int width, int dir);
 int step_on_fault(struct thread_state *t, void *uc, uint64_t addr);
 int step_on_trap(struct thread_state *t, void *uc);
-
-/* intercept.c */
-void intercept_reconcile(uint32_t mapflags);
-/* Writers of the region table: block signals, lock, seqlock. */
-void agent_table_lock(sigset_t *old);
-void agent_table_unlock(const sigset_t *old);
 
 /* watch.c */
 void watch_setup(void);

@@ -9,13 +9,13 @@
  * a bounce buffer, and the kernel's accesses to watched bytes are recorded
  * as hits at the call (flag "syscall").  Other buffers pass unchanged.
  */
-#include <dlfcn.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/real.h"
 #include "mmscope/trace-format.h"
 #include "util/sys.h"
 
@@ -95,40 +95,31 @@ static ssize_t kbuf_end(struct kbuf *k, ssize_t r)
 	return r;
 }
 
-#define REAL(name)                 \
-	static typeof(name) *real; \
-	if (!real)                 \
-	real = (typeof(name) *)dlsym(RTLD_NEXT, #name)
-
 MMS_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
-	REAL(read);
 	watch_check_tracer();
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n));
+	return kbuf_end(&k, REAL(read)(fd, kbuf_begin(&k, buf, n, true, PC()), n));
 }
 
 MMS_EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
-	REAL(write);
 	/* no watch_check_tracer() here: write() is what signal handlers
 	 * call, and moving watches allocates */
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n));
+	return kbuf_end(&k, REAL(write)(fd, kbuf_begin(&k, buf, n, false, PC()), n));
 }
 
 MMS_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
-	REAL(pread);
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n, off));
+	return kbuf_end(&k, REAL(pread)(fd, kbuf_begin(&k, buf, n, true, PC()), n, off));
 }
 
 MMS_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
-	REAL(pwrite);
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n, off));
+	return kbuf_end(&k, REAL(pwrite)(fd, kbuf_begin(&k, buf, n, false, PC()), n, off));
 }
 
 MMS_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread")));
@@ -137,14 +128,12 @@ MMS_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 
 MMS_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
-	REAL(send);
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, false, PC()), n, flags));
+	return kbuf_end(&k, REAL(send)(fd, kbuf_begin(&k, buf, n, false, PC()), n, flags));
 }
 
 MMS_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
-	REAL(recv);
 	struct kbuf k;
-	return kbuf_end(&k, real(fd, kbuf_begin(&k, buf, n, true, PC()), n, flags));
+	return kbuf_end(&k, REAL(recv)(fd, kbuf_begin(&k, buf, n, true, PC()), n, flags));
 }

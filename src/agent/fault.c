@@ -12,6 +12,7 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/record.h"
 #include "engine/emulate.h"
 #include "mmscope/trace-format.h"
 #include "util/sys.h"
@@ -67,29 +68,11 @@ static void record_access(void *arg, const struct insn *in, const struct cpu *c,
 			  const struct emu_access *a)
 {
 	struct thread_state *t = arg;
-	size_t size = sizeof(struct mms_rec_access) + MMS_PAD8(a->width);
-	struct mms_rec_access *r;
 
 	if (a->rflags & REGION_WATCH)
 		watch_on_access(t, c->rip, a, 0);
-	if (!(a->rflags & REGION_TRACE) || !(r = stream_reserve(&t->stream, size)))
-		return;
-	r->seq = agent_next_seq();
-	r->ts_ns = agent_now();
-	r->last_ts_ns = r->ts_ns;
-	r->mask = a->mask;
-	r->pc = c->rip;
-	r->addr = a->addr;
-	r->offset = a->offset;
-	r->region = a->region;
-	r->width = a->width;
-	r->dir = a->dir;
-	r->flags = a->flags | (a->value ? 0 : MMS_AF_VALUE_UNKNOWN);
-	r->insn_len = in->len;
-	memcpy(r->insn, in->bytes, in->len);
-	if (a->value)
-		memcpy(r->value, a->value, a->width);
-	stream_commit(&t->stream, r, MMS_REC_ACCESS, size);
+	if (a->rflags & REGION_TRACE)
+		rec_access(t, c->rip, in->bytes, in->len, a);
 }
 
 /* signal context: the decoded instruction at pc (cached per thread), read

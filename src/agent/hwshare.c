@@ -17,7 +17,6 @@
  * Known gaps: a breakpoint opened by an inline `syscall` instruction, or
  * released through dup2/close_range/exit rather than close(), is not seen.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -29,6 +28,9 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/real.h"
+#include "agent/observe.h"
+#include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/sys.h"
@@ -81,9 +83,21 @@ static long program_bp_open(long attr, long pid, long cpu, long group, long flag
 	return fd;
 }
 
+#define PC() ((uint64_t)__builtin_return_address(0))
+
+static long set_errno(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+/* No tracer check here: signal handlers call syscall() (SYS_gettid,
+ * SYS_tgkill ...), and moving watches is not signal-safe. */
 MMS_EXPORT long syscall(long nr, ...)
 {
-	static long (*real)(long, ...);
 	long a[6];
 	va_list ap;
 
@@ -91,7 +105,19 @@ MMS_EXPORT long syscall(long nr, ...)
 	for (int i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	watch_check_tracer();
+	/* the mmap family through libc's syscall(): the one observer */
+	switch (nr) {
+	case SYS_mmap:
+		return set_errno(obs_mmap((uint64_t)a[0], (uint64_t)a[1], (int)a[2], (int)a[3],
+					  (int)a[4], a[5], PC()));
+	case SYS_munmap:
+		return set_errno(obs_munmap((uint64_t)a[0], (uint64_t)a[1], PC()));
+	case SYS_mremap:
+		return set_errno(obs_mremap((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+					    (int)a[3], (uint64_t)a[4], PC()));
+	case SYS_mprotect:
+		return set_errno(obs_mprotect((uint64_t)a[0], (uint64_t)a[1], (int)a[2], PC()));
+	}
 	if (nr == SYS_perf_event_open && agent.active && agent.nwatches &&
 	    is_hw_breakpoint((const struct perf_event_attr *)a[0])) {
 		long r = program_bp_open(a[0], a[1], a[2], a[3], a[4]);
@@ -101,9 +127,7 @@ MMS_EXPORT long syscall(long nr, ...)
 		}
 		return r;
 	}
-	if (!real)
-		real = (long (*)(long, ...))dlsym(RTLD_NEXT, "syscall");
-	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	return REAL(syscall)(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* Not one of the program's breakpoints (the common case, and every
@@ -122,12 +146,9 @@ static bool maybe_program_bp(int fd)
 
 MMS_EXPORT int close(int fd)
 {
-	static typeof(close) *real;
 	struct program_bp *bp = NULL;
 	int r;
 
-	if (!real)
-		real = (typeof(close) *)dlsym(RTLD_NEXT, "close");
 	/* no watch_check_tracer() here: signal handlers may close() */
 	if (maybe_program_bp(fd)) {
 		pthread_mutex_lock(&agent.arb_lock);
@@ -141,7 +162,7 @@ MMS_EXPORT int close(int fd)
 			pthread_mutex_unlock(&agent.arb_lock);
 	}
 	/* libc's close: a cancellation point, errno as the program expects */
-	r = real(fd);
+	r = REAL(close)(fd);
 	if (bp) {
 		int saved = errno;
 		/* the register is free in the kernel now: give it back */
@@ -156,23 +177,15 @@ MMS_EXPORT int close(int fd)
 
 MMS_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
-	static typeof(nanosleep) *real;
-
 	watch_check_tracer();
-	if (!real)
-		real = (typeof(nanosleep) *)dlsym(RTLD_NEXT, "nanosleep");
-	return real(req, rem);
+	return REAL(nanosleep)(req, rem);
 }
 
 MMS_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
 			       struct timespec *rem)
 {
-	static typeof(clock_nanosleep) *real;
-
 	watch_check_tracer();
-	if (!real)
-		real = (typeof(clock_nanosleep) *)dlsym(RTLD_NEXT, "clock_nanosleep");
-	return real(clock, flags, req, rem);
+	return REAL(clock_nanosleep)(clock, flags, req, rem);
 }
 
 /* ---- a debugger attaching later ---- */
@@ -213,7 +226,7 @@ void watch_check_tracer(void)
 
 	if (!agent.active || !agent.nwatches || !agent.cfg.hw_max)
 		return;
-	now = agent_now();
+	now = rec_now();
 	if (now < __atomic_load_n(&next_ns, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&next_ns, now + 10000000, __ATOMIC_RELAXED);
@@ -230,7 +243,7 @@ void watch_check_tracer(void)
 				: "the debugger (pid %d) detached: mmscope's watches take their "
 				  "debug registers back",
 			 tracer ? tracer : seen);
-		agent_record_proc(MMS_PROC_NOTE, tracer, msg);
+		rec_proc(MMS_PROC_NOTE, tracer, msg);
 		if (agent.cfg.verbose)
 			pr_info("%s", msg);
 		arb_set_tool_max(&agent.arb, tracer ? 0 : agent.cfg.hw_max);

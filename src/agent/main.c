@@ -13,18 +13,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/observe.h"
+#include "agent/record.h"
+#include "agent/seccomp.h"
 #include "engine/emulate.h"
 #include "mmscope/trace-format.h"
+#include "util/proc.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN NULL
 #include "util/log.h"
 
 struct agent agent = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.arb_lock = PTHREAD_MUTEX_INITIALIZER,
 	.dirfd = -1,
 	.memfd = -1,
@@ -40,6 +44,58 @@ int agent_high_fd(int fd)
 	return h;
 }
 
+/* The region table is consistent in the child: no other thread of the
+ * parent is half-way through changing it when fork copies it. */
+static void before_fork(void)
+{
+	if (agent.active)
+		obs_before_fork();
+}
+
+static void after_fork_parent(void)
+{
+	if (agent.active)
+		obs_after_fork(0);
+}
+
+/*
+ * The trace's shared page (struct mms_seq_page): `mmscope run` creates it
+ * fully allocated; open it without following a symlink and check it is a
+ * regular file that big, so nobody SIGBUSes on it.  Made here only when
+ * missing (an agent started without `mmscope run`), also fully allocated.
+ */
+static int seq_page_open(struct mms_seq_page **out)
+{
+	struct stat st;
+	void *p;
+	long fd = sys_openat(agent.dirfd, MMS_SEQ_FILE, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0);
+
+	if (fd == -ENOENT) {
+		fd = sys_openat(agent.dirfd, MMS_SEQ_FILE,
+				O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0 &&
+		    sys_call4(SYS_fallocate, fd, 0, 0, sizeof(struct mms_seq_page)) < 0) {
+			sys_close((int)fd);
+			unlinkat(agent.dirfd, MMS_SEQ_FILE, 0);
+			return -ENOSPC;
+		}
+	}
+	if (fd < 0)
+		return (int)fd;
+	if (sys_call2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size < (off_t)sizeof(struct mms_seq_page) || st.st_uid != geteuid()) {
+		sys_close((int)fd);
+		return -EINVAL;
+	}
+	p = sys_mmap(NULL, sizeof(struct mms_seq_page), PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd,
+		     0);
+	sys_close((int)fd);
+	if (sys_mmap_failed(p))
+		return (int)(long)p;
+	*out = p;
+	return 0;
+}
+
 static void after_fork_child(void)
 {
 	struct region snap[64];
@@ -48,16 +104,17 @@ static void after_fork_child(void)
 
 	if (!agent.active)
 		return;
+	obs_after_fork(1);
 	agent.gen++;
 	agent.pid = (int)sys_getpid();
 	thread_after_fork();
-	agent_record_proc(MMS_PROC_FORK, getppid(), "");
+	rec_proc(MMS_PROC_FORK, getppid(), "");
 	agent_save_maps();
 	watch_after_fork();
 	/* The child keeps the parent's armed regions: say so in its trace. */
 	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, snap, 64)) > 0) {
 		for (int i = 0; i < n; i++)
-			agent_record_map(&snap[i], "(inherited)", 0, MMS_MF_INHERITED);
+			rec_map(&snap[i], "(inherited)", 0, MMS_MF_INHERITED);
 		from = snap[n - 1].end;
 		if (n < 64)
 			break;
@@ -75,10 +132,10 @@ void agent_save_maps(void)
 	int in, out;
 	long n;
 
-	snprintf(name, sizeof(name), "maps-%d-%llu", agent.pid,
-		 (unsigned long long)agent_next_seq());
-	in = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	out = openat(agent.dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	snprintf(name, sizeof(name), "maps-%d-%llu", agent.pid, (unsigned long long)rec_next_seq());
+	in = (int)proc_open("self/maps", O_RDONLY);
+	out = (int)sys_openat(agent.dirfd, name,
+			      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	while (in >= 0 && out >= 0 && (n = sys_read(in, buf, sizeof(buf))) > 0)
 		if (sys_write(out, buf, (size_t)n) != n)
 			break;
@@ -88,11 +145,11 @@ void agent_save_maps(void)
 		sys_close(out);
 }
 
-__attribute__((constructor(101))) static void agent_init(void)
+__attribute__((constructor(102))) static void agent_init(void)
 {
 	const char *path = getenv(CONFIG_ENV);
 	char err[PATH_MAX + 128], exe[PATH_MAX];
-	int fd;
+	int fd, r;
 	ssize_t n;
 
 	if (!path || !*path)
@@ -109,33 +166,31 @@ __attribute__((constructor(101))) static void agent_init(void)
 		return;
 	}
 	agent.dirfd = agent_high_fd(agent.dirfd);
-	fd = openat(agent.dirfd, "agent.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = openat(agent.dirfd, "agent.log",
+		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	log_fd = fd >= 0 ? agent_high_fd(fd) : -1;
 	log_max = agent.cfg.verbose ? LOG_DEBUG : LOG_INFO;
-
-	fd = openat(agent.dirfd, MMS_SEQ_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, 4096) < 0) {
-		dprintf(2, "mmscope-agent: cannot create %s/%s: %s; not tracing\n", agent.cfg.out,
-			MMS_SEQ_FILE, strerror(errno));
+	if ((r = proc_init()) < 0) {
+		dprintf(2, "mmscope-agent: cannot open /proc: %s; not tracing\n", strerror(-r));
 		return;
 	}
-	agent.shared = sys_mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (sys_mmap_failed(agent.shared)) {
-		dprintf(2, "mmscope-agent: cannot map the sequence counter; not tracing\n");
+	if ((r = seq_page_open(&agent.page)) < 0) {
+		dprintf(2, "mmscope-agent: %s/%s: %s; not tracing\n", agent.cfg.out, MMS_SEQ_FILE,
+			strerror(-r));
 		return;
 	}
 	agent.pid = (int)sys_getpid();
 	emu_init();
 	signals_install();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	agent.active = true;
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
-	agent_record_proc(MMS_PROC_START, getppid(), exe);
+	rec_proc(MMS_PROC_START, getppid(), exe);
 	agent_save_maps();
-	intercept_reconcile(MMS_MF_INHERITED);
+	obs_reconcile(MMS_MF_INHERITED);
+	seccomp_setup();
 	watch_setup();
 }
 

@@ -9,17 +9,18 @@
  * signals for real (a blocked synchronous SIGSEGV kills the process), so
  * masks are filtered and the program is shown the mask it asked for.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/real.h"
+#include "agent/seccomp.h"
 #include "util/sys.h"
 
-static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
-static int (*real_sigprocmask)(int, const sigset_t *, sigset_t *);
-static int (*real_pthread_sigmask)(int, const sigset_t *, sigset_t *);
+#define real_sigaction REAL(sigaction)
+#define real_sigprocmask REAL(sigprocmask)
+#define real_pthread_sigmask REAL(pthread_sigmask)
 
 static struct sigaction prog_act[_NSIG];
 /* owned signals the program put in the sa_mask of other signals' handlers:
@@ -27,30 +28,53 @@ static struct sigaction prog_act[_NSIG];
 static sigset_t prog_sa_mask_owned[_NSIG];
 static __thread sigset_t prog_blocked; /* owned signals the program "blocked" */
 
+/* The signals whose handlers are ours: faults on traced pages, traps of
+ * the single step and of watchpoints, the park signal, and the seccomp
+ * trap of raw mmap calls. */
+#define NOWNED 4
+/* (a function: SIGRTMAX is not a constant in glibc) */
+static int owned_sig(size_t i)
+{
+	return i == 0 ? SIGSEGV : i == 1 ? SIGTRAP : i == 2 ? AGENT_SIG_PARK : SIGSYS;
+}
+
 static int owned(int sig)
 {
-	return sig == SIGSEGV || sig == SIGTRAP || sig == AGENT_SIG_PARK;
+	for (size_t i = 0; i < NOWNED; i++)
+		if (owned_sig(i) == sig)
+			return 1;
+	return 0;
 }
 
 static void strip_owned(sigset_t *s)
 {
-	sigdelset(s, SIGSEGV);
-	sigdelset(s, SIGTRAP);
-	sigdelset(s, AGENT_SIG_PARK);
+	for (size_t i = 0; i < NOWNED; i++)
+		sigdelset(s, owned_sig(i));
 }
 
-static void resolve(void)
+/* Add to dst the owned signals that are members of src. */
+static void add_owned(sigset_t *dst, const sigset_t *src)
 {
-	if (!real_sigaction) {
-		real_sigaction = dlsym(RTLD_NEXT, "sigaction");
-		real_sigprocmask = dlsym(RTLD_NEXT, "sigprocmask");
-		real_pthread_sigmask = dlsym(RTLD_NEXT, "pthread_sigmask");
+	for (size_t i = 0; i < NOWNED; i++)
+		if (sigismember(src, owned_sig(i)))
+			sigaddset(dst, owned_sig(i));
+}
+
+/* signal context */
+static void on_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	if (seccomp_on_sigsys(si, uc)) {
+		errno = saved;
+		return;
 	}
+	errno = saved;
+	signals_chain(sig, si, uc);
 }
 
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	resolve();
 	return real_sigaction(sig, act, old);
 }
 
@@ -62,6 +86,7 @@ void signals_async_set(sigset_t *set)
 	sigdelset(set, SIGILL);
 	sigdelset(set, SIGFPE);
 	sigdelset(set, SIGTRAP);
+	sigdelset(set, SIGSYS);
 	sigdelset(set, AGENT_SIG_PARK);
 }
 
@@ -96,10 +121,10 @@ static void install(int sig, void (*fn)(int, siginfo_t *, void *))
 
 void signals_install(void)
 {
-	resolve();
 	install(SIGSEGV, fault_on_segv);
 	install(SIGTRAP, fault_on_trap);
 	install(AGENT_SIG_PARK, step_on_park);
+	install(SIGSYS, on_sigsys);
 }
 
 /* signal context: deliver sig to the program as the kernel would have */
@@ -150,25 +175,12 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	sys_rt_sigprocmask(SIG_SETMASK, &inside, NULL);
 }
 
-/* Add to dst the owned signals that are members of src. */
-static void add_owned(sigset_t *dst, const sigset_t *src)
-{
-	static const int sigs[] = { SIGSEGV, SIGTRAP };
-
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		if (sigismember(src, sigs[i]))
-			sigaddset(dst, sigs[i]);
-	if (sigismember(src, AGENT_SIG_PARK))
-		sigaddset(dst, AGENT_SIG_PARK);
-}
-
 MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct sigaction copy;
 	sigset_t shown;
 	int r;
 
-	resolve();
 	if (!agent.active || sig <= 0 || sig >= _NSIG)
 		return real_sigaction(sig, act, old);
 	if (owned(sig)) {
@@ -221,35 +233,21 @@ static int filter_mask(int how, const sigset_t *set, sigset_t *old,
 		goto report;
 	}
 	copy = *set;
-	if (how == SIG_BLOCK || how == SIG_SETMASK) {
-		if (how == SIG_SETMASK) {
-			sigemptyset(&prog_blocked);
-		}
-		if (sigismember(set, SIGSEGV))
-			sigaddset(&prog_blocked, SIGSEGV);
-		if (sigismember(set, SIGTRAP))
-			sigaddset(&prog_blocked, SIGTRAP);
-		if (sigismember(set, AGENT_SIG_PARK))
-			sigaddset(&prog_blocked, AGENT_SIG_PARK);
-	} else if (how == SIG_UNBLOCK) {
-		if (sigismember(set, SIGSEGV))
-			sigdelset(&prog_blocked, SIGSEGV);
-		if (sigismember(set, SIGTRAP))
-			sigdelset(&prog_blocked, SIGTRAP);
-		if (sigismember(set, AGENT_SIG_PARK))
-			sigdelset(&prog_blocked, AGENT_SIG_PARK);
+	if (how == SIG_SETMASK)
+		sigemptyset(&prog_blocked);
+	for (size_t i = 0; i < NOWNED; i++) {
+		if (!sigismember(set, owned_sig(i)))
+			continue;
+		if (how == SIG_BLOCK || how == SIG_SETMASK)
+			sigaddset(&prog_blocked, owned_sig(i));
+		else if (how == SIG_UNBLOCK)
+			sigdelset(&prog_blocked, owned_sig(i));
 	}
 	strip_owned(&copy);
 	r = real(how, &copy, old);
 report:
-	if (old && r == 0 && agent.active) {
-		if (sigismember(&believed, SIGSEGV))
-			sigaddset(old, SIGSEGV);
-		if (sigismember(&believed, SIGTRAP))
-			sigaddset(old, SIGTRAP);
-		if (sigismember(&believed, AGENT_SIG_PARK))
-			sigaddset(old, AGENT_SIG_PARK);
-	}
+	if (old && r == 0 && agent.active)
+		add_owned(old, &believed);
 	return r;
 }
 
@@ -282,11 +280,9 @@ static void *thread_trampoline(void *p)
 MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
 			      void *arg)
 {
-	static int (*real)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	typeof(REAL(pthread_create)) real = REAL(pthread_create);
 	struct thread_start *st;
 
-	if (!real)
-		real = dlsym(RTLD_NEXT, "pthread_create");
 	if (!agent.active || !(st = malloc(sizeof(*st))))
 		return real(th, attr, fn, arg);
 	st->fn = fn;
@@ -300,12 +296,10 @@ MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(
 
 MMS_EXPORT int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-	resolve();
 	return filter_mask(how, set, old, real_sigprocmask);
 }
 
 MMS_EXPORT int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-	resolve();
 	return filter_mask(how, set, old, real_pthread_sigmask);
 }

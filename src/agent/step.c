@@ -15,6 +15,7 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/sys.h"
 
@@ -227,23 +228,16 @@ int step_on_trap(struct thread_state *t, void *ucv)
 	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_WATCH))
 		watch_on_stepped(t, t->step_pc, t->step_addr, t->step_width, t->step_dir);
 	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_TRACE)) {
-		size_t size = sizeof(struct mms_rec_access) + MMS_PAD8(t->step_width);
-		struct mms_rec_access *a = stream_reserve(&t->stream, size);
-		if (a) {
-			a->seq = agent_next_seq();
-			a->ts_ns = agent_now();
-			a->last_ts_ns = a->ts_ns;
-			a->pc = t->step_pc;
-			a->addr = t->step_addr;
-			a->offset = t->step_addr - r.base;
-			a->region = r.id;
-			a->width = t->step_width;
-			a->dir = t->step_dir;
-			a->flags = MMS_AF_UNKNOWN_INSN | MMS_AF_VALUE_UNKNOWN;
-			a->insn_len = t->step_len;
-			memcpy(a->insn, t->step_insn, t->step_len);
-			stream_commit(&t->stream, a, MMS_REC_ACCESS, size);
-		}
+		struct emu_access a = {
+			.addr = t->step_addr,
+			.offset = t->step_addr - r.base,
+			.region = r.id,
+			.width = t->step_width,
+			.dir = t->step_dir,
+			.flags = MMS_AF_UNKNOWN_INSN | MMS_AF_VALUE_UNKNOWN,
+			.rflags = r.flags,
+		};
+		rec_access(t, t->step_pc, t->step_insn, t->step_len, &a);
 	}
 	release_others();
 	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);

@@ -34,6 +34,8 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/observe.h"
+#include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/maps.h"
@@ -100,30 +102,6 @@ void watch_unlock(void)
 
 /* ---- records ---- */
 
-static size_t pad8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
-}
-
-static void record_watch(const struct watch *w)
-{
-	struct thread_state *t = thread_get();
-	size_t elen = strlen(w->expr) + 1, size = pad8(sizeof(struct mms_rec_watch) + elen);
-	struct mms_rec_watch *r;
-
-	if (!t || !(r = stream_reserve(&t->stream, size)))
-		return;
-	r->seq = agent_next_seq();
-	r->ts_ns = agent_now();
-	r->addr = w->addr;
-	r->len = w->len;
-	r->id = w->id;
-	r->type = w->type;
-	r->mech = w->mech;
-	memcpy(r->expr, w->expr, elen);
-	stream_commit(&t->stream, r, MMS_REC_WATCH, size);
-}
-
 #define HIT_FRAMES_MAX 16
 
 /*
@@ -151,30 +129,10 @@ static void record_hit(struct thread_state *t, const struct watch *w, uint64_t p
 		       unsigned width, int dir, uint16_t flags, const uint8_t *old,
 		       const uint8_t *new)
 {
-	size_t vpad = pad8(width), size;
 	uint64_t frames[HIT_FRAMES_MAX];
 	int nframes = agent.backtraces ? call_chain(pc, frames) : 0;
-	struct mms_rec_hit *h;
 
-	size = sizeof(struct mms_rec_hit) + 2 * vpad + 8 * (size_t)nframes;
-	if (!t || width < 1 || width > 64 || !(h = stream_reserve(&t->stream, size)))
-		return;
-	h->seq = agent_next_seq();
-	h->ts_ns = agent_now();
-	h->pc = pc;
-	h->addr = addr;
-	h->watch = w->id;
-	h->dir = (uint8_t)dir;
-	h->width = (uint8_t)width;
-	h->flags = flags;
-	h->nframes = (uint16_t)nframes;
-	memset(h->data, 0, 2 * vpad);
-	if (old)
-		memcpy(h->data, old, width);
-	if (new)
-		memcpy(h->data + vpad, new, width);
-	memcpy(h->data + 2 * vpad, frames, 8 * (size_t)nframes);
-	stream_commit(&t->stream, h, MMS_REC_HIT, size);
+	rec_hit(t, w, pc, addr, width, dir, flags, old, new, frames, nframes);
 }
 
 static void set_mech(struct watch *w, uint8_t mech)
@@ -182,7 +140,7 @@ static void set_mech(struct watch *w, uint8_t mech)
 	if (w->mech == mech)
 		return;
 	w->mech = mech;
-	record_watch(w);
+	rec_watch(w);
 	if (agent.cfg.verbose)
 		pr_info("watch %u (%s) now uses %s", w->id, w->expr,
 			mech == MMS_WM_HW     ? "a debug register"
@@ -304,21 +262,20 @@ int agent_view_prot(const struct region *r)
  * /proc/self/maps; -ENOMEM if nothing is mapped there. */
 static int page_prot(uint64_t addr, bool *private)
 {
-	struct maps_line m;
-	char line[PATH_MAX + 128];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int prot = -ENOMEM;
+	static struct maps_reader mr; /* setup and arbiter moves: arb_lock held */
+	static struct maps_line m;
+	int prot = -ENOMEM, r;
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (!maps_parse(line, &m) || addr < m.lo || addr >= m.hi)
+	if ((r = maps_open(&mr)) < 0)
+		return r;
+	while (maps_next(&mr, &m) > 0) {
+		if (addr < m.lo || addr >= m.hi)
 			continue;
 		prot = maps_prot(&m);
 		*private = m.perms[3] == 'p';
 		break;
 	}
-	fclose(f);
+	maps_close(&mr);
 	return prot;
 }
 
@@ -551,7 +508,7 @@ static void watch_fail(const struct config_watch *cw, const char *why)
 	char msg[CONFIG_EXPR_MAX + 256];
 
 	snprintf(msg, sizeof(msg), "--watch %s: %s; not watched", cw->expr, why);
-	agent_record_proc(MMS_PROC_NOTE, 0, msg);
+	rec_proc(MMS_PROC_NOTE, 0, msg);
 	dprintf(2, "mmscope: %s\n", msg);
 }
 

@@ -44,7 +44,7 @@ int outside_append(const char *dir, long pid, uint16_t type, const void *body, s
 	h.start_ns = (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	snprintf(name, sizeof(name), "%ld-0-%llu%s", pid, (unsigned long long)h.serial,
 		 MMS_STREAM_SUFFIX);
-	r = stream_open(&s, dirfd, name, &h);
+	r = stream_open(&s, dirfd, name, &h, (struct mms_seq_page *)seq);
 	if (r < 0)
 		goto out_unmap;
 	rec = stream_reserve(&s, size);

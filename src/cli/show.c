@@ -28,7 +28,7 @@ struct show_format {
 };
 
 static const char *const access_flag_names[] = {
-	"value_unknown", "locked", "unknown_insn", "split", "masked", "string",
+	"value_unknown", "locked", "unknown_insn", "split", "masked", "string", "paired", "down",
 };
 
 static const char *const map_flag_names[] = { "inherited", "mremap" };
@@ -330,6 +330,18 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 		a->pc, a->region, a->addr, a->offset, a->width,
 		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
 	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, true);
+	fprintf(out, ",\"count\":%" PRIu32 ",\"last_ts_ns\":%" PRIu64, a->count, a->last_ts_ns);
+	if (a->flags & MMS_AF_STRING) {
+		/* a string run: element i at addr + i * width (minus with "down") */
+		fputs(",\"elements\":[", out);
+		for (size_t i = 0; i * a->width < a->value_len; i++) {
+			if (i)
+				fputc(',', out);
+			show_value_or_unknown(out, a->value + i * a->width, a->width,
+					      a->flags & MMS_AF_VALUE_UNKNOWN, true);
+		}
+		fputc(']', out);
+	}
 	fputs(",\"flags\":[", out);
 	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), true, 0);
 	fputs("],\"insn\":\"", out);

@@ -8,51 +8,46 @@
  * scratch, then the instruction runs on scratch.  Stores: the instruction
  * runs on scratch, then one exact-width write to the object.  Non-atomic
  * read-modify-writes do both.  Atomic ones (LOCK, XCHG) run directly on the
- * alias so they stay atomic against other threads and processes; their
- * values are known only where the instruction returns the old value.
+ * alias so they stay atomic against other threads and processes (atomic.c
+ * finds their values).  Strings, stack operands and XLAT are in strop.c,
+ * gathers and scatters in vsib.c.
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <cpuid.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 
 #include "engine/copy.h"
 #include "engine/icache.h"
 #include "engine/emu-internal.h"
 #include "engine/xol.h"
+#include "engine/xstate.h"
 #include "mmscope/trace-format.h"
-
-static uint32_t xsave_opmask_offset;
+#include "util/sys.h"
 
 void emu_init(void)
 {
-	unsigned a, b, c, d;
-
-	if (__get_cpuid_count(0xd, 5, &a, &b, &c, &d) && a)
-		xsave_opmask_offset = b;
+	xstate_init();
 }
 
 /* signal context */
 uint64_t emu_read_kreg(const struct cpu *c, int k)
 {
-	uint64_t bv, v;
-
-	if (!c->xsave || !xsave_opmask_offset || k <= 0 || k > 7)
+	if (k <= 0 || k > 7)
 		return k == 0 ? ~0ull : 0;
-	memcpy(&bv, (uint8_t *)c->xsave + 512, 8); /* XSTATE_BV, SDM 13.4.2 */
-	if (!(bv & (1u << 5)))
-		return 0;
-	memcpy(&v, (uint8_t *)c->xsave + xsave_opmask_offset + 8 * k, 8);
-	return v;
+	return xstate_k_read(c, k);
 }
 
 /* signal context */
-int emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
-	     struct emu_plan *plan)
+enum emu_result emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
+			 struct emu_plan *plan)
 {
 	uint64_t a = op->addr, end = op->addr + op->width;
-	int traced = 0;
 
 	plan->n = 0;
+	plan->traced = 0;
+	plan->forbidden = 0;
 	while (a < end) {
 		struct emu_piece *p = &plan->p[plan->n];
 		uint64_t hi;
@@ -60,12 +55,14 @@ int emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
 		if (plan->n == EMU_PIECES_MAX)
 			return EMU_SLOW;
 		if (region_find(e->regions, a, &p->r) == 0) {
-			if ((rd && !(p->r.prot & PROT_READ)) || (wr && !(p->r.prot & PROT_WRITE)))
+			if ((rd && !(p->r.prot & PROT_READ)) || (wr && !(p->r.prot & PROT_WRITE))) {
+				plan->forbidden = a;
 				return EMU_NOT_OURS;
+			}
 			hi = end < p->r.end ? end : p->r.end;
 			p->ptr = p->r.alias ? p->r.alias + (a - p->r.start) : NULL;
 			p->traced = true;
-			traced++;
+			plan->traced++;
 		} else {
 			uint64_t next = region_next_start(e->regions, a);
 			hi = end < next ? end : next;
@@ -78,16 +75,15 @@ int emu_plan(const struct emu_ctx *e, const struct emu_op *op, bool rd, bool wr,
 		plan->n++;
 		a = hi;
 	}
-	if (!traced)
-		return EMU_UNTRACED;
-	if (plan->n > 1 && op->bytemask)
+	if (plan->traced && plan->n > 1 && op->bytemask)
 		return EMU_SLOW;
-	return 0;
+	return EMU_DONE;
 }
 
 /* signal context */
 void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
-	      const struct emu_piece *p, int dir, uint16_t flags, const uint8_t *value)
+	      const struct emu_piece *p, int dir, uint16_t flags, uint32_t run_left,
+	      const uint8_t *value)
 {
 	struct emu_access a = {
 		.addr = p->addr,
@@ -98,14 +94,15 @@ void emu_emit(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 		.flags = flags,
 		.rflags = p->r.flags,
 		.mask = (flags & MMS_AF_MASKED) ? p->mask : 0,
-		.run_left = 1,
+		.run_left = run_left ? run_left : 1,
 		.value = value,
 	};
 	if (e->record)
 		e->record(e->arg, in, c, &a);
 }
 
-static uint16_t piece_flags(const struct emu_op *op, const struct emu_plan *plan)
+/* signal context */
+uint16_t emu_piece_flags(const struct emu_op *op, const struct emu_plan *plan)
 {
 	return op->flags | (plan->n > 1 ? MMS_AF_SPLIT : 0) | (op->bytemask ? MMS_AF_MASKED : 0);
 }
@@ -150,6 +147,26 @@ static void piece_poke(struct emu_ctx *e, const struct emu_piece *p, const uint8
 }
 
 /* signal context */
+void emu_piece_in(struct emu_ctx *e, const struct emu_piece *p, uint8_t *dst, uint64_t bytemask,
+		  bool nt)
+{
+	if (p->traced && !p->ptr)
+		piece_peek(e, p, dst, bytemask);
+	else
+		copy_in(dst, p->ptr, p->len, bytemask, nt);
+}
+
+/* signal context */
+void emu_piece_out(struct emu_ctx *e, const struct emu_piece *p, const uint8_t *src,
+		   uint64_t bytemask, bool nt)
+{
+	if (p->traced && !p->ptr)
+		piece_poke(e, p, src, bytemask);
+	else
+		copy_out(p->ptr, src, p->len, bytemask, nt);
+}
+
+/* signal context */
 void emu_do_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 		 const struct emu_op *op, const struct emu_plan *plan, uint8_t *buf)
 {
@@ -157,12 +174,10 @@ void emu_do_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 
 	for (int i = 0; i < plan->n; i++) {
 		const struct emu_piece *p = &plan->p[i];
-		if (p->traced && !p->ptr)
-			piece_peek(e, p, buf + off, op->bytemask);
-		else
-			copy_in(buf + off, p->ptr, p->len, op->bytemask, op->nt && plan->n == 1);
+		emu_piece_in(e, p, buf + off, op->bytemask, op->nt && plan->n == 1);
 		if (p->traced)
-			emu_emit(e, in, c, p, MMS_DIR_READ, piece_flags(op, plan), buf + off);
+			emu_emit(e, in, c, p, MMS_DIR_READ, emu_piece_flags(op, plan), op->run_left,
+				 buf + off);
 		off += p->len;
 	}
 }
@@ -175,62 +190,91 @@ void emu_do_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
 
 	for (int i = 0; i < plan->n; i++) {
 		const struct emu_piece *p = &plan->p[i];
-		if (p->traced && !p->ptr)
-			piece_poke(e, p, buf + off, op->bytemask);
-		else
-			copy_out(p->ptr, buf + off, p->len, op->bytemask, op->nt && plan->n == 1);
+		emu_piece_out(e, p, buf + off, op->bytemask, op->nt && plan->n == 1);
 		if (p->traced)
-			emu_emit(e, in, c, p, MMS_DIR_WRITE, piece_flags(op, plan), buf + off);
+			emu_emit(e, in, c, p, MMS_DIR_WRITE, emu_piece_flags(op, plan),
+				 op->run_left, buf + off);
 		off += p->len;
 	}
 }
 
 /* signal context */
-int emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
-	     unsigned width, uint16_t flags, uint8_t *buf)
+enum emu_result emu_read(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
+			 uint64_t addr, unsigned width, uint16_t flags, uint32_t run_left,
+			 uint8_t *buf)
 {
-	struct emu_op op = { .addr = addr, .width = width, .flags = flags };
+	struct emu_op op = { .addr = addr, .width = width, .flags = flags, .run_left = run_left };
 	struct emu_plan plan;
-	int r = emu_plan(e, &op, true, false, &plan);
+	enum emu_result r = emu_plan(e, &op, true, false, &plan);
 
-	if (r == EMU_UNTRACED) {
-		/* untraced memory: the program's own, plain access */
-		memcpy(buf, (const void *)addr, width);
-		return 0;
-	}
 	if (r)
 		return r;
+	if (!plan.traced) {
+		/* untraced memory: the program's own, plain access */
+		memcpy(buf, (const void *)addr, width);
+		return EMU_DONE;
+	}
 	emu_do_read(e, in, c, &op, &plan, buf);
-	return 0;
+	return EMU_DONE;
 }
 
 /* signal context */
-int emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c, uint64_t addr,
-	      unsigned width, uint16_t flags, const uint8_t *buf)
+enum emu_result emu_write(struct emu_ctx *e, const struct insn *in, const struct cpu *c,
+			  uint64_t addr, unsigned width, uint16_t flags, uint32_t run_left,
+			  const uint8_t *buf)
 {
-	struct emu_op op = { .addr = addr, .width = width, .flags = flags };
+	struct emu_op op = { .addr = addr, .width = width, .flags = flags, .run_left = run_left };
 	struct emu_plan plan;
-	int r = emu_plan(e, &op, false, true, &plan);
+	enum emu_result r = emu_plan(e, &op, false, true, &plan);
 
-	if (r == EMU_UNTRACED) {
-		memcpy((void *)addr, buf, width);
-		return 0;
-	}
 	if (r)
 		return r;
+	if (!plan.traced) {
+		memcpy((void *)addr, buf, width);
+		return EMU_DONE;
+	}
 	emu_do_write(e, in, c, &op, &plan, buf);
-	return 0;
+	return EMU_DONE;
 }
 
-struct xol_prep {
-	int tmp, sub;
-	uint8_t *code;
-};
+/* signal context: process_vm_readv/writev on ourselves move the bytes
+ * exactly once and fail with EFAULT where the program could not access
+ * them (they honour the mapping's protection); a kernel or sandbox that
+ * refuses the call leaves the plain access */
+static int untraced_vm(uint64_t addr, void *buf, unsigned len, uint64_t *bad, bool out)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
+	long n = sys_call6(out ? SYS_process_vm_writev : SYS_process_vm_readv, sys_getpid(),
+			   (long)&local, 1, (long)&remote, 1, 0);
 
-/* signal context: re-encode before any access is made, so a failure here
- * leaves the access to the slow path without having touched the object. */
-static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn *in,
-					   struct xol_prep *x)
+	if (n == (long)len)
+		return 0;
+	if (n == -ENOSYS || n == -EPERM) {
+		if (out)
+			memcpy((void *)addr, buf, len);
+		else
+			memcpy(buf, (const void *)addr, len);
+		return 0;
+	}
+	*bad = addr + (n > 0 ? (uint64_t)n : 0);
+	return -EFAULT;
+}
+
+/* signal context */
+int emu_untraced_in(uint64_t addr, void *buf, unsigned len, uint64_t *bad)
+{
+	return untraced_vm(addr, buf, len, bad, false);
+}
+
+/* signal context */
+int emu_untraced_out(uint64_t addr, const void *buf, unsigned len, uint64_t *bad)
+{
+	return untraced_vm(addr, (void *)buf, len, bad, true);
+}
+
+/* signal context */
+enum emu_result emu_xol_prepare(struct emu_ctx *e, const struct insn *in, struct xol_prep *x)
 {
 	struct icache_entry *ce = e->cached;
 	int n;
@@ -262,9 +306,9 @@ static enum emu_result prepare_out_of_line(struct emu_ctx *e, const struct insn 
 	return EMU_DONE;
 }
 
-/* signal context: run the re-encoded instruction with [tmp] = target */
-static void run_out_of_line(struct emu_ctx *e, const struct insn *in, struct cpu *c,
-			    const struct xol_prep *x, uint64_t target)
+/* signal context */
+void emu_xol_run(struct emu_ctx *e, const struct insn *in, struct cpu *c, const struct xol_prep *x,
+		 uint64_t target)
 {
 	struct xol_frame f;
 	int tmp = x->tmp, sub = x->sub;
@@ -291,70 +335,6 @@ static void run_out_of_line(struct emu_ctx *e, const struct insn *in, struct cpu
 	c->rflags = (f.rflags & ~(uint64_t)CPU_FLAG_TF) | (c->rflags & CPU_FLAG_TF);
 }
 
-static uint64_t mask_width(uint64_t v, unsigned w)
-{
-	return w >= 8 ? v : v & ((1ull << (8 * w)) - 1);
-}
-
-/*
- * Old and new values of an atomic instruction, where it reveals them:
- * XCHG and XADD return the old value in their register, CMPXCHG* in the
- * accumulator (or it equalled the accumulator).  Intel SDM vol. 2.
- */
-static int atomic_values(const struct insn *in, const struct cpu *before, const struct cpu *after,
-			 uint8_t *old, uint8_t *new)
-{
-	unsigned w = in->width;
-	ZydisMnemonic m = in->zi.mnemonic;
-	int other = in->mem == 0 ? 1 : 0;
-
-	if ((m == ZYDIS_MNEMONIC_XCHG || m == ZYDIS_MNEMONIC_XADD) && w <= 8 &&
-	    in->op[other].type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		ZydisRegister r = in->op[other].reg.value;
-		uint64_t o = insn_reg_read(after, r), b = insn_reg_read(before, r);
-		uint64_t n = m == ZYDIS_MNEMONIC_XCHG ? b : mask_width(o + b, w);
-		memcpy(old, &o, w);
-		memcpy(new, &n, w);
-		return 0;
-	}
-	if (m == ZYDIS_MNEMONIC_CMPXCHG && w <= 8) {
-		ZydisRegister acc = ZYDIS_REGISTER_NONE, src = in->op[other].reg.value;
-		for (int i = 0; i < in->zi.operand_count; i++)
-			if (in->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-			    in->op[i].visibility == ZYDIS_OPERAND_VISIBILITY_HIDDEN &&
-			    insn_gpr_index(in->op[i].reg.value) == GPR_RAX)
-				acc = in->op[i].reg.value;
-		uint64_t o, n;
-		if (after->rflags & CPU_FLAG_ZF) {
-			o = insn_reg_read(before, acc);
-			n = insn_reg_read(before, src);
-		} else {
-			o = insn_reg_read(after, acc);
-			n = o;
-		}
-		memcpy(old, &o, w);
-		memcpy(new, &n, w);
-		return 0;
-	}
-	if (m == ZYDIS_MNEMONIC_CMPXCHG8B || m == ZYDIS_MNEMONIC_CMPXCHG16B) {
-		unsigned h = w / 2;
-		const struct cpu *src = (after->rflags & CPU_FLAG_ZF) ? before : after;
-		uint64_t lo = src->gpr[GPR_RAX], hi = src->gpr[GPR_RDX];
-		memcpy(old, &lo, h);
-		memcpy(old + h, &hi, h);
-		if (after->rflags & CPU_FLAG_ZF) {
-			lo = before->gpr[GPR_RBX];
-			hi = before->gpr[GPR_RCX];
-			memcpy(new, &lo, h);
-			memcpy(new + h, &hi, h);
-		} else {
-			memcpy(new, old, w);
-		}
-		return 0;
-	}
-	return -1;
-}
-
 /* signal context */
 static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, struct cpu *c)
 {
@@ -363,27 +343,37 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 		.width = in->width,
 		.nt = in->nt,
 	};
+	bool vector_mask = in->masked && (in->mode == MODE_LOAD || in->mode == MODE_STORE);
 	struct emu_plan plan;
 	struct xol_prep x;
 	uint8_t *buf = e->scratch;
 	enum emu_result r;
 
-	if (in->masked && (in->mode == MODE_LOAD || in->mode == MODE_STORE))
+	if (vector_mask) {
 		op.bytemask = insn_byte_mask(
 			in, emu_read_kreg(c, in->zi.avx.mask.reg - ZYDIS_REGISTER_K0));
-	if (in->masked && !op.bytemask && (in->mode == MODE_LOAD || in->mode == MODE_STORE)) {
-		/* every element disabled: no memory access at all */
-		c->rip += in->len;
-		return EMU_DONE;
+		if (!op.bytemask) {
+			/* every element disabled: no memory access at all, but
+			 * the register result is still the instruction's (a
+			 * {z} load clears the destination, an EVEX.128/256
+			 * load its upper bits): run it on scratch, which it
+			 * will not touch */
+			r = emu_xol_prepare(e, in, &x);
+			if (r)
+				return r;
+			emu_xol_run(e, in, c, &x, (uint64_t)buf);
+			c->rip += in->len;
+			return EMU_DONE;
+		}
 	}
 	r = emu_plan(e, &op, in->rd, in->wr, &plan);
-	if (r == EMU_UNTRACED)
-		return EMU_NOT_OURS;
 	if (r)
 		return r;
+	if (!plan.traced)
+		return EMU_NOT_OURS;
 	if (in->mode == MODE_ATOMIC && plan.n != 1)
 		return EMU_SLOW; /* split lock: single-step it */
-	r = prepare_out_of_line(e, in, &x);
+	r = emu_xol_prepare(e, in, &x);
 	if (r)
 		return r;
 
@@ -397,32 +387,23 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 	switch (mode) {
 	case MODE_LOAD:
 		emu_do_read(e, in, c, &op, &plan, buf);
-		run_out_of_line(e, in, c, &x, (uint64_t)buf);
+		emu_xol_run(e, in, c, &x, (uint64_t)buf);
 		break;
 	case MODE_STORE:
 		memset(buf, 0, in->width);
-		run_out_of_line(e, in, c, &x, (uint64_t)buf);
+		emu_xol_run(e, in, c, &x, (uint64_t)buf);
 		emu_do_write(e, in, c, &op, &plan, buf);
 		break;
 	case MODE_RMW:
 		emu_do_read(e, in, c, &op, &plan, buf);
-		run_out_of_line(e, in, c, &x, (uint64_t)buf);
+		emu_xol_run(e, in, c, &x, (uint64_t)buf);
 		emu_do_write(e, in, c, &op, &plan, buf);
 		break;
-	case MODE_ATOMIC: {
-		struct cpu before = *c;
-		uint8_t old[16], new[16];
-		uint16_t fl = MMS_AF_LOCKED;
-
-		run_out_of_line(e, in, c, &x, (uint64_t)plan.p[0].ptr);
-		if (atomic_values(in, &before, c, old, new) < 0)
-			fl |= MMS_AF_VALUE_UNKNOWN;
-		emu_emit(e, in, &before, &plan.p[0], MMS_DIR_READ, fl,
-			 (fl & MMS_AF_VALUE_UNKNOWN) ? NULL : old);
-		emu_emit(e, in, &before, &plan.p[0], MMS_DIR_WRITE, fl,
-			 (fl & MMS_AF_VALUE_UNKNOWN) ? NULL : new);
+	case MODE_ATOMIC:
+		r = emu_atomic(e, in, c, &plan.p[0], &x);
+		if (r)
+			return r;
 		break;
-	}
 	}
 	c->rip += in->len;
 	return EMU_DONE;
@@ -431,6 +412,7 @@ static enum emu_result complete_xol(struct emu_ctx *e, const struct insn *in, st
 /* signal context */
 enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c)
 {
+	e->fault_addr = 0;
 	switch (in->cls) {
 	case INSN_XOL:
 		return complete_xol(e, in, c);
@@ -440,6 +422,10 @@ enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cp
 	case INSN_POP_MEM:
 	case INSN_BRANCH_MEM:
 		return emu_stack(e, in, c);
+	case INSN_XLAT:
+		return emu_xlat(e, in, c);
+	case INSN_VSIB:
+		return emu_vsib(e, in, c);
 	case INSN_NOMEM:
 		return EMU_NOT_OURS;
 	case INSN_UNSUPPORTED:

@@ -48,6 +48,10 @@ struct emu_ctx {
 	 * as read, modify, write. */
 	int (*peek)(uint64_t addr, void *buf, unsigned len);
 	int (*poke)(uint64_t addr, const void *buf, unsigned len);
+	/* Out: with EMU_NOT_OURS, the address the CPU would report in
+	 * si_addr when it is not the one that faulted (a later element of a
+	 * gather or scatter); 0 otherwise. */
+	uint64_t fault_addr;
 };
 
 #define EMU_SCRATCH_SIZE 256
@@ -62,7 +66,8 @@ enum emu_result {
 void emu_init(void);
 enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c);
 
-/* The AVX-512 opmask register k (0..7) from the XSAVE image (0 if none). */
+/* The AVX-512 opmask register k (0..7) from the XSAVE image (0 if none;
+ * k0 as a write mask means "no mask": all ones). */
 uint64_t emu_read_kreg(const struct cpu *c, int k);
 
 #endif

@@ -81,6 +81,164 @@ static int mnemonic_is_bt(ZydisMnemonic m)
 	       m == ZYDIS_MNEMONIC_BTC;
 }
 
+static enum insn_str string_kind(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_MOVSB:
+	case ZYDIS_MNEMONIC_MOVSW:
+	case ZYDIS_MNEMONIC_MOVSD:
+	case ZYDIS_MNEMONIC_MOVSQ:
+		return INSN_STR_MOVS;
+	case ZYDIS_MNEMONIC_STOSB:
+	case ZYDIS_MNEMONIC_STOSW:
+	case ZYDIS_MNEMONIC_STOSD:
+	case ZYDIS_MNEMONIC_STOSQ:
+		return INSN_STR_STOS;
+	case ZYDIS_MNEMONIC_LODSB:
+	case ZYDIS_MNEMONIC_LODSW:
+	case ZYDIS_MNEMONIC_LODSD:
+	case ZYDIS_MNEMONIC_LODSQ:
+		return INSN_STR_LODS;
+	case ZYDIS_MNEMONIC_CMPSB:
+	case ZYDIS_MNEMONIC_CMPSW:
+	case ZYDIS_MNEMONIC_CMPSD:
+	case ZYDIS_MNEMONIC_CMPSQ:
+		return INSN_STR_CMPS;
+	case ZYDIS_MNEMONIC_SCASB:
+	case ZYDIS_MNEMONIC_SCASW:
+	case ZYDIS_MNEMONIC_SCASD:
+	case ZYDIS_MNEMONIC_SCASQ:
+		return INSN_STR_SCAS;
+	default: /* INS, OUTS */
+		return INSN_STR_NONE;
+	}
+}
+
+/* The lockable instructions (Intel SDM vol. 2A, LOCK) by what they tell. */
+static enum insn_lock lock_kind(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_XCHG:
+	case ZYDIS_MNEMONIC_XADD:
+	case ZYDIS_MNEMONIC_CMPXCHG:
+	case ZYDIS_MNEMONIC_CMPXCHG8B:
+	case ZYDIS_MNEMONIC_CMPXCHG16B:
+		return INSN_LOCK_REVEALS;
+	case ZYDIS_MNEMONIC_ADD:
+	case ZYDIS_MNEMONIC_SUB:
+	case ZYDIS_MNEMONIC_INC:
+	case ZYDIS_MNEMONIC_DEC:
+	case ZYDIS_MNEMONIC_ADC:
+	case ZYDIS_MNEMONIC_SBB:
+		return INSN_LOCK_ADD;
+	case ZYDIS_MNEMONIC_AND:
+	case ZYDIS_MNEMONIC_OR:
+	case ZYDIS_MNEMONIC_XOR:
+	case ZYDIS_MNEMONIC_NOT:
+	case ZYDIS_MNEMONIC_NEG:
+	case ZYDIS_MNEMONIC_BTS:
+	case ZYDIS_MNEMONIC_BTR:
+	case ZYDIS_MNEMONIC_BTC:
+		return INSN_LOCK_CAS;
+	default:
+		return INSN_LOCK_NONE;
+	}
+}
+
+static int mnemonic_is_compress(ZydisMnemonic m)
+{
+	switch (m) {
+	case ZYDIS_MNEMONIC_VCOMPRESSPS:
+	case ZYDIS_MNEMONIC_VCOMPRESSPD:
+	case ZYDIS_MNEMONIC_VPCOMPRESSB:
+	case ZYDIS_MNEMONIC_VPCOMPRESSW:
+	case ZYDIS_MNEMONIC_VPCOMPRESSD:
+	case ZYDIS_MNEMONIC_VPCOMPRESSQ:
+	case ZYDIS_MNEMONIC_VEXPANDPS:
+	case ZYDIS_MNEMONIC_VEXPANDPD:
+	case ZYDIS_MNEMONIC_VPEXPANDB:
+	case ZYDIS_MNEMONIC_VPEXPANDW:
+	case ZYDIS_MNEMONIC_VPEXPANDD:
+	case ZYDIS_MNEMONIC_VPEXPANDQ:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Index and element size of each gather and scatter (Intel SDM vol. 2):
+ * D/Q after GATHER/SCATTER is the index, the suffix the data. */
+static const struct {
+	ZydisMnemonic m;
+	uint8_t isize, esize;
+	bool scatter;
+} vsib_forms[] = {
+	{ ZYDIS_MNEMONIC_VGATHERDPS, 4, 4, false }, { ZYDIS_MNEMONIC_VGATHERDPD, 4, 8, false },
+	{ ZYDIS_MNEMONIC_VGATHERQPS, 8, 4, false }, { ZYDIS_MNEMONIC_VGATHERQPD, 8, 8, false },
+	{ ZYDIS_MNEMONIC_VPGATHERDD, 4, 4, false }, { ZYDIS_MNEMONIC_VPGATHERDQ, 4, 8, false },
+	{ ZYDIS_MNEMONIC_VPGATHERQD, 8, 4, false }, { ZYDIS_MNEMONIC_VPGATHERQQ, 8, 8, false },
+	{ ZYDIS_MNEMONIC_VSCATTERDPS, 4, 4, true }, { ZYDIS_MNEMONIC_VSCATTERDPD, 4, 8, true },
+	{ ZYDIS_MNEMONIC_VSCATTERQPS, 8, 4, true }, { ZYDIS_MNEMONIC_VSCATTERQPD, 8, 8, true },
+	{ ZYDIS_MNEMONIC_VPSCATTERDD, 4, 4, true }, { ZYDIS_MNEMONIC_VPSCATTERDQ, 4, 8, true },
+	{ ZYDIS_MNEMONIC_VPSCATTERQD, 8, 4, true }, { ZYDIS_MNEMONIC_VPSCATTERQQ, 8, 8, true },
+};
+
+static int vector_reg_id(ZydisRegister reg)
+{
+	switch (ZydisRegisterGetClass(reg)) {
+	case ZYDIS_REGCLASS_XMM:
+	case ZYDIS_REGCLASS_YMM:
+	case ZYDIS_REGCLASS_ZMM:
+		return ZydisRegisterGetId(reg);
+	default:
+		return -1;
+	}
+}
+
+/*
+ * The elements of a gather or scatter.  There are VL / max(index, data
+ * size) of them: a dword index with qword data uses the low half of the
+ * index vector, a qword index with dword data fills half a destination.
+ * The gather prefetches (VGATHERPF*, Xeon Phi) stay on the slow path.
+ */
+static void classify_vsib(struct insn *in)
+{
+	const ZydisDecodedInstruction *zi = &in->zi;
+	struct insn_vsib *v = &in->vsib;
+	const ZydisDecodedOperand *m = &in->op[in->mem];
+	unsigned big;
+	size_t i;
+
+	in->cls = INSN_UNSUPPORTED;
+	in->why = "gather/scatter (VSIB) of an unknown kind";
+	for (i = 0; i < sizeof(vsib_forms) / sizeof(vsib_forms[0]); i++)
+		if (vsib_forms[i].m == zi->mnemonic)
+			break;
+	if (i == sizeof(vsib_forms) / sizeof(vsib_forms[0]) || zi->operand_count_visible < 2)
+		return;
+	v->isize = vsib_forms[i].isize;
+	v->esize = vsib_forms[i].esize;
+	v->scatter = vsib_forms[i].scatter;
+	v->evex = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_EVEX;
+	big = v->isize > v->esize ? v->isize : v->esize;
+	v->n = zi->avx.vector_length / 8 / big;
+	v->index = vector_reg_id(m->mem.index);
+	if (v->evex) {
+		v->data = vector_reg_id(in->op[v->scatter ? 2 : 0].reg.value);
+		v->mask = zi->avx.mask.reg - ZYDIS_REGISTER_K0;
+	} else {
+		if (v->scatter || zi->operand_count_visible < 3)
+			return;
+		v->data = vector_reg_id(in->op[0].reg.value);
+		v->mask = vector_reg_id(in->op[2].reg.value);
+	}
+	if (!v->n || v->n > 16 || v->data < 0 || v->index < 0 || v->mask < 0)
+		return;
+	in->width = v->esize;
+	in->cls = INSN_VSIB;
+	in->why = NULL;
+}
+
 static int reg_is_vector_state(ZydisRegister reg)
 {
 	switch (ZydisRegisterGetClass(reg)) {
@@ -133,8 +291,8 @@ static void classify(struct insn *in)
 				in->width = op->size / 8 > 64 ? 64 : op->size / 8;
 				in->rd = !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_READ);
 				in->wr = !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
-				in->cls = INSN_UNSUPPORTED;
-				in->why = "gather/scatter (VSIB)";
+				in->uses_vector = 1;
+				classify_vsib(in);
 				return;
 			}
 			if (op->visibility != ZYDIS_OPERAND_VISIBILITY_HIDDEN || in->mem < 0)
@@ -156,41 +314,26 @@ static void classify(struct insn *in)
 	in->nt = mnemonic_is_nt(zi->mnemonic);
 	in->masked = zi->avx.mask.reg != ZYDIS_REGISTER_NONE &&
 		     zi->avx.mask.reg != ZYDIS_REGISTER_K0 && !zi->avx.broadcast.mode;
+	in->compress = mnemonic_is_compress(zi->mnemonic);
 
 	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP) {
-		switch (zi->mnemonic) {
-		case ZYDIS_MNEMONIC_MOVSB:
-		case ZYDIS_MNEMONIC_MOVSW:
-		case ZYDIS_MNEMONIC_MOVSD:
-		case ZYDIS_MNEMONIC_MOVSQ:
-		case ZYDIS_MNEMONIC_STOSB:
-		case ZYDIS_MNEMONIC_STOSW:
-		case ZYDIS_MNEMONIC_STOSD:
-		case ZYDIS_MNEMONIC_STOSQ:
-		case ZYDIS_MNEMONIC_LODSB:
-		case ZYDIS_MNEMONIC_LODSW:
-		case ZYDIS_MNEMONIC_LODSD:
-		case ZYDIS_MNEMONIC_LODSQ:
-		case ZYDIS_MNEMONIC_CMPSB:
-		case ZYDIS_MNEMONIC_CMPSW:
-		case ZYDIS_MNEMONIC_CMPSD:
-		case ZYDIS_MNEMONIC_CMPSQ:
-		case ZYDIS_MNEMONIC_SCASB:
-		case ZYDIS_MNEMONIC_SCASW:
-		case ZYDIS_MNEMONIC_SCASD:
-		case ZYDIS_MNEMONIC_SCASQ:
-			if (zi->address_width != 64) {
-				in->cls = INSN_UNSUPPORTED;
-				in->why = "32-bit addressed string instruction";
-				return;
-			}
-			in->cls = INSN_STRING;
-			return;
-		default:
+		in->str = string_kind(zi->mnemonic);
+		if (in->str == INSN_STR_NONE) {
 			in->cls = INSN_UNSUPPORTED;
 			in->why = "port string instruction";
 			return;
 		}
+		if (zi->address_width != 64) {
+			in->cls = INSN_UNSUPPORTED;
+			in->why = "32-bit addressed string instruction";
+			return;
+		}
+		in->cls = INSN_STRING;
+		return;
+	}
+	if (zi->mnemonic == ZYDIS_MNEMONIC_XLAT) {
+		in->cls = INSN_XLAT;
+		return;
 	}
 	if (zi->mnemonic == ZYDIS_MNEMONIC_PUSH) {
 		in->cls = INSN_PUSH_MEM;
@@ -229,9 +372,10 @@ static void classify(struct insn *in)
 	in->bt_reg = mnemonic_is_bt(zi->mnemonic) && in->op[1].type == ZYDIS_OPERAND_TYPE_REGISTER;
 	in->locked =
 		(zi->attributes & ZYDIS_ATTRIB_HAS_LOCK) || (zi->mnemonic == ZYDIS_MNEMONIC_XCHG);
-	if (in->locked)
+	if (in->locked) {
 		in->mode = MODE_ATOMIC;
-	else if (in->rd && in->wr)
+		in->lock = lock_kind(zi->mnemonic);
+	} else if (in->rd && in->wr)
 		in->mode = MODE_RMW;
 	else if (in->wr)
 		in->mode = MODE_STORE;
@@ -278,10 +422,35 @@ uint64_t insn_mem_addr(const struct insn *in, const struct cpu *c)
 		ea += insn_reg_read(c, m->mem.base);
 	if (m->mem.index != ZYDIS_REGISTER_NONE)
 		ea += insn_reg_read(c, m->mem.index) * (m->mem.scale ? m->mem.scale : 1);
+	if (in->cls == INSN_XLAT) /* SDM vol. 2B, XLAT: [rbx + zero-extended al] */
+		ea += c->gpr[GPR_RAX] & 0xff;
 	if (in->zi.address_width == 32)
 		ea &= 0xffffffffu;
 	ea += segment_base(in, c);
 	return ea + (uint64_t)insn_bt_delta(in, c);
+}
+
+/* signal context */
+uint64_t insn_vsib_addr(const struct insn *in, const struct cpu *c, const uint8_t *index,
+			unsigned j)
+{
+	const ZydisDecodedOperand *m = &in->op[in->mem];
+	uint64_t ea = (uint64_t)m->mem.disp.value;
+	int64_t idx;
+
+	if (m->mem.base != ZYDIS_REGISTER_NONE)
+		ea += insn_reg_read(c, m->mem.base);
+	if (in->vsib.isize == 4) {
+		int32_t d;
+		memcpy(&d, index + 4 * j, 4);
+		idx = d; /* dword indices are signed */
+	} else {
+		memcpy(&idx, index + 8 * j, 8);
+	}
+	ea += (uint64_t)idx * (m->mem.scale ? m->mem.scale : 1);
+	if (in->zi.address_width == 32)
+		ea &= 0xffffffffu;
+	return ea + segment_base(in, c);
 }
 
 /* signal context */
@@ -363,6 +532,10 @@ uint64_t insn_byte_mask(const struct insn *in, uint64_t kmask)
 
 	if (!es || es * n > 64)
 		return in->width >= 64 ? ~0ull : (1ull << in->width) - 1;
+	if (in->compress) {
+		unsigned k = __builtin_popcountll(n >= 64 ? kmask : kmask & ((1ull << n) - 1));
+		return k * es >= 64 ? ~0ull : (1ull << (k * es)) - 1;
+	}
 	for (unsigned i = 0; i < n; i++)
 		if (kmask & (1ull << i))
 			bytes |= (es >= 64 ? ~0ull : ((1ull << es) - 1)) << (i * es);

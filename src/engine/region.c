@@ -168,3 +168,14 @@ int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end, 
 	} while (seq_read_retry(t, s));
 	return n;
 }
+
+int region_overlaps_locked(const struct region_table *t, uint64_t start, uint64_t end,
+			   struct region *out, int max)
+{
+	int n = 0;
+
+	for (uint32_t i = lower_bound(t, start); i < t->count && t->r[i].start < end && n < max;
+	     i++)
+		out[n++] = t->r[i];
+	return n;
+}

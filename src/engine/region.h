@@ -68,6 +68,10 @@ int region_cut(struct region_table *t, uint64_t start, uint64_t end,
 /* Writers: the region containing addr, to change in place (flags and
  * watch counts only), or NULL. */
 struct region *region_get_mut(struct region_table *t, uint64_t addr);
+/* Writers, inside region_write_begin/end (the seqlock readers would wait
+ * for the writer forever): the same as region_overlaps. */
+int region_overlaps_locked(const struct region_table *t, uint64_t start, uint64_t end,
+			   struct region *out, int max);
 /* Copy of every region overlapping [start,end), up to max; returns count. */
 int region_overlaps(const struct region_table *t, uint64_t start, uint64_t end, struct region *out,
 		    int max);

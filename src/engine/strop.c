@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Emulation of the instructions with two memory operands or an implicit
- * stack access: string instructions (MOVS/STOS/LODS/CMPS/SCAS, with REP),
- * PUSH m, POP m, CALL m and JMP m.  Each element is one exact-width access,
+ * one: string instructions (MOVS/STOS/LODS/CMPS/SCAS, with REP), PUSH m,
+ * POP m, CALL m, JMP m and XLAT.  Each element is one exact-width access,
  * recorded where it touches a traced region.  A REP run that leaves the
  * traced regions is handed back to the CPU with RIP still on the
  * instruction, so an untraced tail runs at native speed.  signal context.
@@ -11,36 +11,6 @@
 
 #include "engine/emu-internal.h"
 #include "mmscope/trace-format.h"
-
-enum str_kind { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS };
-
-static enum str_kind str_kind(ZydisMnemonic m)
-{
-	switch (m) {
-	case ZYDIS_MNEMONIC_MOVSB:
-	case ZYDIS_MNEMONIC_MOVSW:
-	case ZYDIS_MNEMONIC_MOVSD:
-	case ZYDIS_MNEMONIC_MOVSQ:
-		return STR_MOVS;
-	case ZYDIS_MNEMONIC_STOSB:
-	case ZYDIS_MNEMONIC_STOSW:
-	case ZYDIS_MNEMONIC_STOSD:
-	case ZYDIS_MNEMONIC_STOSQ:
-		return STR_STOS;
-	case ZYDIS_MNEMONIC_LODSB:
-	case ZYDIS_MNEMONIC_LODSW:
-	case ZYDIS_MNEMONIC_LODSD:
-	case ZYDIS_MNEMONIC_LODSQ:
-		return STR_LODS;
-	case ZYDIS_MNEMONIC_CMPSB:
-	case ZYDIS_MNEMONIC_CMPSW:
-	case ZYDIS_MNEMONIC_CMPSD:
-	case ZYDIS_MNEMONIC_CMPSQ:
-		return STR_CMPS;
-	default:
-		return STR_SCAS;
-	}
-}
 
 /* Flags of CMP a, b (a - b) at the given width, as the CPU computes them. */
 static uint64_t cmp_flags(uint64_t a, uint64_t b, unsigned w)
@@ -94,7 +64,7 @@ static void set_acc(struct cpu *c, uint64_t v, unsigned w)
 enum emu_result emu_string(struct emu_ctx *e, const struct insn *in, struct cpu *c)
 {
 	const ZydisInstructionAttributes at = in->zi.attributes;
-	enum str_kind k = str_kind(in->zi.mnemonic);
+	enum insn_str k = in->str;
 	unsigned w = in->width;
 	int rep = !!(at & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE));
 	int repne = !!(at & ZYDIS_ATTRIB_HAS_REPNE);
@@ -105,60 +75,66 @@ enum emu_result emu_string(struct emu_ctx *e, const struct insn *in, struct cpu 
 
 	for (;;) {
 		uint64_t a = 0, b = 0;
-		int r;
+		/* this element and the rest of the run: a hint that lets the
+		 * recorder size a run record */
+		uint32_t left = !rep			       ? 1
+				: c->gpr[GPR_RCX] > UINT32_MAX ? UINT32_MAX
+							       : (uint32_t)c->gpr[GPR_RCX];
+		enum emu_result r;
 
 		if (rep && c->gpr[GPR_RCX] == 0)
 			break;
 		if (rep && done_any) {
 			/* Leave an untraced tail to the CPU: RIP stays put. */
 			uint64_t bytes = c->gpr[GPR_RCX] * w;
-			int src = k == STR_MOVS || k == STR_LODS || k == STR_CMPS;
-			int dst = k != STR_LODS;
+			int src = k == INSN_STR_MOVS || k == INSN_STR_LODS || k == INSN_STR_CMPS;
+			int dst = k != INSN_STR_LODS;
 			if ((!src || range_untraced(e, c->gpr[GPR_RSI], bytes, down)) &&
 			    (!dst || range_untraced(e, c->gpr[GPR_RDI], bytes, down)))
 				return EMU_DONE;
 		}
 		switch (k) {
-		case STR_MOVS:
-			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, (uint8_t *)&a);
+		case INSN_STR_MOVS:
+			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, left, (uint8_t *)&a);
 			if (!r)
-				r = emu_write(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&a);
+				r = emu_write(e, in, c, c->gpr[GPR_RDI], w, fl, left,
+					      (uint8_t *)&a);
 			break;
-		case STR_STOS:
+		case INSN_STR_STOS:
 			a = c->gpr[GPR_RAX];
-			r = emu_write(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&a);
+			r = emu_write(e, in, c, c->gpr[GPR_RDI], w, fl, left, (uint8_t *)&a);
 			break;
-		case STR_LODS:
-			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, (uint8_t *)&a);
+		case INSN_STR_LODS:
+			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, left, (uint8_t *)&a);
 			if (!r)
 				set_acc(c, a, w);
 			break;
-		case STR_CMPS:
-			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, (uint8_t *)&a);
+		case INSN_STR_CMPS:
+			r = emu_read(e, in, c, c->gpr[GPR_RSI], w, fl, left, (uint8_t *)&a);
 			if (!r)
-				r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&b);
+				r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, left, (uint8_t *)&b);
 			if (!r)
 				c->rflags = (c->rflags & ~(uint64_t)CPU_FLAGS_ARITH) |
 					    cmp_flags(a, b, w);
 			break;
 		default: /* SCAS */
-			r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, (uint8_t *)&b);
+			r = emu_read(e, in, c, c->gpr[GPR_RDI], w, fl, left, (uint8_t *)&b);
 			if (!r)
 				c->rflags = (c->rflags & ~(uint64_t)CPU_FLAGS_ARITH) |
 					    cmp_flags(c->gpr[GPR_RAX], b, w);
 			break;
 		}
 		if (r)
-			return done_any ? EMU_DONE : (enum emu_result)r;
+			return done_any ? EMU_DONE : r;
 		done_any = 1;
-		if (k == STR_MOVS || k == STR_LODS || k == STR_CMPS)
+		if (k == INSN_STR_MOVS || k == INSN_STR_LODS || k == INSN_STR_CMPS)
 			c->gpr[GPR_RSI] += step;
-		if (k != STR_LODS)
+		if (k != INSN_STR_LODS)
 			c->gpr[GPR_RDI] += step;
 		if (!rep)
 			break;
 		c->gpr[GPR_RCX]--;
-		if (k == STR_CMPS || k == STR_SCAS) {
+		if (k == INSN_STR_CMPS || k == INSN_STR_SCAS) {
 			int zf = !!(c->rflags & CPU_FLAG_ZF);
 			if (repne ? zf : !zf)
 				break;
@@ -173,11 +149,11 @@ enum emu_result emu_stack(struct emu_ctx *e, const struct insn *in, struct cpu *
 {
 	unsigned w = in->width;
 	uint64_t v = 0;
-	int r;
+	enum emu_result r;
 
 	switch (in->cls) {
 	case INSN_PUSH_MEM:
-		r = emu_read(e, in, c, insn_mem_addr(in, c), w, 0, (uint8_t *)&v);
+		r = emu_read(e, in, c, insn_mem_addr(in, c), w, 0, 1, (uint8_t *)&v);
 		if (r)
 			return r;
 		c->gpr[GPR_RSP] -= w;
@@ -187,14 +163,14 @@ enum emu_result emu_stack(struct emu_ctx *e, const struct insn *in, struct cpu *
 		memcpy(&v, (void *)c->gpr[GPR_RSP], w);
 		c->gpr[GPR_RSP] += w;
 		/* SDM: an RSP-based destination is computed after the pop */
-		r = emu_write(e, in, c, insn_mem_addr(in, c), w, 0, (uint8_t *)&v);
+		r = emu_write(e, in, c, insn_mem_addr(in, c), w, 0, 1, (uint8_t *)&v);
 		if (r) {
 			c->gpr[GPR_RSP] -= w;
 			return r;
 		}
 		break;
 	default: { /* CALL m64 / JMP m64 */
-		r = emu_read(e, in, c, insn_mem_addr(in, c), 8, 0, (uint8_t *)&v);
+		r = emu_read(e, in, c, insn_mem_addr(in, c), 8, 0, 1, (uint8_t *)&v);
 		if (r)
 			return r;
 		if (in->zi.mnemonic == ZYDIS_MNEMONIC_CALL) {
@@ -206,6 +182,25 @@ enum emu_result emu_stack(struct emu_ctx *e, const struct insn *in, struct cpu *
 		return EMU_DONE;
 	}
 	}
+	c->rip += in->len;
+	return EMU_DONE;
+}
+
+/* signal context: XLAT, AL = [rbx + al] (Intel SDM vol. 2B): a one-byte
+ * load, not ours unless it touches a traced region, like a MOV */
+enum emu_result emu_xlat(struct emu_ctx *e, const struct insn *in, struct cpu *c)
+{
+	struct emu_op op = { .addr = insn_mem_addr(in, c), .width = 1 };
+	struct emu_plan plan;
+	enum emu_result r = emu_plan(e, &op, true, false, &plan);
+	uint8_t v;
+
+	if (r)
+		return r;
+	if (!plan.traced)
+		return EMU_NOT_OURS;
+	emu_do_read(e, in, c, &op, &plan, &v);
+	c->gpr[GPR_RAX] = (c->gpr[GPR_RAX] & ~0xffull) | v;
 	c->rip += in->len;
 	return EMU_DONE;
 }

@@ -22,6 +22,7 @@ int config_write(const struct config *c, const char *path)
 	fprintf(f, "hw %d %d %u\n", c->hw_slots, c->hw_max, c->hw_lens);
 	fprintf(f, "no_backtrace %d\n", c->no_backtrace);
 	fprintf(f, "hw_invasive %d\n", c->hw_invasive);
+	fprintf(f, "no_raw_mmap %d\n", c->no_raw_mmap);
 	for (int i = 0; i < c->nwatches; i++) {
 		const struct config_watch *w = &c->watches[i];
 		fprintf(f, "watch\t%d\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", w->type, w->len,
@@ -119,6 +120,8 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			sscanf(line + 8, "%d", &c->verbose);
 		} else if (!strncmp(line, "hw_invasive ", 12)) {
 			sscanf(line + 12, "%d", &c->hw_invasive);
+		} else if (!strncmp(line, "no_raw_mmap ", 12)) {
+			sscanf(line + 12, "%d", &c->no_raw_mmap);
 		} else if (!strncmp(line, "no_backtrace ", 13)) {
 			sscanf(line + 13, "%d", &c->no_backtrace);
 		} else if (!strncmp(line, "hw ", 3)) {
@@ -170,6 +173,20 @@ bool config_selects(const struct config *c, const char *path, bool is_chardev)
 				return true;
 		return false;
 	}
+	for (int i = 0; default_exclude[i]; i++)
+		if (!fnmatch(default_exclude[i], path, 0))
+			return false;
+	if (is_chardev)
+		return true;
+	for (int i = 0; default_select[i]; i++)
+		if (!fnmatch(default_select[i], path, 0))
+			return true;
+	return false;
+}
+
+bool config_is_device(const struct config *c, const char *path, bool is_chardev)
+{
+	(void)c;
 	for (int i = 0; default_exclude[i]; i++)
 		if (!fnmatch(default_exclude[i], path, 0))
 			return false;

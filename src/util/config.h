@@ -9,6 +9,7 @@
  *   verbose 1
  *   no_backtrace 1
  *   hw_invasive 1
+ *   no_raw_mmap 1               (raw mmap-family system calls not trapped)
  *   hw 4 2 15                   (data slots that fire, how many mmscope may
  *                                use, mask of working lengths: bit i = 1 << i)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
@@ -45,6 +46,7 @@ struct config {
 	int verbose;
 	int no_backtrace; /* hits without their call chain */
 	int hw_invasive;  /* watches outrank the program's breakpoints */
+	int no_raw_mmap;  /* do not trap raw mmap-family system calls */
 	int hw_slots;	  /* data watchpoint slots that fire (probe) */
 	int hw_max;	  /* how many of them mmscope may hold */
 	unsigned hw_lens; /* lengths that fire: bit i = length 1 << i */
@@ -63,6 +65,10 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen);
 /* Does this mapped object match the selection?  path is what the kernel
  * shows in /proc/self/maps; is_chardev from fstat of the object. */
 bool config_selects(const struct config *c, const char *path, bool is_chardev);
+
+/* Is this selected object device memory, whose reads have side effects?
+ * A character device other than /dev/zero, or a PCI resource file. */
+bool config_is_device(const struct config *c, const char *path, bool is_chardev);
 
 /* Glob match of one --map pattern; an exact string match always counts. */
 bool config_pattern_matches(const char *pattern, const char *path);

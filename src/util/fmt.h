@@ -28,4 +28,19 @@ static inline void fmt_str(char *buf, size_t cap, size_t *pos, const char *s)
 	buf[*pos] = 0;
 }
 
+/* Append v as lowercase hex without prefix (as /proc/self/map_files names). */
+static inline void fmt_hex(char *buf, size_t cap, size_t *pos, uint64_t v)
+{
+	char tmp[17];
+	int n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n && *pos + 1 < cap)
+		buf[(*pos)++] = tmp[--n];
+	buf[*pos] = 0;
+}
+
 #endif

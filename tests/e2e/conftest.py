@@ -29,7 +29,44 @@ class Run:
         return show_json(self.trace_dir, *extra)
 
     def accesses(self):
-        return [r for r in self.records() if r["type"] == "access"]
+        """One dict per access: repeated accesses (count > 1) expanded."""
+        return expand(self.records())
+
+
+def _elements(r):
+    """The accesses one ACCESS record stands for (docs/trace-format.md)."""
+    n = r.get("count", 1)
+    flags = r.get("flags") or []
+    if "string" not in flags:
+        return [dict(r, count=1) for _ in range(n)]
+    step = -r["width"] if "down" in flags else r["width"]
+    addr = int(r["addr"], 16)
+    return [dict(r, count=1, value=v, addr=f"0x{addr + i * step:x}",
+                 offset=r["offset"] + i * step, elements=None)
+            for i, v in enumerate(r["elements"][:n])]
+
+
+def expand(records):
+    """ACCESS records as one dict per access they stand for: repeats
+    expanded, string runs as their elements, a MOVS/CMPS pair (a "paired"
+    run and the next access record of its thread) interleaved."""
+    out = []
+    pending = {}  # tid -> elements of a paired run waiting for its partner
+    for r in records:
+        if r["type"] != "access":
+            continue
+        elems = _elements(r)
+        first = pending.pop(r["tid"], None)
+        if first is not None:
+            for i in range(max(len(first), len(elems))):
+                out.extend(first[i:i + 1] + elems[i:i + 1])
+        elif "paired" in (r.get("flags") or []):
+            pending[r["tid"]] = elems
+        else:
+            out.extend(elems)
+    for elems in pending.values():
+        out.extend(elems)
+    return out
 
 
 def show_json(trace_dir, *extra, check=True):

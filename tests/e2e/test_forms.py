@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, Run, native, prog
+from conftest import MMSCOPE, Run, expand, native, prog
 
 FORMS = prog("forms")
 FORMS_GLOB = "/memfd:mmscope-forms*"
@@ -82,7 +82,7 @@ def form_windows(records):
         elif kind == "access" and current is not None \
                 and r.get("region") in regions:
             current.append(r)
-    return windows
+    return {name: expand(recs) for name, recs in windows.items()}
 
 
 class TracedForms:

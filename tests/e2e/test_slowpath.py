@@ -25,7 +25,7 @@ def test_unemulated_instructions_are_single_stepped_and_recorded(mmscope_run):
 
 def test_threads_born_during_a_single_step_are_parked_too(mmscope_run):
     """300 threads, each storing once as soon as it starts, are created while
-    another thread's XLATs are single-stepped on the same page.  A thread
+    another thread's 32-bit addressed LODSBs are single-stepped on the same page.  A thread
     born after the park scan must be found and parked before the page is
     opened, or its store bypasses mmscope (before the fix, about half of
     the 300 stores were missing from the trace)."""
@@ -36,5 +36,5 @@ def test_threads_born_during_a_single_step_are_parked_too(mmscope_run):
     stores = [a for a in acc if a["dir"] == "W"]
     assert len(stores) == 300
     assert sorted(a["offset"] for a in stores) == [4 * i for i in range(300)]
-    xlats = int(re.search(r"^XLATS (\d+)$", run.stdout, re.M).group(1))
-    assert sum(1 for a in acc if a["dir"] == "R") == xlats
+    loads = int(re.search(r"^LOADS (\d+)$", run.stdout, re.M).group(1))
+    assert sum(1 for a in acc if a["dir"] == "R") == loads

@@ -10,8 +10,9 @@
  *   EXPECT R|W 0x<offset> <width> 0x<value>|?
  *
  * The offset is from the start of the mapping, the value is the accessed
- * bytes read as a little-endian integer, "?" where the instruction does not
- * reveal it (LOCKed arithmetic).  Each form runs between MARK "form <name>"
+ * bytes read as a little-endian integer ("?" would mean the value cannot be
+ * known: LOCKed arithmetic on a device mapping; the memfd here is
+ * RAM-backed, so mmscope records even those values).  Each form runs between MARK "form <name>"
  * and MARK "end <name>"; tests/e2e/test_forms.py runs this program under
  *   mmscope run --map '/memfd:mmscope-forms*'
  * and compares the records between the two marks with the EXPECT lines.
@@ -219,8 +220,10 @@ static void expect_int(char dir, size_t off, unsigned width, uint64_t v)
 static void expect_rmw(size_t off, unsigned width, uint64_t old, uint64_t new,
 		       int locked)
 {
-	expect('R', off, width, locked ? NULL : &old);
-	expect('W', off, width, locked ? NULL : &new);
+	/* a locked RMW on RAM-backed memory: old and new value recorded */
+	(void)locked;
+	expect('R', off, width, &old);
+	expect('W', off, width, &new);
 }
 
 static void check_eq(const char *what, uint64_t got, uint64_t want)

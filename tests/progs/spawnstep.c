@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spawnstep: threads born during mmscope's slow path.  One thread keeps
- * making XLAT loads from a traced memfd page ("mmscope-spawn"), which
+ * making 32-bit addressed LODSB loads from a traced memfd page mapped
+ * below 4 GiB ("mmscope-spawn"), which
  * mmscope completes by single-stepping with every other thread parked,
  * while the main thread creates 300 threads one after another, each making
  * one 4-byte store to its own slot of the same page as soon as it starts.
  * A thread born while the page is open for a step must be parked too, or
  * its store goes to the page untraced.
  *
- * Output: "XLATS <n>" loads the stepping thread made, "STORES <n>" stores
+ * Output: "LOADS <n>" loads the stepping thread made, "STORES <n>" stores
  * the new threads made (checked through the descriptor).
  */
 #include <pthread.h>
@@ -28,9 +29,9 @@ static void *stepper(void *arg)
 
 	(void)arg;
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-		const volatile uint8_t *table = page + 2048;
-		uint8_t al = 3;
-		__asm__ volatile("xlatb" : "+a"(al) : "b"(table) : "memory");
+		uint32_t esi = (uint32_t)(uintptr_t)(page + 2048);
+		uint8_t al;
+		__asm__ volatile("addr32 lodsb" : "=a"(al), "+S"(esi) : : "memory");
 		n++;
 	}
 	return (void *)n;
@@ -48,11 +49,11 @@ int main(void)
 {
 	int fd = memfd_create("mmscope-spawn", 0), ok = 0;
 	pthread_t st;
-	void *xlats;
+	void *loads;
 
 	if (fd < 0 || ftruncate(fd, 4096) < 0)
 		return 1;
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_32BIT, fd, 0);
 	if (page == MAP_FAILED)
 		return 1;
 	pthread_create(&st, NULL, stepper, NULL);
@@ -62,12 +63,12 @@ int main(void)
 		pthread_join(t, NULL);
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
-	pthread_join(st, &xlats);
+	pthread_join(st, &loads);
 	for (int i = 0; i < SPAWN; i++) {
 		uint32_t v;
 		if (pread(fd, &v, 4, 4 * i) == 4 && v == (uint32_t)i + 1)
 			ok++;
 	}
-	printf("XLATS %lu\nSTORES %d\n", (unsigned long)xlats, ok);
+	printf("LOADS %lu\nSTORES %d\n", (unsigned long)loads, ok);
 	return 0;
 }

@@ -17,7 +17,7 @@
  * slot_i is at offset 64 * (i + 1), the counter at offset 0.  After the
  * join the main thread reads the counter once (one 8-byte R).
  *
- * With "slow", thread 0 also does "xlatb" on its slot after the load each
+ * With "slow", thread 0 also does a 32-bit addressed "lodsb" from its slot after the load each
  * iteration: a 1-byte R (the stored value's low byte) that mmscope does not
  * emulate, so it takes the single-step slow path with the other threads
  * parked, N times, while they keep hammering.
@@ -74,11 +74,14 @@ static uint64_t load64(volatile uint64_t *p)
 	return v;
 }
 
+/* LODSB with 32-bit addressing (the page is mapped below 4 GiB): an
+ * instruction the engine leaves to the single-step slow path */
 static uint8_t xlat(volatile void *table)
 {
-	uint8_t al = 0;
+	uint32_t esi = (uint32_t)(uintptr_t)table;
+	uint8_t al;
 
-	asm volatile("xlatb" : "+a"(al) : "b"(table) : "memory");
+	asm volatile("addr32 lodsb" : "=a"(al), "+S"(esi) : : "memory");
 	return al;
 }
 
@@ -151,7 +154,7 @@ int main(int argc, char **argv)
 		perror("threads: memfd");
 		return 2;
 	}
-	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_32BIT, fd, 0);
 	if (page == MAP_FAILED) {
 		perror("threads: mmap");
 		return 2;

@@ -3,96 +3,10 @@
  * whose "program view" is an address range and whose alias is a buffer,
  * an instruction in a code buffer, a register state -- emu_complete() must
  * touch the alias with the right width, update the registers, advance RIP
- * and report exactly the accesses the instruction made.
+ * and report exactly the accesses the instruction made.  LOCK forms are in
+ * test_atomic.c, gathers and scatters in test_vsib.c.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <cmocka.h>
-
-#include "engine/emulate.h"
-#include "engine/icache.h"
-#include "mmscope/trace-format.h"
-
-#define PAGE 4096
-
-static struct region_table table;
-static uint8_t *view;  /* two pages: [0] traced, [1] untraced */
-static uint8_t *alias; /* the traced page's real backing */
-static uint8_t *code, *xol, *scratch;
-
-struct rec {
-	uint64_t offset;
-	int width, dir, flags;
-	uint8_t value[64];
-	int known;
-};
-static struct rec recs[64];
-static int nrecs;
-
-static void on_record(void *arg, const struct insn *in, const struct cpu *c,
-		      const struct emu_access *a)
-{
-	struct rec *r = &recs[nrecs++];
-	r->offset = a->offset;
-	r->width = a->width;
-	r->dir = a->dir;
-	r->flags = a->flags;
-	r->known = a->value != NULL;
-	if (a->value)
-		memcpy(r->value, a->value, a->width);
-}
-
-static uint64_t rec_u64(const struct rec *r)
-{
-	uint64_t v = 0;
-	memcpy(&v, r->value, r->width > 8 ? 8 : r->width);
-	return v;
-}
-
-static int setup(void **state)
-{
-	view = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	alias = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	code = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	xol = mmap(NULL, PAGE * 2, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
-	scratch = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	/* the program view of the traced page is inaccessible, as when armed */
-	mprotect(view, PAGE, PROT_NONE);
-	memset(&table, 0, sizeof(table));
-	struct region r = { .start = (uint64_t)view,
-			    .end = (uint64_t)view + PAGE,
-			    .alias = alias,
-			    .prot = PROT_READ | PROT_WRITE };
-	region_add(&table, &r);
-	emu_init();
-	return 0;
-}
-
-static int reset(void **state)
-{
-	memset(alias, 0, PAGE);
-	memset(view + PAGE, 0, PAGE);
-	nrecs = 0;
-	return 0;
-}
-
-static enum emu_result run(const char *bytes, size_t n, struct cpu *c)
-{
-	struct emu_ctx e = {
-		.regions = &table, .scratch = scratch, .code = xol, .record = on_record
-	};
-	struct insn in;
-
-	memcpy(code, bytes, n);
-	c->rip = (uint64_t)code;
-	assert_int_equal(insn_decode(&in, code, 15), 0);
-	return emu_complete(&e, &in, c);
-}
+#include "emu-fixture.h"
 
 static void test_load_reads_alias_once_and_sets_register(void **state)
 {
@@ -160,20 +74,6 @@ static void test_lock_xadd_runs_on_alias_and_reveals_values(void **state)
 	assert_true(recs[0].flags & MMS_AF_LOCKED);
 	assert_int_equal(rec_u64(&recs[0]), 7);
 	assert_int_equal(rec_u64(&recs[1]), 12);
-}
-
-static void test_lock_add_value_is_unknown(void **state)
-{
-	struct cpu c = { 0 };
-	uint32_t got;
-
-	c.gpr[GPR_RBX] = (uint64_t)view;
-	assert_int_equal(run("\xf0\x83\x03\x01", 4, &c), EMU_DONE); /* lock add dword [rbx],1 */
-	memcpy(&got, alias, 4);
-	assert_int_equal(got, 1);
-	assert_int_equal(nrecs, 2);
-	assert_false(recs[0].known);
-	assert_false(recs[1].known);
 }
 
 static void test_failed_cmpxchg_writes_back_old_value(void **state)
@@ -298,6 +198,176 @@ static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 	assert_int_equal(ce->in.mode, MODE_LOAD);
 }
 
+static void test_xlat_loads_rbx_plus_unsigned_al(void **state)
+{
+	struct cpu c = { 0 };
+
+	alias[0x185] = 0x5c;
+	c.gpr[GPR_RBX] = (uint64_t)view + 0x100;
+	c.gpr[GPR_RAX] = 0x1122334455667785ull;		/* al = 0x85: zero-extended */
+	assert_int_equal(run("\xd7", 1, &c), EMU_DONE); /* xlat */
+	assert_int_equal(c.gpr[GPR_RAX], 0x112233445566775cull);
+	assert_int_equal(c.rip, (uint64_t)code + 1);
+	assert_int_equal(nrecs, 1);
+	assert_int_equal(recs[0].dir, MMS_DIR_READ);
+	assert_int_equal(recs[0].offset, 0x185);
+	assert_int_equal(recs[0].width, 1);
+	assert_int_equal(rec_u64(&recs[0]), 0x5c);
+}
+
+static void test_xlat_in_untraced_memory_is_not_ours(void **state)
+{
+	struct cpu c = { 0 };
+
+	c.gpr[GPR_RBX] = (uint64_t)view + PAGE;
+	assert_int_equal(run("\xd7", 1, &c), EMU_NOT_OURS);
+	assert_int_equal(nrecs, 0);
+}
+
+static void test_rep_stos_elements_carry_the_rest_of_the_run(void **state)
+{
+	struct cpu c = { 0 };
+
+	c.gpr[GPR_RDI] = (uint64_t)view + 0x40;
+	c.gpr[GPR_RCX] = 5;
+	c.gpr[GPR_RAX] = 0xab;
+	assert_int_equal(run("\xf3\xaa", 2, &c), EMU_DONE); /* rep stosb */
+	assert_int_equal(nrecs, 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(recs[i].run_left, 5 - i);
+		assert_true(recs[i].flags & MMS_AF_STRING);
+	}
+	assert_int_equal(c.gpr[GPR_RCX], 0);
+}
+
+static void test_rep_movs_read_and_write_share_run_left(void **state)
+{
+	struct cpu c = { 0 };
+
+	c.gpr[GPR_RSI] = (uint64_t)view + 0x100;
+	c.gpr[GPR_RDI] = (uint64_t)view + 0x200;
+	c.gpr[GPR_RCX] = 3;
+	assert_int_equal(run("\xf3\x48\xa5", 3, &c), EMU_DONE); /* rep movsq */
+	assert_int_equal(nrecs, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(recs[i].run_left, 3 - i / 2);
+}
+
+static void test_single_string_element_has_run_left_one(void **state)
+{
+	struct cpu c = { 0 };
+
+	c.gpr[GPR_RSI] = (uint64_t)view + 0x100;
+	c.gpr[GPR_RCX] = 77;				/* no REP: RCX is not a count */
+	assert_int_equal(run("\xac", 1, &c), EMU_DONE); /* lodsb */
+	assert_int_equal(nrecs, 1);
+	assert_int_equal(recs[0].run_left, 1);
+}
+
+/* ---- masked AVX-512 loads and stores ------------------------------------ */
+
+struct masked_form {
+	const char *name, *bytes;
+	size_t len;
+	int store;
+	unsigned es, n; /* element bytes and count of the memory operand */
+	int compress;	/* VPCOMPRESS/VPEXPAND: enabled elements packed */
+	uint64_t k;
+};
+
+#define MF(nm, b, st, e, cnt, k_)                       \
+	{                                               \
+		nm, b, sizeof(b) - 1, st, e, cnt, 0, k_ \
+	}
+
+static const struct masked_form masked_forms[] = {
+	MF("vmovdqu8 zmm{k} load", "\x62\xf1\x7f\x49\x6f\x03", 0, 1, 64, 0xf00f5aa5c33c0ff0ull),
+	MF("vmovdqu8 zmm{k}{z} load", "\x62\xf1\x7f\xc9\x6f\x03", 0, 1, 64, 0x0123456789abcdefull),
+	MF("vmovdqu16 zmm store", "\x62\xf1\xff\x49\x7f\x03", 1, 2, 32, 0x9c35e00f),
+	MF("vmovdqu32 ymm{k}{z} load", "\x62\xf1\x7e\xa9\x6f\x03", 0, 4, 8, 0xffb4),
+	MF("vmovdqu64 xmm store", "\x62\xf1\xfe\x09\x7f\x03", 1, 8, 2, 0x2),
+	MF("vmovups zmm{k} load", "\x62\xf1\x7c\x49\x10\x03", 0, 4, 16, 0xa5c3),
+	MF("vmovups ymm store", "\x62\xf1\x7c\x29\x11\x03", 1, 4, 8, 0x5a),
+	MF("vmovupd xmm{k}{z} load", "\x62\xf1\xfd\x89\x10\x03", 0, 8, 2, 0x1),
+	MF("vmovupd zmm store", "\x62\xf1\xfd\x49\x11\x03", 1, 8, 8, 0x96),
+	MF("vmovdqu32 xmm{k} load, k=0", "\x62\xf1\x7e\x09\x6f\x03", 0, 4, 4, 0),
+	MF("vmovdqu8 zmm{k}{z} load, k=0", "\x62\xf1\x7f\xc9\x6f\x03", 0, 1, 64, 0),
+	MF("vmovdqu16 zmm store, k=0", "\x62\xf1\xff\x49\x7f\x03", 1, 2, 32, 0),
+	{ "vpcompressd zmm store", "\x62\xf2\x7d\x49\x8b\x03", 6, 1, 4, 16, 1, 0x8421 },
+	{ "vpexpandq zmm{k} load", "\x62\xf2\xfd\x49\x89\x03", 6, 0, 8, 8, 1, 0x5a },
+};
+
+static uint64_t expected_byte_mask(const struct masked_form *f)
+{
+	uint64_t k = f->n >= 64 ? f->k : f->k & ((1ull << f->n) - 1), m = 0;
+	unsigned bytes;
+
+	if (f->compress) {
+		bytes = __builtin_popcountll(k) * f->es;
+		return bytes >= 64 ? ~0ull : (1ull << bytes) - 1;
+	}
+	for (unsigned i = 0; i < f->n; i++)
+		if (k >> i & 1)
+			m |= (f->es == 8 ? 0xffull : (1ull << f->es) - 1) << (i * f->es);
+	return m;
+}
+
+static uint8_t img_emu[XSAVE_MAX] __attribute__((aligned(64)));
+static uint8_t img_nat[XSAVE_MAX] __attribute__((aligned(64)));
+
+/* Every masked form records exactly the bytes it accesses (bit i = byte i
+ * from the record's address), the disabled ones as zero, and leaves
+ * memory and registers as the CPU does. */
+static void test_masked_forms_record_their_byte_mask(void **state)
+{
+	if (!host_has_avx512() || !__builtin_cpu_supports("avx512bw"))
+		skip();
+	for (size_t t = 0; t < sizeof(masked_forms) / sizeof(masked_forms[0]); t++) {
+		const struct masked_form *f = &masked_forms[t];
+		uint64_t want = expected_byte_mask(f);
+		struct cpu ce = { 0 }, cn;
+		uint8_t zmm0[64], got[64], gotn[64];
+		const uint64_t off = 0x140;
+
+		print_message("  %s\n", f->name);
+		reset(NULL);
+		for (int i = 0; i < 64; i++) {
+			alias[off + i] = nat[off + i] = (uint8_t)(0x11 + 3 * i);
+			zmm0[i] = (uint8_t)(0x80 + 5 * i);
+		}
+		image_init(&ce, img_emu);
+		xstate_vec_write(&ce, 0, zmm0);
+		xstate_k_write(&ce, 1, f->k);
+		cn = ce;
+		memcpy(img_nat, img_emu, XSAVE_MAX);
+		cn.xsave = img_nat;
+		ce.gpr[GPR_RBX] = (uint64_t)view + off;
+		cn.gpr[GPR_RBX] = (uint64_t)nat + off;
+
+		assert_int_equal(run(f->bytes, f->len, &ce), EMU_DONE);
+		native_run(f->bytes, f->len, &cn);
+
+		assert_memory_equal(alias + off, nat + off, 64);
+		xstate_vec_read(&ce, 0, got);
+		xstate_vec_read(&cn, 0, gotn);
+		assert_memory_equal(got, gotn, 64);
+		if (!want) {
+			assert_int_equal(nrecs, 0);
+			continue;
+		}
+		assert_int_equal(nrecs, 1);
+		assert_int_equal(recs[0].dir, f->store ? MMS_DIR_WRITE : MMS_DIR_READ);
+		assert_int_equal(recs[0].offset, off);
+		assert_int_equal(recs[0].width, f->es * f->n);
+		assert_true(recs[0].flags & MMS_AF_MASKED);
+		assert_int_equal(recs[0].mask, want);
+		for (int i = 0; i < recs[0].width; i++) {
+			uint8_t mem = f->store ? nat[off + i] : alias[off + i];
+			assert_int_equal(recs[0].value[i], (want >> i & 1) ? mem : 0);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,7 +375,6 @@ int main(void)
 		cmocka_unit_test_setup(test_store_writes_alias_with_value, reset),
 		cmocka_unit_test_setup(test_rmw_records_old_then_new, reset),
 		cmocka_unit_test_setup(test_lock_xadd_runs_on_alias_and_reveals_values, reset),
-		cmocka_unit_test_setup(test_lock_add_value_is_unknown, reset),
 		cmocka_unit_test_setup(test_failed_cmpxchg_writes_back_old_value, reset),
 		cmocka_unit_test_setup(test_straddling_load_records_only_traced_bytes, reset),
 		cmocka_unit_test_setup(test_rep_movsb_leaves_untraced_tail_to_the_cpu, reset),
@@ -314,6 +383,12 @@ int main(void)
 		cmocka_unit_test_setup(test_push_mem_reads_traced_and_pushes, reset),
 		cmocka_unit_test_setup(test_icache_reuses_reencoding_and_notices_changed_code,
 				       reset),
+		cmocka_unit_test_setup(test_xlat_loads_rbx_plus_unsigned_al, reset),
+		cmocka_unit_test_setup(test_xlat_in_untraced_memory_is_not_ours, reset),
+		cmocka_unit_test_setup(test_rep_stos_elements_carry_the_rest_of_the_run, reset),
+		cmocka_unit_test_setup(test_rep_movs_read_and_write_share_run_left, reset),
+		cmocka_unit_test_setup(test_single_string_element_has_run_left_one, reset),
+		cmocka_unit_test_setup(test_masked_forms_record_their_byte_mask, reset),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, fixture_setup, NULL);
 }

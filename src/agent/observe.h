@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one observer of the mmap family.  Whether the program called libc's
+ * mmap (intercept.c), libc's syscall() (hwshare.c) or executed a raw
+ * `syscall` instruction caught by the seccomp filter (seccomp.c), the call
+ * ends up here: each function makes the system call itself, with the
+ * result the program would get without mmscope (>= 0 or -errno), and keeps
+ * the region table, the aliases and the trace in step.  signal context:
+ * raw system calls, no allocation; the region table's writers serialise on
+ * one lock that blocks every signal while it is held (util/lock.h).
+ */
+#ifndef MMS_AGENT_OBSERVE_H
+#define MMS_AGENT_OBSERVE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+long obs_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off, uint64_t pc);
+long obs_munmap(uint64_t addr, uint64_t len, uint64_t pc);
+long obs_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr,
+		uint64_t pc);
+long obs_mprotect(uint64_t addr, uint64_t len, int prot, uint64_t pc);
+
+/*
+ * Bring the region table in line with /proc/self/maps: arm selected shared
+ * mappings not seen being made (made before the agent started), forget
+ * regions whose mapping is gone.  mapflags go into the MAP records
+ * (MMS_MF_INHERITED at start).  Takes the table lock for the whole pass.
+ */
+void obs_reconcile(uint32_t mapflags);
+
+/* The region table's writer lock (blocks every signal while held). */
+void agent_table_lock(sigset_t *old);
+void agent_table_unlock(const sigset_t *old);
+/* fork: the table is consistent in the child (taken before, given after) */
+void obs_before_fork(void);
+void obs_after_fork(int child);
+
+#endif
