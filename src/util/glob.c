@@ -263,17 +263,11 @@ matched:
 	return BR_MATCH;
 }
 
-/* signal context */
-bool glob_match(const char *pattern, const char *string)
+/* signal context.  literal: '[' is an ordinary byte (the kernel-name
+ * reading, see glob.h). */
+static bool match(const uc *p, const uc *n, bool literal)
 {
-	const uc *p = (const uc *)pattern, *n = (const uc *)string;
 	const uc *star_p = NULL, *star_n = NULL, *end;
-	size_t i = 0;
-
-	while (pattern[i] && pattern[i] == string[i])
-		i++;
-	if (pattern[i] == string[i])
-		return true;
 
 	/* One backtracking point is enough: when a later '*' is reached,
 	 * what lies between the two stars has matched as early as it can,
@@ -302,7 +296,7 @@ bool glob_match(const char *pattern, const char *string)
 			if (!p[1] || p[1] != *n)
 				goto mismatch;
 			p += 2;
-		} else if (c == '[') {
+		} else if (c == '[' && !literal) {
 			enum bracket_result r = bracket(p + 1, *n, &end);
 			if (r == BR_FAIL)
 				goto mismatch;
@@ -326,6 +320,24 @@ bool glob_match(const char *pattern, const char *string)
 		p = star_p;
 		n = ++star_n;
 	}
+}
+
+/* signal context */
+bool glob_match(const char *pattern, const char *string)
+{
+	const uc *p = (const uc *)pattern, *n = (const uc *)string;
+	bool brackets = false;
+	size_t i = 0;
+
+	while (pattern[i] && pattern[i] == string[i])
+		i++;
+	if (pattern[i] == string[i])
+		return true;
+	if (match(p, n, false))
+		return true;
+	for (const char *q = pattern; *q && !brackets; q++)
+		brackets = *q == '[';
+	return brackets && match(p, n, true);
 }
 
 /* The byte a [.c.] at p ('[' ".") stands for; p moves past it.  -1 if it

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The --map pattern matcher: fnmatch(pattern, string, 0) of the C locale,
- * byte by byte (*, ?, [...], [!...] and [^...], ranges, [:class:],
- * [=c=], [.c.], backslash escapes; '*' and '?' match '/' and leading
- * dots), and a pattern equal to the string always matches, because the
- * kernel's own names hold brackets ("anon_inode:[io_uring]") that a glob
- * reads as a set.  No allocation, no locale, no libc: the agent calls it
- * from signal handlers.
+ * The --map/--device pattern matcher: fnmatch(pattern, string, 0) of the
+ * C locale, byte by byte (*, ?, [...], [!...] and [^...], ranges,
+ * [:class:], [=c=], [.c.], backslash escapes; '*' and '?' match '/' and
+ * leading dots).  The kernel's own names hold brackets that a glob reads
+ * as a set ("anon_inode:[io_uring]", "socket:[4711]"), so a pattern also
+ * matches when it is equal to the string, or when it matches with '['
+ * read as an ordinary byte ("socket:[*]" matches "socket:[4711]"; as a
+ * glob it would match only "socket:*").  No allocation, no locale, no
+ * libc: the agent calls it from signal handlers.
  */
 #ifndef MMS_UTIL_GLOB_H
 #define MMS_UTIL_GLOB_H

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * glob_match specification: exactly what glibc's fnmatch(pattern, string, 0)
- * says in the C locale, plus "a pattern equal to the string matches" (the
- * kernel's names hold brackets: anon_inode:[io_uring]).  glibc is the
+ * says in the C locale, plus "a pattern equal to the string matches" and
+ * "a pattern matches with its brackets read literally" (the kernel's names
+ * hold brackets: anon_inode:[io_uring], socket:[4711]) -- the latter is
+ * fnmatch of the pattern with every unescaped '[' escaped.  glibc is the
  * ground truth: every pattern over a small alphabet up to a length is
  * compared on every string over another, then random longer ones, then the
  * cases worth naming.  glob_check: malformed patterns are refused.
@@ -23,9 +25,32 @@
 
 static unsigned long compared, mismatches;
 
+/* pattern with every '[' not already escaped written as "\[" */
+static void escape_brackets(const char *pattern, char *out)
+{
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\\') {
+			*out++ = *p;
+			if (!p[1])
+				break;
+			*out++ = *++p;
+			continue;
+		}
+		if (*p == '[')
+			*out++ = '\\';
+		*out++ = *p;
+	}
+	*out = 0;
+}
+
 static bool want(const char *pattern, const char *string)
 {
-	return !strcmp(pattern, string) || fnmatch(pattern, string, 0) == 0;
+	char literal[2 * 256 + 1];
+
+	if (!strcmp(pattern, string) || fnmatch(pattern, string, 0) == 0)
+		return true;
+	escape_brackets(pattern, literal);
+	return fnmatch(literal, string, 0) == 0;
 }
 
 static void compare(const char *pattern, const char *string)
@@ -204,6 +229,20 @@ static void test_named_cases_agree_with_fnmatch(void **state)
 	assert_int_equal(mismatches, 0);
 }
 
+static void test_kernel_names_match_with_their_brackets_as_typed(void **state)
+{
+	(void)state;
+	assert_true(glob_match("socket:[*]", "socket:[4711]"));
+	assert_true(glob_match("socket:[47*]", "socket:[4711]"));
+	assert_false(glob_match("socket:[48*]", "socket:[4711]"));
+	assert_true(glob_match("anon_inode:[*]", "anon_inode:[perf_event]"));
+	assert_true(glob_match("anon_inode:[io_*]", "anon_inode:[io_uring]"));
+	assert_false(glob_match("anon_inode:[io_*]", "anon_inode:[perf_event]"));
+	/* a set still works as a set */
+	assert_true(glob_match("/dev/uio[0-9]", "/dev/uio3"));
+	assert_false(glob_match("/dev/uio[0-9]", "/dev/uioX"));
+}
+
 static void test_a_pattern_equal_to_the_string_matches(void **state)
 {
 	(void)state;
@@ -276,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_random_longer_patterns_agree_with_fnmatch),
 		cmocka_unit_test(test_named_cases_agree_with_fnmatch),
 		cmocka_unit_test(test_a_pattern_equal_to_the_string_matches),
+		cmocka_unit_test(test_kernel_names_match_with_their_brackets_as_typed),
 		cmocka_unit_test(test_check_accepts_well_formed_patterns),
 		cmocka_unit_test(test_check_refuses_malformed_patterns_with_a_reason),
 	};
