@@ -1,24 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /* The run -> agent configuration file (see config.h). */
 #include <errno.h>
-#include <fnmatch.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/config.h"
+#include "util/glob.h"
 
-int config_write(const struct config *c, const char *path)
+int config_write(const struct config *c, int dirfd, const char *path)
 {
-	FILE *f = fopen(path, "w");
+	int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
 	int r = 0;
 
-	if (!f)
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	fprintf(f, "mmscope-config %d\nout %s\nverbose %d\n", CONFIG_VERSION, c->out, c->verbose);
 	for (int i = 0; i < c->nmaps; i++)
 		fprintf(f, "map %s\n", c->maps[i]);
+	for (int i = 0; i < c->ndevices; i++)
+		fprintf(f, "device %s\n", c->devices[i]);
 	fprintf(f, "hw %d %d %u\n", c->hw_slots, c->hw_max, c->hw_lens);
 	fprintf(f, "no_backtrace %d\n", c->no_backtrace);
 	fprintf(f, "hw_invasive %d\n", c->hw_invasive);
@@ -116,6 +127,10 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			if (strlen(line + 4) >= CONFIG_PATTERN_MAX)
 				continue;
 			memcpy(c->maps[c->nmaps++], line + 4, strlen(line + 4) + 1);
+		} else if (!strncmp(line, "device ", 7) && c->ndevices < CONFIG_DEVICES_MAX) {
+			if (strlen(line + 7) >= CONFIG_PATTERN_MAX)
+				continue;
+			memcpy(c->devices[c->ndevices++], line + 7, strlen(line + 7) + 1);
 		} else if (!strncmp(line, "verbose ", 8)) {
 			sscanf(line + 8, "%d", &c->verbose);
 		} else if (!strncmp(line, "hw_invasive ", 12)) {
@@ -151,11 +166,51 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 }
 
 /* A glob, but a pattern equal to the path always matches: the kernel's
- * names contain brackets ("anon_inode:[io_uring]") that fnmatch would read
- * as a character class. */
+ * names contain brackets ("anon_inode:[io_uring]") that a glob reads as a
+ * set.  glob_match, not fnmatch: the agent calls this from its SIGSYS and
+ * SIGSEGV handlers, and fnmatch may allocate and consults the locale. */
 bool config_pattern_matches(const char *pattern, const char *path)
 {
-	return !strcmp(pattern, path) || !fnmatch(pattern, path, 0);
+	return glob_match(pattern, path);
+}
+
+/* A name the kernel gives an object with no path: "anon_inode:[io_uring]",
+ * "socket:[1234]", "pipe:[5]": lower-case letters and '_' before ':'. */
+static bool kernel_name(const char *p)
+{
+	const char *q = p;
+
+	while ((*q >= 'a' && *q <= 'z') || *q == '_')
+		q++;
+	return q > p && *q == ':';
+}
+
+int config_pattern_check(const char *pattern, char *err, size_t errlen)
+{
+	char why[160];
+
+	if (!*pattern) {
+		snprintf(err, errlen, "the pattern is empty");
+		return -EINVAL;
+	}
+	if (strlen(pattern) >= CONFIG_PATTERN_MAX) {
+		snprintf(err, errlen, "the pattern is longer than %d bytes",
+			 CONFIG_PATTERN_MAX - 1);
+		return -EINVAL;
+	}
+	if (pattern[0] != '/' && pattern[0] != '[' && !kernel_name(pattern)) {
+		snprintf(err, errlen,
+			 "'%s' is neither an absolute path nor a kernel object name: a pattern "
+			 "is matched against the whole name /proc/PID/maps shows, e.g. "
+			 "'/dev/shm/ring*', '/memfd:name*', 'anon_inode:[io_uring]', 'socket:[*]'",
+			 pattern);
+		return -EINVAL;
+	}
+	if (glob_check(pattern, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "'%s' is not a valid glob: %s", pattern, why);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static const char *const default_exclude[] = { "/dev/zero*", NULL };
@@ -165,35 +220,44 @@ static const char *const default_select[] = {
 	NULL,
 };
 
+static bool any_matches(const char *const *patterns, const char *path)
+{
+	for (int i = 0; patterns[i]; i++)
+		if (glob_match(patterns[i], path))
+			return true;
+	return false;
+}
+
+static bool device_pattern(const struct config *c, const char *path)
+{
+	for (int i = 0; i < c->ndevices; i++)
+		if (config_pattern_matches(c->devices[i], path))
+			return true;
+	return false;
+}
+
+/* The default rule: character devices but /dev/zero, PCI resource files. */
+static bool default_device(const char *path, bool is_chardev)
+{
+	if (any_matches(default_exclude, path))
+		return false;
+	return is_chardev || any_matches(default_select, path);
+}
+
 bool config_selects(const struct config *c, const char *path, bool is_chardev)
 {
+	if (device_pattern(c, path))
+		return true;
 	if (c->nmaps) {
 		for (int i = 0; i < c->nmaps; i++)
 			if (config_pattern_matches(c->maps[i], path))
 				return true;
 		return false;
 	}
-	for (int i = 0; default_exclude[i]; i++)
-		if (!fnmatch(default_exclude[i], path, 0))
-			return false;
-	if (is_chardev)
-		return true;
-	for (int i = 0; default_select[i]; i++)
-		if (!fnmatch(default_select[i], path, 0))
-			return true;
-	return false;
+	return default_device(path, is_chardev);
 }
 
 bool config_is_device(const struct config *c, const char *path, bool is_chardev)
 {
-	(void)c;
-	for (int i = 0; default_exclude[i]; i++)
-		if (!fnmatch(default_exclude[i], path, 0))
-			return false;
-	if (is_chardev)
-		return true;
-	for (int i = 0; default_select[i]; i++)
-		if (!fnmatch(default_select[i], path, 0))
-			return true;
-	return false;
+	return device_pattern(c, path) || default_device(path, is_chardev);
 }

@@ -6,6 +6,7 @@
  *   mmscope-config 1
  *   out /abs/trace.d
  *   map /dev/shm/ring*          (repeatable; none = the default selection)
+ *   device /memfd:bar0*         (repeatable: device memory, also selected)
  *   verbose 1
  *   no_backtrace 1
  *   hw_invasive 1
@@ -26,6 +27,7 @@
 
 #define CONFIG_VERSION 1
 #define CONFIG_MAPS_MAX 64
+#define CONFIG_DEVICES_MAX 64
 #define CONFIG_PATTERN_MAX 512
 #define CONFIG_ENV "MMSCOPE_CONFIG"
 
@@ -43,6 +45,8 @@ struct config {
 	char out[PATH_MAX];
 	int nmaps;
 	char maps[CONFIG_MAPS_MAX][CONFIG_PATTERN_MAX];
+	int ndevices;
+	char devices[CONFIG_DEVICES_MAX][CONFIG_PATTERN_MAX]; /* --device */
 	int verbose;
 	int no_backtrace; /* hits without their call chain */
 	int hw_invasive;  /* watches outrank the program's breakpoints */
@@ -58,19 +62,32 @@ struct config {
 int config_add_watch(struct config *c, const struct config_watch *w);
 void config_free(struct config *c);
 
-int config_write(const struct config *c, const char *path);
+/* Creates path (O_EXCL, never following a symlink, 0600) relative to
+ * dirfd; 0 or -errno. */
+int config_write(const struct config *c, int dirfd, const char *path);
 /* 0, or -errno with a message in err */
 int config_read(struct config *c, const char *path, char *err, size_t errlen);
 
-/* Does this mapped object match the selection?  path is what the kernel
- * shows in /proc/self/maps; is_chardev from fstat of the object. */
+/* signal context.  Does this mapped object match the selection?  path is
+ * what the kernel shows in /proc/self/maps; is_chardev from fstat of the
+ * object.  The --map patterns, or the default selection when there are
+ * none (character devices but /dev/zero, PCI resource files); the
+ * --device patterns always select. */
 bool config_selects(const struct config *c, const char *path, bool is_chardev);
 
-/* Is this selected object device memory, whose reads have side effects?
- * A character device other than /dev/zero, or a PCI resource file. */
+/* signal context.  Is this selected object device memory, whose reads
+ * have side effects?  A --device pattern matches it, or it is a character
+ * device other than /dev/zero, or a PCI resource file. */
 bool config_is_device(const struct config *c, const char *path, bool is_chardev);
 
-/* Glob match of one --map pattern; an exact string match always counts. */
+/* signal context.  Glob match of one --map or --device pattern (util/glob.h);
+ * an exact string match always counts. */
 bool config_pattern_matches(const char *pattern, const char *path);
+
+/* Is pattern usable as a --map/--device pattern?  0, or -EINVAL with the
+ * reason in err: empty, too long, a malformed glob, or neither an absolute
+ * path nor a kernel object name ("anon_inode:[io_uring]", "socket:[*]",
+ * "[aio]"), which are the only names /proc/PID/maps shows. */
+int config_pattern_check(const char *pattern, char *err, size_t errlen);
 
 #endif
