@@ -9,7 +9,18 @@ int cmd_show(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 
-/* The directory holding libmmscope-agent.so and the mmscope binary. */
+#include <stddef.h>
+
+#define CLI_AGENT_NAME "libmmscope-agent.so"
+/* where `make install` puts the agent, relative to the binary's bin/ */
+#define CLI_AGENT_LIBDIR "lib/mmscope"
+
+/* The directory holding the mmscope binary. */
 const char *cli_self_dir(void);
+
+/* The agent library: beside the binary (a build directory), else in
+ * ../lib/mmscope/ from it (an installed tree).  0 with its path in out,
+ * or -errno. */
+int cli_agent_path(char *out, size_t cap);
 
 #endif

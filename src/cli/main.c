@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* mmscope: the command-line front end; one subcommand per file. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <limits.h>
@@ -45,6 +47,24 @@ const char *cli_self_dir(void)
 	return dir;
 }
 
+int cli_agent_path(char *out, size_t cap)
+{
+	const char *self = cli_self_dir();
+
+	snprintf(out, cap, "%s/%s", self, CLI_AGENT_NAME);
+	if (access(out, R_OK) == 0)
+		return 0;
+	snprintf(out, cap, "%s/../%s/%s", self, CLI_AGENT_LIBDIR, CLI_AGENT_NAME);
+	if (access(out, R_OK) == 0) {
+		char real[PATH_MAX];
+		/* LD_PRELOAD gets a path without "..", as a user would write it */
+		if (realpath(out, real))
+			snprintf(out, cap, "%s", real);
+		return 0;
+	}
+	return -errno;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -60,8 +80,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-		if (!strcmp(argv[1], subcommands[i].name))
+		if (!strcmp(argv[1], subcommands[i].name)) {
+			/* getopt's own messages then start "mmscope run: " */
+			static char name[32];
+			snprintf(name, sizeof(name), "mmscope %s", subcommands[i].name);
+			argv[1] = name;
 			return subcommands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "mmscope: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

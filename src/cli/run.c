@@ -1,166 +1,182 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * mmscope run: start a program with the agent preloaded and a config that
- * names the trace directory and the mappings to trace; wait for it; warn
- * about --map patterns that matched nothing; summarise.  Everything that
- * can be checked before the program starts (options, the program, the
- * output directory) is checked first, so a mistake costs nothing.
+ * names the trace directory and the mappings to trace; wait for it; say
+ * what the trace holds and what it lacks (run-summary.c).  Everything that
+ * can be checked before the program starts (options, patterns, the
+ * program, the output directory, room for the trace's shared page) is
+ * checked first, so a mistake costs nothing and leaves nothing behind.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
-#include <elf.h>
-#include <dirent.h>
 
 #include "cli/cmds.h"
 #include "cli/hwprobe.h"
-#include "cli/watchspec.h"
 #include "cli/outside.h"
+#include "cli/run-summary.h"
+#include "cli/tracedir.h"
+#include "cli/watchspec.h"
 #include "mmscope/trace-format.h"
-#include "trace/reader.h"
 #include "util/config.h"
 #include "util/elf.h"
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "usage: mmscope run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
-		   "Run PROGRAM and record every load and store it makes to the selected\n"
-		   "mappings: thread, pc, region, offset, width, direction and value.\n\n"
-		   "options:\n"
-		   "  -o, --output DIR    trace directory (default: mmscope.trace.d); must not\n"
-		   "                      already hold a trace unless --force is given\n"
-		   "  -m, --map PATTERN   trace mappings whose object path, as shown in\n"
-		   "                      /proc/PID/maps, matches the glob PATTERN; repeatable.\n"
-		   "                      Examples: '/dev/shm/ring*', 'anon_inode:[io_uring]',\n"
-		   "                      '/memfd:*', '/sys/bus/pci/devices/*/resource0'.\n"
-		   "                      Default: character-device mappings (except /dev/zero)\n"
-		   "                      and PCI resource files.  Only MAP_SHARED mappings.\n"
-		   "  -w, --watch EXPR[:LEN][:r|w|rw]\n"
-		   "                      record every access of the given type (default w)\n"
-		   "                      to LEN bytes at EXPR; repeatable, any number.  EXPR\n"
-		   "                      is an address (LEN defaults to 8) or a global symbol\n"
-		   "                      of PROGRAM or a library it loads at start, with an\n"
-		   "                      optional index and offset: counter, table[3],\n"
-		   "                      table+16 (LEN defaults to the symbol's or element's\n"
-		   "                      size).  Hits: mmscope show --watch-only DIR\n"
-		   "      --hw-slots N    use at most N debug registers for watchpoints, the\n"
-		   "                      rest use pages (default: half of those `mmscope\n"
-		   "                      probe` finds working, leaving the others free for a\n"
-		   "                      debugger that attaches later)\n"
-		   "      --hw-invasive   watches take every debug register and keep them:\n"
-		   "                      the program's own hardware breakpoints and a\n"
-		   "                      debugger's then fail with ENOSPC (only when you\n"
-		   "                      know nothing else needs them)\n"
-		   "      --no-backtrace  record hits without their call chain (faster)\n"
-		   "  -f, --force         replace a trace already in DIR\n"
-		   "  -q, --quiet         no summary at exit\n"
-		   "  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
-		   "  -h, --help          this help\n\n"
-		   "Then: mmscope show DIR  (--format=text|json|mmiotrace)\n"
-		   "The exit status is PROGRAM's (128+N if it was killed by signal N).\n");
+	fprintf(f,
+		"usage: mmscope run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
+		"Run PROGRAM and record every load and store it makes to the selected\n"
+		"mappings: thread, pc, region, offset, width, direction and value.\n\n"
+		"options:\n"
+		"  -o, --output DIR    trace directory (default: mmscope.trace.d), created\n"
+		"                      0700; an existing one must be yours, writable by\n"
+		"                      you alone, and empty or holding an old trace\n"
+		"                      (replaced only with --force)\n"
+		"  -m, --map PATTERN   trace mappings whose object name, as shown in\n"
+		"                      /proc/PID/maps, matches the glob PATTERN (*, ?,\n"
+		"                      [...]; a pattern equal to the name always matches);\n"
+		"                      repeatable.  An absolute path or a kernel name:\n"
+		"                      '/dev/shm/ring*', '/memfd:name*',\n"
+		"                      'anon_inode:[io_uring]', 'socket:[*]' (packet mmap),\n"
+		"                      'anon_inode:[perf_event]', '/sys/bus/pci/devices/*/resource0'.\n"
+		"                      Default: character-device mappings (except /dev/zero)\n"
+		"                      and PCI resource files.  Only MAP_SHARED mappings.\n"
+		"  -d, --device PATTERN\n"
+		"                      mappings matching PATTERN are device memory (and\n"
+		"                      traced): mmscope never reads them more than the\n"
+		"                      program does, so LOCKed arithmetic that returns no\n"
+		"                      old value (lock or/and/xor/bts...) is recorded with\n"
+		"                      its values unknown; repeatable.  Character devices\n"
+		"                      (but /dev/zero) and PCI resource files always are.\n"
+		"  -w, --watch EXPR[:LEN][:r|w|rw]\n"
+		"                      record every access of the given type (default w)\n"
+		"                      to LEN bytes at EXPR; repeatable, any number.  EXPR\n"
+		"                      is an address (LEN defaults to 8) or a global symbol\n"
+		"                      of PROGRAM or a library it loads at start, with an\n"
+		"                      optional index and offset: counter, table[3],\n"
+		"                      table+16 (LEN defaults to the symbol's or element's\n"
+		"                      size).  Hits: mmscope show --watch-only DIR\n"
+		"      --hw-slots N    use at most N debug registers for watchpoints, the\n"
+		"                      rest use pages (default: half of those `mmscope\n"
+		"                      probe` finds working, leaving the others free for a\n"
+		"                      debugger that attaches later)\n"
+		"      --hw-invasive   watches take every debug register and keep them:\n"
+		"                      the program's own hardware breakpoints and a\n"
+		"                      debugger's then fail with ENOSPC (only when you\n"
+		"                      know nothing else needs them)\n"
+		"      --no-backtrace  record hits without their call chain (faster)\n"
+		"      --raw-mmap=trap|off\n"
+		"                      trap (default): mmap-family system calls the\n"
+		"                      program makes without libc (static liburing, Go)\n"
+		"                      are caught with a seccomp filter, so their\n"
+		"                      mappings are traced too; off: only calls through\n"
+		"                      libc are seen\n"
+		"  -f, --force         replace a trace already in DIR (only its trace\n"
+		"                      files are deleted)\n"
+		"  -q, --quiet         no summary at exit (problems are still reported)\n"
+		"  -v, --verbose       the agent logs each armed mapping to DIR/agent.log\n"
+		"  -h, --help          this help\n\n"
+		"Then: mmscope show DIR  (--format=text|json|mmiotrace)\n"
+		"      mmscope mark --pid PID TEXT  (a marker in the running trace)\n"
+		"The exit status is PROGRAM's (128+N if it was killed by signal N; 127: not\n"
+		"found, 126: found but mmscope cannot run it).\n");
 }
 
-/* A PATH lookup like execvp's; 0 with the path in out, or -errno. */
+/*
+ * The program execv will run, looked up like execvp: a name with a '/' as
+ * it is, else the first PATH entry holding an executable regular file of
+ * that name.  0 with the path in out; -ENOENT; -EACCES when only
+ * unexecutable candidates were found; -EISDIR for a directory named
+ * directly.
+ */
 static int find_program(const char *name, char *out, size_t cap)
 {
 	const char *p = getenv("PATH");
+	bool eacces = false;
+	struct stat st;
 
+	if (!*name)
+		return -ENOENT;
 	if (strchr(name, '/')) {
 		snprintf(out, cap, "%s", name);
-		return access(out, X_OK) == 0 ? 0 : -errno;
+		if (stat(out, &st) < 0)
+			return -errno;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode) || access(out, X_OK) < 0)
+			return -EACCES;
+		return 0;
 	}
 	if (!p)
-		p = "/usr/local/bin:/usr/bin:/bin";
-	while (*p) {
+		p = "/bin:/usr/bin"; /* glibc's confstr(_CS_PATH), as execvp uses */
+	for (;;) {
 		const char *colon = strchr(p, ':');
 		size_t n = colon ? (size_t)(colon - p) : strlen(p);
-		snprintf(out, cap, "%.*s/%s", (int)n, n ? p : ".", name);
-		if (access(out, X_OK) == 0)
-			return 0;
-		p += n + (colon ? 1 : 0);
+		snprintf(out, cap, "%.*s%s%s", (int)n, p, n ? "/" : "", name);
+		if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(out, X_OK) == 0)
+				return 0;
+			eacces = true;
+		}
 		if (!colon)
 			break;
+		p = colon + 1;
 	}
-	return -ENOENT;
+	return eacces ? -EACCES : -ENOENT;
 }
 
-static int mkdir_p(const char *dir)
+/*
+ * The dynamic linker ignores LD_PRELOAD for a program that gains
+ * privileges when it starts (secure-execution mode, AT_SECURE): set-user-ID
+ * or set-group-ID to someone else, or with file capabilities.  Say so
+ * instead of running it untraced.  0, or -EPERM with the reason in why.
+ */
+static int check_preloadable(const char *prog, char *why, size_t cap)
 {
-	char tmp[PATH_MAX];
+	struct stat st;
 
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p == '/') {
-			*p = 0;
-			if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
+	if (stat(prog, &st) < 0)
+		return 0;
+	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid()) {
+		snprintf(why, cap, "set-user-ID (owner uid %u)", (unsigned)st.st_uid);
+		return -EPERM;
 	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -errno;
+	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) && st.st_gid != getegid()) {
+		snprintf(why, cap, "set-group-ID (group gid %u)", (unsigned)st.st_gid);
+		return -EPERM;
+	}
+	if (geteuid() != 0 && getxattr(prog, "security.capability", NULL, 0) > 0) {
+		snprintf(why, cap, "given file capabilities (getcap %s)", prog);
+		return -EPERM;
+	}
 	return 0;
 }
 
-/* Prepare DIR: create it, refuse to mix with an old trace, prove it is
- * writable by writing the config. */
-static int prepare_output(struct config *cfg, const char *dir, int force, char *cfgpath, size_t cap)
+/* --map/--device PATTERN: checked now, so a typo never runs the program. */
+static int add_pattern(const char *opt, const char *pattern, char (*list)[CONFIG_PATTERN_MAX],
+		       int *n, int max)
 {
-	char path[PATH_MAX + 64];
-	int r = mkdir_p(dir);
+	char err[CONFIG_PATTERN_MAX + 256];
 
-	if (r < 0) {
-		fprintf(stderr, "mmscope run: cannot create output directory %s: %s\n", dir,
-			strerror(-r));
+	if (*n == max) {
+		fprintf(stderr, "mmscope run: at most %d %s patterns\n", max, opt);
 		return -1;
 	}
-	if (!realpath(dir, cfg->out)) {
-		fprintf(stderr, "mmscope run: %s: %s\n", dir, strerror(errno));
+	if (config_pattern_check(pattern, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmscope run: %s: %s\n", opt, err);
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", cfg->out, MMS_SEQ_FILE);
-	if (access(path, F_OK) == 0) {
-		if (!force) {
-			fprintf(stderr,
-				"mmscope run: %s already holds a trace; "
-				"use --force to replace it or choose another -o\n",
-				dir);
-			return -1;
-		}
-		/* remove the old trace's own files, nothing else */
-		DIR *d = opendir(cfg->out);
-		struct dirent *de;
-		while (d && (de = readdir(d))) {
-			static const char *const old[] = { "*" MMS_STREAM_SUFFIX, MMS_SEQ_FILE,
-							   MMS_CONFIG_FILE, "agent.log", "maps-*" };
-			for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++)
-				if (!fnmatch(old[i], de->d_name, 0) &&
-				    unlinkat(dirfd(d), de->d_name, 0) < 0) {
-					fprintf(stderr, "mmscope run: cannot remove %s/%s: %s\n",
-						cfg->out, de->d_name, strerror(errno));
-					closedir(d);
-					return -1;
-				}
-		}
-		if (d)
-			closedir(d);
-	}
-	snprintf(cfgpath, cap, "%s/%s", cfg->out, MMS_CONFIG_FILE);
-	r = config_write(cfg, cfgpath);
-	if (r < 0) {
-		fprintf(stderr, "mmscope run: cannot write to output directory %s: %s\n", dir,
-			strerror(-r));
-		return -1;
-	}
+	snprintf(list[(*n)++], CONFIG_PATTERN_MAX, "%s", pattern);
 	return 0;
 }
 
@@ -172,67 +188,55 @@ static void forward(int sig)
 		kill(child_pid, sig);
 }
 
-/* After the run: per-pattern match counts and a one-line summary. */
-static void report(const struct config *cfg, const char *dir, int quiet)
+/*
+ * The trace directory, its shared page and the config, before the
+ * program starts.  0 with *page mapped, or -1 after saying why (and
+ * removing the files this run made).
+ */
+static int prepare_output(struct config *cfg, const char *dir, bool force,
+			  const struct mms_seq_page **page)
 {
-	struct mms_trace *t;
-	struct mms_record rec;
-	char err[PATH_MAX + 128];
-	unsigned long accesses = 0, maps = 0, unknown = 0, procs = 0, watch_hits = 0;
-	unsigned long hits[CONFIG_MAPS_MAX] = { 0 };
+	char err[2 * PATH_MAX + 256];
+	int dirfd = tracedir_prepare(dir, force, cfg->out, sizeof(cfg->out), err, sizeof(err));
+	int r;
 
-	if (mms_trace_open(dir, &t, err, sizeof(err)) < 0) {
-		fprintf(stderr, "mmscope run: warning: cannot read back the trace: %s\n", err);
-		return;
+	if (dirfd < 0) {
+		fprintf(stderr, "mmscope run: %s\n", err);
+		return -1;
 	}
-	while (mms_trace_next(t, &rec) == 0) {
-		if (rec.type == MMS_REC_ACCESS) {
-			accesses++;
-			if (rec.acc.flags & MMS_AF_UNKNOWN_INSN)
-				unknown++;
-		} else if (rec.type == MMS_REC_MAP) {
-			maps++;
-			for (int i = 0; i < cfg->nmaps; i++)
-				if (config_pattern_matches(cfg->maps[i], rec.map->path))
-					hits[i]++;
-		} else if (rec.type == MMS_REC_PROC && rec.proc->event == MMS_PROC_START) {
-			procs++;
-		} else if (rec.type == MMS_REC_HIT) {
-			watch_hits++;
-		}
+	r = tracedir_create_seq(dirfd, page);
+	if (r < 0) {
+		fprintf(stderr, "mmscope run: cannot create %s/%s: %s%s\n", dir, MMS_SEQ_FILE,
+			strerror(-r), r == -ENOSPC ? " (disk full: free space and run again)" : "");
+		close(dirfd);
+		return -1;
 	}
-	for (int i = 0; i < cfg->nmaps; i++)
-		if (!hits[i])
-			fprintf(stderr,
-				"mmscope run: warning: --map '%s' matched no mapping "
-				"during the run\n",
-				cfg->maps[i]);
-	if (!procs)
-		fprintf(stderr, "mmscope run: warning: the agent did not start in the program "
-				"(statically linked, or LD_PRELOAD removed): nothing was traced\n");
-	if (mms_trace_status(t) < 0)
-		fprintf(stderr, "mmscope run: warning: the trace has a damaged stream\n");
-	if (!quiet) {
-		fprintf(stderr, "mmscope: %lu accesses to %lu mappings", accesses, maps);
-		if (unknown)
-			fprintf(stderr, " (%lu completed by single-step)", unknown);
-		if (cfg->nwatches)
-			fprintf(stderr, ", %lu watchpoint hit%s", watch_hits,
-				watch_hits == 1 ? "" : "s");
-		fprintf(stderr, "; trace in %s (mmscope show %s)\n", dir, dir);
+	r = config_write(cfg, dirfd, MMS_CONFIG_FILE);
+	if (r < 0) {
+		fprintf(stderr, "mmscope run: cannot write %s/%s: %s%s\n", dir, MMS_CONFIG_FILE,
+			strerror(-r), r == -ENOSPC ? " (disk full: free space and run again)" : "");
+		munmap((void *)*page, sizeof(**page));
+		unlinkat(dirfd, MMS_CONFIG_FILE, 0);
+		unlinkat(dirfd, MMS_SEQ_FILE, 0);
+		close(dirfd);
+		return -1;
 	}
-	mms_trace_close(t);
+	close(dirfd);
+	return 0;
 }
 
 int cmd_run(int argc, char **argv)
 {
+	enum { OPT_HW_SLOTS = 256, OPT_NO_BACKTRACE, OPT_HW_INVASIVE, OPT_RAW_MMAP };
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "map", required_argument, NULL, 'm' },
+		{ "device", required_argument, NULL, 'd' },
 		{ "watch", required_argument, NULL, 'w' },
-		{ "hw-slots", required_argument, NULL, 'H' },
-		{ "no-backtrace", no_argument, NULL, 'B' },
-		{ "hw-invasive", no_argument, NULL, 'I' },
+		{ "hw-slots", required_argument, NULL, OPT_HW_SLOTS },
+		{ "no-backtrace", no_argument, NULL, OPT_NO_BACKTRACE },
+		{ "hw-invasive", no_argument, NULL, OPT_HW_INVASIVE },
+		{ "raw-mmap", required_argument, NULL, OPT_RAW_MMAP },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -240,13 +244,16 @@ int cmd_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static struct config cfg;
+	const struct mms_seq_page *page = NULL;
 	const char *dir = "mmscope.trace.d";
 	char cfgpath[PATH_MAX + 16], prog[PATH_MAX], agent[PATH_MAX], preload[PATH_MAX * 2];
-	int force = 0, quiet = 0, c, r, status, nwatch = 0, hw_max = -1;
+	char why[PATH_MAX + 64];
+	int c, r, status, nwatch = 0, hw_max = -1;
+	bool force = false, quiet = false;
 	const char *watch_args[4096];
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:m:w:fqvh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:m:d:w:fqvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
 			if (nwatch == (int)(sizeof(watch_args) / sizeof(watch_args[0]))) {
@@ -256,13 +263,13 @@ int cmd_run(int argc, char **argv)
 			}
 			watch_args[nwatch++] = optarg;
 			break;
-		case 'B':
+		case OPT_NO_BACKTRACE:
 			cfg.no_backtrace = 1;
 			break;
-		case 'I':
+		case OPT_HW_INVASIVE:
 			cfg.hw_invasive = 1;
 			break;
-		case 'H': {
+		case OPT_HW_SLOTS: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (!*optarg || *end || v < 0 || v > 64) {
@@ -275,27 +282,36 @@ int cmd_run(int argc, char **argv)
 			hw_max = (int)v;
 			break;
 		}
+		case OPT_RAW_MMAP:
+			if (strcmp(optarg, "trap") && strcmp(optarg, "off")) {
+				fprintf(stderr,
+					"mmscope run: --raw-mmap wants 'trap' or 'off', got '%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.no_raw_mmap = !strcmp(optarg, "off");
+			break;
 		case 'o':
+			if (!*optarg) {
+				fprintf(stderr, "mmscope run: -o wants a directory name, got ''\n");
+				return 2;
+			}
 			dir = optarg;
 			break;
 		case 'm':
-			if (cfg.nmaps == CONFIG_MAPS_MAX) {
-				fprintf(stderr, "mmscope run: at most %d --map patterns\n",
-					CONFIG_MAPS_MAX);
+			if (add_pattern("--map", optarg, cfg.maps, &cfg.nmaps, CONFIG_MAPS_MAX) < 0)
 				return 2;
-			}
-			if (!*optarg || strlen(optarg) >= CONFIG_PATTERN_MAX) {
-				fprintf(stderr,
-					"mmscope run: --map pattern is empty or too long\n");
+			break;
+		case 'd':
+			if (add_pattern("--device", optarg, cfg.devices, &cfg.ndevices,
+					CONFIG_DEVICES_MAX) < 0)
 				return 2;
-			}
-			snprintf(cfg.maps[cfg.nmaps++], CONFIG_PATTERN_MAX, "%s", optarg);
 			break;
 		case 'f':
-			force = 1;
+			force = true;
 			break;
 		case 'q':
-			quiet = 1;
+			quiet = true;
 			break;
 		case 'v':
 			cfg.verbose = 1;
@@ -313,9 +329,28 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	}
 	r = find_program(argv[optind], prog, sizeof(prog));
-	if (r < 0) {
-		fprintf(stderr, "mmscope run: cannot run '%s': %s\n", argv[optind], strerror(-r));
+	if (r == -ENOENT) {
+		fprintf(stderr, "mmscope run: cannot run '%s': %s%s\n", argv[optind], strerror(-r),
+			strchr(argv[optind], '/') ? "" : " (not found in PATH)");
 		return 127;
+	}
+	if (r == -EISDIR) {
+		fprintf(stderr, "mmscope run: cannot run '%s': it is a directory, not a program\n",
+			argv[optind]);
+		return 126;
+	}
+	if (r < 0) {
+		fprintf(stderr, "mmscope run: cannot run '%s': %s%s\n", argv[optind], strerror(-r),
+			r == -EACCES ? " (not an executable file)" : "");
+		return r == -EACCES ? 126 : 127;
+	}
+	if (check_preloadable(prog, why, sizeof(why)) < 0) {
+		fprintf(stderr,
+			"mmscope run: cannot trace %s: it is %s, so the dynamic linker ignores "
+			"the agent (LD_PRELOAD) and nothing could be traced; run it as its "
+			"owner, or trace a copy without the privilege bits\n",
+			prog, why);
+		return 126;
 	}
 	for (int i = 0; i < nwatch; i++) {
 		struct config_watch w;
@@ -344,14 +379,19 @@ int cmd_run(int argc, char **argv)
 				hp.slots, hp.slots == 1 ? "" : "s", hp.slots == 1 ? "s" : "",
 				cfg.hw_max);
 	}
-	snprintf(agent, sizeof(agent), "%s/libmmscope-agent.so", cli_self_dir());
-	if (access(agent, R_OK) < 0) {
-		fprintf(stderr, "mmscope run: agent library %s is missing: %s\n", agent,
-			strerror(errno));
+	r = cli_agent_path(agent, sizeof(agent));
+	if (r < 0) {
+		fprintf(stderr,
+			"mmscope run: the agent library %s is in neither %s nor %s/../%s (%s); "
+			"reinstall mmscope ('make install') or run the mmscope of a build "
+			"directory\n",
+			CLI_AGENT_NAME, cli_self_dir(), cli_self_dir(), CLI_AGENT_LIBDIR,
+			strerror(-r));
 		return 1;
 	}
-	if (prepare_output(&cfg, dir, force, cfgpath, sizeof(cfgpath)) < 0)
+	if (prepare_output(&cfg, dir, force, &page) < 0)
 		return 1;
+	snprintf(cfgpath, sizeof(cfgpath), "%s/%s", cfg.out, MMS_CONFIG_FILE);
 	if (elf_is_static(prog) == 1)
 		fprintf(stderr,
 			"mmscope run: warning: %s is statically linked; the agent "
@@ -382,16 +422,19 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "mmscope run: waitpid: %s\n", strerror(errno));
 			return 1;
 		}
-	/* the exit status only we know: a PROC exit record for the program */
+	/* the exit status only we know: a PROC exit record for the program,
+	 * attributed to its main thread (tid = pid) */
 	struct {
 		uint32_t event, pid;
 		int64_t arg;
 	} ex = { MMS_PROC_EXIT, (uint32_t)child_pid,
 		 WIFSIGNALED(status) ? -(int64_t)WTERMSIG(status) : WEXITSTATUS(status) };
-	if (outside_append(cfg.out, child_pid, MMS_REC_PROC, &ex, sizeof(ex),
-			   WIFSIGNALED(status) ? "killed by signal" : "exited") < 0)
-		fprintf(stderr, "mmscope run: warning: cannot add the exit record to %s\n", dir);
-	report(&cfg, dir, quiet);
+	r = outside_append(cfg.out, child_pid, child_pid, MMS_REC_PROC, &ex, sizeof(ex),
+			   WIFSIGNALED(status) ? "killed by signal" : "exited");
+	if (r < 0)
+		fprintf(stderr, "mmscope run: warning: cannot add the exit record to %s: %s%s\n",
+			dir, strerror(-r), r == -ENOSPC ? " (disk full)" : "");
+	run_summary(&cfg, dir, page, quiet);
 	if (WIFSIGNALED(status)) {
 		if (!quiet)
 			fprintf(stderr, "mmscope: %s was killed by signal %d (%s)\n", prog,

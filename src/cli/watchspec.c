@@ -395,6 +395,16 @@ int watchspec_resolve(const char *arg, const char *program, struct config_watch 
 			 arg, off, name, symsize);
 		return -1;
 	}
+	/* A length past the symbol would watch whatever lies beyond it and be
+	 * reported later as "not mapped": refuse it now, saying why. */
+	if (have_len && symsize && len > symsize - off) {
+		snprintf(err, errlen,
+			 "--watch '%s': %" PRIu64 " bytes from offset %" PRIu64
+			 " run past the end of '%s' (%" PRIu64 " bytes); give at most %" PRIu64
+			 ", or watch an address",
+			 arg, len, off, name, symsize, symsize - off);
+		return -1;
+	}
 	out->vaddr += off;
 	if (have_len)
 		out->len = len;
