@@ -3,6 +3,8 @@
 #   make check      deps, build, unit tests (cmocka) + e2e tests (pytest)
 #   make demo       deps, build, a traced run and its summary
 #   make bench      benchmarks -> bench/RESULTS.md
+#   make install    PREFIX=/usr/local DESTDIR= : bin/mmscope, lib/mmscope/ (the
+#                   agent), include/mmscope/, share/doc/mmscope/
 #   V=1             show commands;  SAN=address,undefined  sanitizer build
 #
 # The agent (libmmscope-agent.so) is never built with sanitizers: it
@@ -119,8 +121,30 @@ bench: all
 format-check:
 	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h') && echo "format: clean"
 
+# The agent goes to lib/mmscope/ beside bin/: mmscope finds it there,
+# relative to its own path (src/cli/main.c), so the tree can move.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+install: $(AGENT_SO) $(MMSCOPE)
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/mmscope \
+		$(DESTDIR)$(PREFIX)/include/mmscope $(DESTDIR)$(PREFIX)/share/doc/mmscope
+	$(INSTALL) -m 0755 $(MMSCOPE) $(DESTDIR)$(PREFIX)/bin/mmscope
+	$(INSTALL) -m 0644 $(AGENT_SO) $(DESTDIR)$(PREFIX)/lib/mmscope/libmmscope-agent.so
+	$(INSTALL) -m 0644 include/mmscope/mmscope.h include/mmscope/trace-format.h \
+		$(DESTDIR)$(PREFIX)/include/mmscope/
+	$(INSTALL) -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mmscope/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/mmscope \
+		$(DESTDIR)$(PREFIX)/lib/mmscope/libmmscope-agent.so \
+		$(DESTDIR)$(PREFIX)/include/mmscope/mmscope.h \
+		$(DESTDIR)$(PREFIX)/include/mmscope/trace-format.h
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/mmscope
+	-rmdir $(DESTDIR)$(PREFIX)/lib/mmscope $(DESTDIR)$(PREFIX)/include/mmscope
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo bench clean format-check
+.PHONY: all deps check demo bench clean format-check install uninstall
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
