@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog, show_json
+import grouprun
+from conftest import MMSCOPE, ROOT, prog, show_json
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
@@ -19,7 +20,7 @@ REC_HDR = struct.Struct("<HHI")
 
 
 def mmscope(*args, timeout=120):
-    return subprocess.run([MMSCOPE, *args], capture_output=True, text=True, timeout=timeout)
+    return grouprun.run([MMSCOPE, *args], timeout=timeout)
 
 
 @pytest.fixture
@@ -169,10 +170,11 @@ def test_show_of_garbage_in_the_middle_of_a_stream_fails_clearly(good_trace, tmp
     assert name in p.stderr and "corrupt" in p.stderr, p.stderr
     assert str(offsets[cut]) in p.stderr, "the message should give the byte offset"
     got = show_json(copy, check=False)
-    # the exit record `mmscope run` adds lives in a stream of its own (tid 0)
-    own = lambda recs: [r for r in recs if r["tid"] != 0]
+    # the exit record `mmscope run` adds lives in a stream of its own
+    from_run = lambda r: r["type"] == "proc" and r["event"] == "exit"
+    own = lambda recs: [r for r in recs if not from_run(r)]
     assert own(got) == own(full)[:cut], "records before the damage must still be printed"
-    assert [r for r in got if r["tid"] == 0] == [r for r in full if r["tid"] == 0]
+    assert [r for r in got if from_run(r)] == [r for r in full if from_run(r)]
 
 
 def test_show_of_a_stream_with_bad_magic_fails_clearly(good_trace, tmp_path):
@@ -207,7 +209,9 @@ def test_show_unknown_option_exits_2(good_trace):
 
 @pytest.mark.parametrize("args, words", [
     (["--help"], ["run", "show", "mark"]),
-    (["run", "--help"], ["--output", "--map", "--force", "PROGRAM"]),
+    (["run", "--help"], ["--output", "--map", "--device", "--raw-mmap=trap|off", "--force",
+                         "PROGRAM"]),
+    (["mark", "--help"], ["--pid", "DIR", "TEXT"]),
     (["show", "--help"], ["--format", "json", "mmiotrace", "--pid"]),
 ])
 def test_help_exits_0_and_describes_the_options(args, words):
@@ -215,3 +219,151 @@ def test_help_exits_0_and_describes_the_options(args, words):
     assert p.returncode == 0, p.stderr
     for w in words:
         assert w in p.stdout, f"{' '.join(args)} does not mention {w}"
+
+
+# --- D.17: every mistake is caught before the program runs ---------------------
+
+@pytest.mark.parametrize("pattern, why", [
+    ("[", "not a valid glob"),
+    ("/dev/[abc", "unterminated '['"),
+    ("--", "neither an absolute path nor a kernel object name"),
+    ("ring*", "neither an absolute path nor a kernel object name"),
+    ("", "empty"),
+    ("/dev/[z-a]", "range"),
+])
+def test_a_bad_map_pattern_is_refused_naming_the_option(tmp_path, marker, pattern, why):
+    out = str(tmp_path / "t.d")
+    p = mmscope("run", "-o", out, "--map", pattern, "--", "touch", marker)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("mmscope run: --map: ") and why in p.stderr, p.stderr
+    assert not os.path.exists(marker) and not os.path.exists(out)
+
+
+@pytest.mark.parametrize("pattern", ["anon_inode:[io_uring]", "socket:[*]", "/memfd:x*",
+                                     "anon_inode:\\[perf_event\\]", "[aio]"])
+def test_kernel_names_are_accepted_as_map_patterns(tmp_path, pattern):
+    p = mmscope("run", "-o", str(tmp_path / "t.d"), "--map", pattern, "--", "true")
+    assert p.returncode == 0, p.stderr
+
+
+def test_a_watch_longer_than_its_symbol_is_refused_with_the_size(tmp_path, marker):
+    watchme = prog("watchme")
+    p = mmscope("run", "-o", str(tmp_path / "t.d"), "--watch", "counter:1000000000", "--",
+                watchme, "basic")
+    assert p.returncode == 2, p.stderr
+    assert "counter:1000000000" in p.stderr and "past the end of 'counter'" in p.stderr, \
+        p.stderr
+
+
+def test_a_program_that_is_not_executable_exits_126(tmp_path):
+    f = tmp_path / "data"
+    f.write_text("not a program\n")
+    out = str(tmp_path / "t.d")
+    p = mmscope("run", "-o", out, "--", str(f))
+    assert p.returncode == 126
+    assert str(f) in p.stderr and "Permission denied" in p.stderr, p.stderr
+    assert not os.path.exists(out)
+
+
+# --- mmscope mark: mistakes ---------------------------------------------------------
+
+@pytest.mark.parametrize("args, rc, words", [
+    (["mark"], 2, ["which trace", "--pid"]),
+    (["mark", "--pid"], 2, ["--pid wants a process id"]),
+    (["mark", "--pid", "abc", "x"], 2, ["'abc' is not a process id"]),
+    (["mark", "--pid", "1"], 2, ["no TEXT"]),
+    (["mark", "--bogus", "x"], 2, ["unknown option '--bogus'"]),
+    (["mark", "/nonexistent-trace.d", "x"], 1, ["/nonexistent-trace.d"]),
+])
+def test_mark_mistakes_say_what_is_wrong(args, rc, words):
+    env = {k: v for k, v in os.environ.items() if k != "MMSCOPE_CONFIG"}
+    p = grouprun.run([MMSCOPE, *args], timeout=60, env=env)
+    assert p.returncode == rc, p.stderr
+    for w in words:
+        assert w in p.stderr, p.stderr
+
+
+def test_mark_on_a_directory_that_is_no_trace_says_so(tmp_path):
+    p = mmscope("mark", str(tmp_path), "x")
+    assert p.returncode == 1
+    assert str(tmp_path) in p.stderr and "not a trace directory" in p.stderr, p.stderr
+
+
+def test_mark_inside_a_traced_program_marks_its_own_trace(tmp_path):
+    out = str(tmp_path / "t.d")
+    p = mmscope("run", "-o", out, "--", "sh", "-c", f"{MMSCOPE} mark from inside; echo $$")
+    assert p.returncode == 0, p.stderr
+    marks = [r for r in show_json(out) if r["type"] == "mark"]
+    assert [m["text"] for m in marks] == ["from inside"]
+    # the mark process is a child of the shell, traced itself
+    assert marks[0]["pid"] != int(p.stdout.strip()) and marks[0]["pid"] == marks[0]["tid"]
+
+
+# --- E: exec PATH search, install ---------------------------------------------------
+
+def execs(out):
+    return [r["text"] for r in show_json(out) if r["type"] == "proc" and r["event"] == "exec"]
+
+
+def test_execvp_path_probes_are_not_recorded_as_exec(tmp_path):
+    noexec = tmp_path / "noexec"
+    noexec.mkdir()
+    (noexec / "true").write_text("#!/bin/sh\n")      # no x bit: EACCES, skipped
+    path = f"/nonexistent-1:{noexec}:/nonexistent-2/x:/usr/bin:/bin"
+    out = str(tmp_path / "t.d")
+    # env(1) runs its command with execvp
+    p = mmscope("run", "-o", out, "--", "env", f"PATH={path}", "true")
+    assert p.returncode == 0, p.stderr
+    assert execs(out) == ["/usr/bin/true"]
+
+
+def test_execvp_that_finds_only_unexecutable_files_fails_with_eacces_and_no_exec(tmp_path):
+    noexec = tmp_path / "noexec"
+    noexec.mkdir()
+    (noexec / "prog").write_text("#!/bin/sh\n")
+    out = str(tmp_path / "t.d")
+    p = mmscope("run", "-o", out, "--", "env", f"PATH=/nonexistent:{noexec}", "prog")
+    assert p.returncode == 126, p.stderr          # env: EACCES
+    assert "Permission denied" in p.stderr
+    assert execs(out) == []
+
+
+def test_execvp_runs_a_script_without_shebang_with_bin_sh(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    script = bindir / "hello"
+    script.write_text("echo hello from sh\n")
+    script.chmod(0o755)
+    out = str(tmp_path / "t.d")
+    p = mmscope("run", "-o", out, "--", "env", f"PATH={bindir}", "hello")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "hello from sh\n"
+    assert execs(out) == [str(script), "/bin/sh"]
+    notes = [r["text"] for r in show_json(out) if r["type"] == "proc" and r["event"] == "note"]
+    assert any(str(script) in n and "failed" in n for n in notes), notes
+
+
+def test_make_install_gives_a_tree_that_finds_its_agent_after_moving(tmp_path):
+    dest = tmp_path / "dest"
+    build = os.environ.get("MMS_BUILD", os.path.join(ROOT, "build"))
+    p = subprocess.run(["make", "--no-print-directory", "-C", ROOT, f"B={build}",
+                        f"DESTDIR={dest}", "PREFIX=/opt/mms", "install"],
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    tree = dest / "opt" / "mms"
+    for f in ("bin/mmscope", "lib/mmscope/libmmscope-agent.so", "include/mmscope/mmscope.h",
+              "share/doc/mmscope/README.md"):
+        assert (tree / f).is_file(), f
+    moved = tmp_path / "moved"
+    shutil.copytree(tree, moved, symlinks=True)
+    out = str(tmp_path / "t.d")
+    r = grouprun.run([str(moved / "bin" / "mmscope"), "run", "-o", out, "--map", MARKS_GLOB,
+                      "--", MARKS, "api"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert [x for x in show_json(out) if x["type"] == "access"], "nothing traced"
+    # without its agent, the binary says where it looked
+    os.unlink(moved / "lib" / "mmscope" / "libmmscope-agent.so")
+    r = grouprun.run([str(moved / "bin" / "mmscope"), "run", "-o", str(tmp_path / "u.d"),
+                      "--", "true"], timeout=60)
+    assert r.returncode == 1
+    assert f"{moved}/bin/../lib/mmscope" in r.stderr and "make install" in r.stderr, r.stderr

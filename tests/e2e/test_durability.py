@@ -121,15 +121,19 @@ def cut_copy(killed, tmp_path, where):
     return copy, name, kept
 
 
+def from_run(r):
+    """The exit record `mmscope run` adds, in a stream of its own (with
+    the program's pid and tid), which the cut leaves intact."""
+    return r["type"] == "proc" and r["event"] == "exit"
+
+
 def program_stream(recs):
-    """The records of the program's own stream.  `mmscope run` adds the
-    exit record in a stream of its own (tid 0), which the cut leaves
-    intact."""
-    return [r for r in recs if r["tid"] != 0]
+    """The records of the program's own stream."""
+    return [r for r in recs if not from_run(r)]
 
 
 def outside_stream(recs):
-    return [r for r in recs if r["tid"] == 0]
+    return [r for r in recs if from_run(r)]
 
 
 def test_stream_cut_mid_record_decodes_everything_before_the_cut(killed, tmp_path):
