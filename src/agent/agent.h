@@ -76,6 +76,7 @@ struct agent {
 	bool backtraces;	/* hits carry their call chain */
 	int watch_owner;	/* tid holding watch_lock(), 0 if none */
 	int watch_depth;
+	sigset_t watch_saved; /* the holder's signal mask before it */
 };
 
 extern struct agent agent;

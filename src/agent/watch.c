@@ -39,6 +39,7 @@
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/maps.h"
+#include "util/lock.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "watch"
@@ -74,10 +75,18 @@ static int open_memfd(void)
 
 /* ---- the lock for watched private pages ---- */
 
-/* signal context */
+/*
+ * signal context.  Recursive (a nested synchronous fault of the holder
+ * may take it again).  While it is held the thread's asynchronous signals
+ * are blocked, the slow path's park signal among them: a holder is never
+ * parked, so a stepping thread that needs this lock never waits for a
+ * parked thread (issue 7, C.10).  Whoever parks others waits for the
+ * holder's short critical section to end instead.
+ */
 void watch_lock(void)
 {
 	int expected = 0;
+	sigset_t saved;
 
 	if (!my_tid)
 		my_tid = (int)sys_gettid();
@@ -85,19 +94,24 @@ void watch_lock(void)
 		agent.watch_depth++;
 		return;
 	}
+	mlock_block_async(&saved);
 	while (!__atomic_compare_exchange_n(&agent.watch_owner, &expected, my_tid, false,
 					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		expected = 0;
 		__builtin_ia32_pause();
 	}
+	agent.watch_saved = saved;
 	agent.watch_depth = 1;
 }
 
 /* signal context */
 void watch_unlock(void)
 {
-	if (--agent.watch_depth == 0)
+	if (--agent.watch_depth == 0) {
+		sigset_t saved = agent.watch_saved;
 		__atomic_store_n(&agent.watch_owner, 0, __ATOMIC_RELEASE);
+		sys_rt_sigprocmask(SIG_SETMASK, &saved, NULL);
+	}
 }
 
 /* ---- records ---- */
