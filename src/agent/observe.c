@@ -344,8 +344,16 @@ long obs_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uin
 	nr.file_offset = r[0].file_offset + delta;
 	nr.flags &= ~(uint32_t)(REGION_TRACE | REGION_DEVICE | REGION_WATCH);
 	bool device = r[0].flags & REGION_DEVICE;
+	char path[1024], rel[96]; /* on the program's stack: keep it small */
+	size_t pos = 0;
+	fmt_str(rel, sizeof(rel), &pos, "self/map_files/");
+	fmt_hex(rel, sizeof(rel), &pos, nr.start);
+	fmt_str(rel, sizeof(rel), &pos, "-");
+	fmt_hex(rel, sizeof(rel), &pos, nr.end);
+	if (proc_readlink(rel, path, sizeof(path)) < 0)
+		memcpy(path, "(mremap)", sizeof("(mremap)"));
 	if (!arm_locked(&nr, alias_existing(nr.start, nr.end, nr.prot, (long)nr.file_offset, 0),
-			device ? "(mremap of a device)" : "(mremap)", false, pc, MMS_MF_MREMAP))
+			path, false, pc, MMS_MF_MREMAP))
 		sys_mprotect((void *)p, nr.end - nr.start, r[0].prot); /* untraced, but usable */
 	else if (device)
 		region_get_mut(&agent.regions, nr.start)->flags |= REGION_DEVICE;
