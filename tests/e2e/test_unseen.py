@@ -76,3 +76,40 @@ def test_a_ring_and_a_memfd_set_up_after_chroot_are_traced(mmscope_run):
         d = re.search(r"^DIR (\S+)$", run.stdout, re.M)
         if d:
             shutil.rmtree(d.group(1), ignore_errors=True)
+
+
+HAMMER = prog("uring_hammer")
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_rings_set_up_and_torn_down_by_four_threads_at_once(mmscope_run, attempt):
+    """Four threads set up and tear down io_uring rings at the same time
+    while a fifth maps and unmaps a memfd (issue 7, C.9: two threads
+    crashed the program 4 of 4 runs; with the table update outside the
+    kernel call's lock, a region freed by one thread's munmap collided
+    with another thread's new ring and the agent hung)."""
+    run = mmscope_run([HAMMER, "50"], timeout=240,
+                      maps=["anon_inode:[io_uring]", "/memfd:mmscope-hammer*"])
+    rings = int(re.search(r"^RINGS (\d+)$", run.stdout, re.M).group(1))
+    sub, done = map(int, re.search(r"^NOPS (\d+) (\d+)$", run.stdout, re.M).groups())
+    nmaps, stores = map(int, re.search(r"^MEMFD (\d+) (\d+)$", run.stdout, re.M).groups())
+    assert rings == 200 and sub == done == 400
+    recs = run.records()
+    maps = {r["region"]: r for r in recs if r["type"] == "map"}
+    unmapped = {r["region"] for r in recs if r["type"] == "unmap"}
+    assert not [r for r in recs if r["type"] == "proc" and r.get("event") == "untraced"]
+    ring_maps = [m for m in maps.values() if "io_uring" in m["path"]]
+    memfd_maps = [m for m in maps.values() if "mmscope-hammer" in m["path"]]
+    # liburing maps rings and SQEs: two mappings per ring, each unmapped
+    assert len(ring_maps) == 2 * rings
+    assert len(memfd_maps) == nmaps
+    assert set(maps) == unmapped
+    acc = run.accesses()
+    # every access lands in a region its own thread mapped
+    assert all(a["region"] in maps and maps[a["region"]]["tid"] == a["tid"] for a in acc)
+    memfd_acc = [a for a in acc if "mmscope-hammer" in maps[a["region"]]["path"]]
+    assert len(memfd_acc) == stores
+    assert sorted({a["offset"] for a in memfd_acc}) == [0, 4096]
+    # each NOP stores at least the SQ tail and the SQE's fields
+    assert sum(1 for a in acc if a["dir"] == "W" and "io_uring" in maps[a["region"]]["path"]) \
+        >= 2 * done
