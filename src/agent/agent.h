@@ -39,6 +39,7 @@ struct thread_state {
 	uint32_t gen; /* agent.gen when created (fork check) */
 	int tid;
 	struct stream stream;
+	bool stream_failed;	/* its first lost record was reported */
 	struct rec_run runs[2]; /* the last records, while they may grow */
 	int nruns;
 	uint8_t *scratch; /* 64-byte aligned */
