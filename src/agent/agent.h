@@ -39,6 +39,7 @@ struct thread_state {
 	uint32_t gen; /* agent.gen when created (fork check) */
 	int tid;
 	struct stream stream;
+	bool stream_failed;	/* its first lost record was reported */
 	struct rec_run runs[2]; /* the last records, while they may grow */
 	int nruns;
 	uint8_t *scratch; /* 64-byte aligned */
@@ -76,6 +77,7 @@ struct agent {
 	bool backtraces;	/* hits carry their call chain */
 	int watch_owner;	/* tid holding watch_lock(), 0 if none */
 	int watch_depth;
+	sigset_t watch_saved; /* the holder's signal mask before it */
 };
 
 extern struct agent agent;

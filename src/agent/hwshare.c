@@ -33,6 +33,7 @@
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
+#include "util/proc.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "hwshare"
@@ -195,7 +196,7 @@ MMS_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec
 static int tracer_pid(void)
 {
 	char buf[2048];
-	long fd = sys_openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC, 0), n;
+	long fd = proc_open("self/status", O_RDONLY), n;
 	char *p;
 
 	if (fd < 0)

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +170,9 @@ __attribute__((constructor(102))) static void agent_init(void)
 	fd = openat(agent.dirfd, "agent.log",
 		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	log_fd = fd >= 0 ? agent_high_fd(fd) : -1;
+	/* room for the log reserved now: "disk full" itself must still fit */
+	if (log_fd >= 0)
+		fallocate(log_fd, FALLOC_FL_KEEP_SIZE, 0, 64 << 10);
 	log_max = agent.cfg.verbose ? LOG_DEBUG : LOG_INFO;
 	if ((r = proc_init()) < 0) {
 		dprintf(2, "mmscope-agent: cannot open /proc: %s; not tracing\n", strerror(-r));

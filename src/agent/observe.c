@@ -153,7 +153,9 @@ static bool shared_type(int flags)
 	return (flags & MAP_TYPE) == MAP_SHARED || (flags & MAP_TYPE) == MAP_SHARED_VALIDATE;
 }
 
-static void arm_new(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off, uint64_t pc)
+/* Table lock held: a new shared mapping of fd at addr; armed if selected. */
+static void arm_new_locked(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off,
+			   uint64_t pc)
 {
 	struct region r = {
 		.start = addr,
@@ -163,15 +165,12 @@ static void arm_new(uint64_t addr, uint64_t len, int prot, int flags, int fd, lo
 		.mmap_flags = flags,
 	};
 	bool chardev = false;
-	sigset_t old;
 
-	agent_table_lock(&old);
 	if (fd_selected(fd, &chardev))
 		arm_locked(&r,
 			   sys_mmap(NULL, r.end - r.start, prot & (PROT_READ | PROT_WRITE),
 				    MAP_SHARED, fd, off),
 			   held_path, chardev, pc, 0);
-	agent_table_unlock(&old);
 }
 
 static void unmap_piece(void *arg, const struct region *piece)
@@ -190,48 +189,65 @@ static void forget_locked(uint64_t lo, uint64_t hi, uint64_t pc)
 	region_cut(&agent.regions, lo, hi, unmap_piece, &pc);
 }
 
-static void forget(uint64_t lo, uint64_t hi, uint64_t pc)
+/* Is anything of [lo, hi) in the table?  (A region cannot appear in a
+ * range meanwhile unless the program races its own mmap with its own
+ * unmap of the same addresses.) */
+static bool overlaps(uint64_t lo, uint64_t hi)
 {
 	struct region probe[1];
-	sigset_t old;
 
-	if (!region_overlaps(&agent.regions, lo, hi, probe, 1))
-		return;
-	agent_table_lock(&old);
-	forget_locked(lo, hi, pc);
-	agent_table_unlock(&old);
-	watch_on_unmapped(lo, hi);
+	return region_overlaps(&agent.regions, lo, hi, probe, 1) > 0;
 }
+
+/*
+ * The rule for every kernel call that changes mappings the table knows
+ * (issue 7, C.9): the call and the table update happen under the table
+ * lock, together.  Otherwise another thread's mmap can be handed the
+ * addresses an unmap just freed while the table still holds the old
+ * region, and the two collide.  A fault meanwhile waits for the lock's
+ * short critical section, then finds the table as the kernel has it.
+ */
 
 /* signal context */
 long obs_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off, uint64_t pc)
 {
+	/* a fixed mapping replaces whatever was there */
+	bool fixed = (flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE);
+	bool replaces = fixed && agent.active && overlaps(addr, addr + page_up(len));
+	bool wanted = fd >= 0 && shared_type(flags) && !(flags & MAP_ANONYMOUS);
+	sigset_t set;
 	void *p;
 
-	if (!agent.active)
+	if (!agent.active || (!replaces && !wanted))
 		return (long)sys_mmap((void *)addr, len, prot, flags, fd, off);
-	/* a fixed mapping replaces whatever was there */
-	if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
-		forget(addr, addr + page_up(len), pc);
+	agent_table_lock(&set);
 	p = sys_mmap((void *)addr, len, prot, flags, fd, off);
-	if (!sys_mmap_failed(p) && fd >= 0 && shared_type(flags) && !(flags & MAP_ANONYMOUS))
-		arm_new((uint64_t)p, len, prot, flags, fd, off, pc);
+	if (!sys_mmap_failed(p) && replaces)
+		forget_locked(addr, addr + page_up(len), pc);
+	if (!sys_mmap_failed(p) && wanted)
+		arm_new_locked((uint64_t)p, len, prot, flags, fd, off, pc);
+	agent_table_unlock(&set);
+	if (!sys_mmap_failed(p) && replaces)
+		watch_on_unmapped(addr, addr + page_up(len));
 	return (long)p;
 }
 
 /* signal context */
 long obs_munmap(uint64_t addr, uint64_t len, uint64_t pc)
 {
+	sigset_t set;
 	long r;
 
-	/* the program's view goes first: an access racing with the unmap
-	 * then either completes on the alias or meets the hole, as it would
-	 * without mmscope */
+	if (!agent.active || !overlaps(addr, addr + page_up(len)))
+		return sys_munmap((void *)addr, len);
+	agent_table_lock(&set);
 	r = sys_munmap((void *)addr, len);
-	if (r < 0 || !agent.active)
-		return r;
-	forget(addr, addr + page_up(len), pc);
-	return 0;
+	if (r == 0)
+		forget_locked(addr, addr + page_up(len), pc);
+	agent_table_unlock(&set);
+	if (r == 0)
+		watch_on_unmapped(addr, addr + page_up(len));
+	return r;
 }
 
 /* Table lock held: a descriptor of ours for the object with this inode,
@@ -316,24 +332,32 @@ long obs_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uin
 	uint64_t p;
 	sigset_t set;
 
-	if (!agent.active || old_len == 0 ||
-	    region_overlaps(&agent.regions, old, old + old_len, r, 1) == 0)
+	if (!agent.active || old_len == 0 || !overlaps(old, old + old_len))
 		return (long)sys_mremap((void *)old, old_len, new_len, flags, (void *)new_addr);
-	p = (uint64_t)sys_mremap((void *)old, old_len, new_len, flags, (void *)new_addr);
-	if (sys_mmap_failed((void *)p))
+	agent_table_lock(&set);
+	if (region_overlaps_locked(&agent.regions, old, old + old_len, r, 1) == 0) {
+		p = (uint64_t)sys_mremap((void *)old, old_len, new_len, flags, (void *)new_addr);
+		agent_table_unlock(&set);
 		return (long)p;
+	}
+	p = (uint64_t)sys_mremap((void *)old, old_len, new_len, flags, (void *)new_addr);
+	if (sys_mmap_failed((void *)p)) {
+		agent_table_unlock(&set);
+		return (long)p;
+	}
 	if (!r[0].alias) {
 		/* watched private memory moves: its page watchpoints stay
 		 * behind (docs/watch.md); the moved pages get the program's
 		 * protection back */
-		forget(old, old + old_len, pc);
+		forget_locked(old, old + old_len, pc);
 		sys_mprotect((void *)p, new_len, r[0].prot);
+		agent_table_unlock(&set);
+		watch_on_unmapped(old, old + old_len);
 		return (long)p;
 	}
 	/* The moved view keeps PROT_NONE; give the new range a new alias. */
 	struct region nr = r[0];
 	uint64_t delta = old - r[0].start;
-	agent_table_lock(&set);
 	forget_locked(old, old + old_len, pc);
 	if ((flags & MREMAP_FIXED) || p != old)
 		forget_locked(p, p + page_up(new_len), pc);
@@ -344,8 +368,16 @@ long obs_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uin
 	nr.file_offset = r[0].file_offset + delta;
 	nr.flags &= ~(uint32_t)(REGION_TRACE | REGION_DEVICE | REGION_WATCH);
 	bool device = r[0].flags & REGION_DEVICE;
+	char path[1024], rel[96]; /* on the program's stack: keep it small */
+	size_t pos = 0;
+	fmt_str(rel, sizeof(rel), &pos, "self/map_files/");
+	fmt_hex(rel, sizeof(rel), &pos, nr.start);
+	fmt_str(rel, sizeof(rel), &pos, "-");
+	fmt_hex(rel, sizeof(rel), &pos, nr.end);
+	if (proc_readlink(rel, path, sizeof(path)) < 0)
+		memcpy(path, "(mremap)", sizeof("(mremap)"));
 	if (!arm_locked(&nr, alias_existing(nr.start, nr.end, nr.prot, (long)nr.file_offset, 0),
-			device ? "(mremap of a device)" : "(mremap)", false, pc, MMS_MF_MREMAP))
+			path, false, pc, MMS_MF_MREMAP))
 		sys_mprotect((void *)p, nr.end - nr.start, r[0].prot); /* untraced, but usable */
 	else if (device)
 		region_get_mut(&agent.regions, nr.start)->flags |= REGION_DEVICE;

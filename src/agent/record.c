@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Building every record the agent writes (see record.h). */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,6 +28,35 @@ uint64_t rec_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * signal context: room for one record, or NULL (the stream counts it as
+ * lost).  The first failure of each stream goes to agent.log and
+ * stderr's log once, saying why: "disk full" is the usual reason.
+ */
+static void *reserve(struct thread_state *t, size_t size)
+{
+	void *p = stream_reserve(&t->stream, size);
+	char msg[160];
+	size_t pos = 0;
+
+	if (p || t->stream_failed)
+		return p;
+	t->stream_failed = true;
+	fmt_str(msg, sizeof(msg), &pos, "mmscope-agent: trace stream of thread ");
+	fmt_u64(msg, sizeof(msg), &pos, (uint64_t)t->tid);
+	if (t->stream.err == -ENOSPC || t->stream.err == -EDQUOT)
+		fmt_str(msg, sizeof(msg), &pos, ": disk full");
+	else {
+		fmt_str(msg, sizeof(msg), &pos, ": cannot grow, errno ");
+		fmt_u64(msg, sizeof(msg), &pos, (uint64_t)-t->stream.err);
+	}
+	fmt_str(msg, sizeof(msg), &pos,
+		"; records are lost from here on and counted in LOST "
+		"records (retrying with backoff)\n");
+	log_raw(msg);
+	return NULL;
 }
 
 /* ---- ACCESS, coalesced ---- */
@@ -164,7 +194,7 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 		cap = a->run_left < 1 ? 1 : a->run_left > max ? max : a->run_left;
 	}
 	size = sizeof(*r) + MMS_PAD8((size_t)cap * a->width);
-	r = stream_reserve(&t->stream, size);
+	r = reserve(t, size);
 	if (!r) {
 		t->nruns = 0;
 		return;
@@ -227,7 +257,7 @@ void rec_map(const struct region *r, const char *path, uint64_t pc, uint32_t fla
 	if (size > 65528)
 		return;
 	t = begin(&old);
-	if (t && (m = stream_reserve(&t->stream, size))) {
+	if (t && (m = reserve(t, size))) {
 		m->seq = rec_next_seq();
 		m->ts_ns = rec_now();
 		m->pc = pc;
@@ -253,7 +283,7 @@ void rec_unmap(const struct region *r, uint64_t pc)
 	sigset_t old;
 
 	t = begin(&old);
-	if (t && (u = stream_reserve(&t->stream, sizeof(*u)))) {
+	if (t && (u = reserve(t, sizeof(*u)))) {
 		u->seq = rec_next_seq();
 		u->ts_ns = rec_now();
 		u->pc = pc;
@@ -275,7 +305,7 @@ static void *reserve_with_text(struct thread_state *t, size_t fixed, const char 
 	if (tlen > 4095)
 		tlen = 4095;
 	*size = MMS_PAD8(fixed + tlen + 1);
-	rec = stream_reserve(&t->stream, *size);
+	rec = reserve(t, *size);
 	if (rec)
 		memcpy(rec + fixed, text, tlen);
 	return rec;
@@ -338,7 +368,7 @@ void rec_watch(const struct watch *w)
 	sigset_t old;
 
 	t = begin(&old);
-	if (t && (r = stream_reserve(&t->stream, size))) {
+	if (t && (r = reserve(t, size))) {
 		r->seq = rec_next_seq();
 		r->ts_ns = rec_now();
 		r->addr = w->addr;
@@ -361,7 +391,7 @@ void rec_hit(struct thread_state *t, const struct watch *w, uint64_t pc, uint64_
 	struct mms_rec_hit *h;
 
 	size = sizeof(struct mms_rec_hit) + 2 * vpad + 8 * (size_t)nframes;
-	if (!t || width < 1 || width > 64 || !(h = stream_reserve(&t->stream, size)))
+	if (!t || width < 1 || width > 64 || !(h = reserve(t, size)))
 		return;
 	h->seq = rec_next_seq();
 	h->ts_ns = rec_now();

@@ -17,6 +17,7 @@
 #include "agent/agent.h"
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
+#include "util/proc.h"
 #include "util/sys.h"
 
 static struct {
@@ -25,14 +26,6 @@ static struct {
 	int parked;  /* threads currently parked */
 	int owner;   /* tid running the slow path */
 } park;
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 /* signal context */
 void step_on_park(int sig, siginfo_t *si, void *uc)
@@ -50,53 +43,41 @@ void step_on_park(int sig, siginfo_t *si, void *uc)
 	__atomic_sub_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
 }
 
-static long parse_tid(const char *s)
-{
-	long v = 0;
-
-	if (!*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v;
-}
-
 #define PARK_MAX_THREADS 4096
 
+struct signal_scan {
+	int self;
+	int *tids;
+	int *ntids;
+	int added;
+};
+
+/* signal context: one thread of /proc/self/task */
+static int signal_one(void *arg, int tid)
+{
+	struct signal_scan *sc = arg;
+	bool known = tid == sc->self;
+
+	for (int i = 0; i < *sc->ntids && !known; i++)
+		known = sc->tids[i] == tid;
+	if (tid <= 0 || known || *sc->ntids == PARK_MAX_THREADS)
+		return 0;
+	if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
+		sc->tids[(*sc->ntids)++] = tid;
+		sc->added++;
+	}
+	return 0;
+}
+
 /* signal context: signal every thread in /proc/self/task not signalled
- * yet; returns how many were added to tids[] */
+ * yet (through the /proc descriptor opened at start: the program may have
+ * chrooted); returns how many were added to tids[] */
 static int signal_new_threads(int self, int *tids, int *ntids)
 {
-	char buf[4096];
-	int added = 0;
-	long fd = sys_openat(AT_FDCWD, "/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	struct signal_scan sc = { .self = self, .tids = tids, .ntids = ntids };
 
-	if (fd < 0)
-		return 0;
-	for (;;) {
-		long n = sys_call3(SYS_getdents64, fd, buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (long off = 0; off < n;) {
-			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
-			long tid = parse_tid(d->d_name);
-			bool known = tid == self;
-			off += d->d_reclen;
-			for (int i = 0; i < *ntids && !known; i++)
-				known = tids[i] == tid;
-			if (tid <= 0 || known || *ntids == PARK_MAX_THREADS)
-				continue;
-			if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
-				tids[(*ntids)++] = (int)tid;
-				added++;
-			}
-		}
-	}
-	sys_close((int)fd);
-	return added;
+	proc_each_task(signal_one, &sc);
+	return sc.added;
 }
 
 /* signal context: how many of the signalled threads still exist */

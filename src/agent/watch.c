@@ -39,6 +39,8 @@
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/maps.h"
+#include "util/proc.h"
+#include "util/lock.h"
 #include "util/sys.h"
 
 #define LOG_DOMAIN "watch"
@@ -68,16 +70,24 @@ int watch_poke(uint64_t addr, const void *buf, unsigned len)
 
 static int open_memfd(void)
 {
-	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	return fd < 0 ? -errno : agent_high_fd(fd);
+	long fd = proc_open("self/mem", O_RDWR);
+	return fd < 0 ? (int)fd : agent_high_fd((int)fd);
 }
 
 /* ---- the lock for watched private pages ---- */
 
-/* signal context */
+/*
+ * signal context.  Recursive (a nested synchronous fault of the holder
+ * may take it again).  While it is held the thread's asynchronous signals
+ * are blocked, the slow path's park signal among them: a holder is never
+ * parked, so a stepping thread that needs this lock never waits for a
+ * parked thread (issue 7, C.10).  Whoever parks others waits for the
+ * holder's short critical section to end instead.
+ */
 void watch_lock(void)
 {
 	int expected = 0;
+	sigset_t saved;
 
 	if (!my_tid)
 		my_tid = (int)sys_gettid();
@@ -85,19 +95,24 @@ void watch_lock(void)
 		agent.watch_depth++;
 		return;
 	}
+	mlock_block_async(&saved);
 	while (!__atomic_compare_exchange_n(&agent.watch_owner, &expected, my_tid, false,
 					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 		expected = 0;
 		__builtin_ia32_pause();
 	}
+	agent.watch_saved = saved;
 	agent.watch_depth = 1;
 }
 
 /* signal context */
 void watch_unlock(void)
 {
-	if (--agent.watch_depth == 0)
+	if (--agent.watch_depth == 0) {
+		sigset_t saved = agent.watch_saved;
 		__atomic_store_n(&agent.watch_owner, 0, __ATOMIC_RELEASE);
+		sys_rt_sigprocmask(SIG_SETMASK, &saved, NULL);
+	}
 }
 
 /* ---- records ---- */
@@ -371,48 +386,53 @@ static void hw_disarm(struct watch *w)
 	w->hw_armed = false;
 }
 
+struct arm_scan {
+	struct watch *w;
+	int *tids, ntids;
+};
+
+/* one thread of /proc/self/task: 0, or -errno to stop */
+static int hw_arm_one(void *arg, int tid)
+{
+	struct arm_scan *sc = arg;
+	struct watch *w = sc->w;
+	int fd;
+
+	if (tid <= 0 || has_fd_for(w, sc->tids, sc->ntids, tid))
+		return 0;
+	fd = hwbp_open_inherited(tid, w->addr, (unsigned)w->len, hw_type(w), WATCH_COOKIE(w->id));
+	if (fd == -ESRCH)
+		return 0; /* it exited meanwhile */
+	if (fd < 0)
+		return fd;
+	int *nt = realloc(sc->tids, (sc->ntids + 1) * sizeof(*nt));
+	int *nf = realloc(w->hw_fd, (sc->ntids + 1) * sizeof(*nf));
+	if (nt)
+		sc->tids = nt;
+	if (nf)
+		w->hw_fd = nf;
+	if (!nt || !nf) {
+		sys_close(fd);
+		return -ENOMEM;
+	}
+	sc->tids[sc->ntids] = tid;
+	w->hw_fd[sc->ntids++] = agent_high_fd(fd);
+	w->n_hw_fd = sc->ntids;
+	return 0;
+}
+
 /* One inherited breakpoint on every thread there is; the threads they
  * create inherit it.  The list is read twice so that a thread created by
- * one not yet armed is not missed. */
+ * one not yet armed is not missed.  Normal context only (it allocates):
+ * setup, the arbiter's moves from interposed calls, fork. */
 static int hw_arm(struct watch *w)
 {
-	int *tids = NULL, ntids = 0, err = 0;
+	struct arm_scan sc = { .w = w };
+	int err = 0;
 
-	for (int pass = 0; pass < 2 && !err; pass++) {
-		DIR *d = opendir("/proc/self/task");
-		struct dirent *de;
-		if (!d)
-			return -errno;
-		while ((de = readdir(d)) && !err) {
-			int tid = atoi(de->d_name), fd;
-			if (tid <= 0 || has_fd_for(w, tids, ntids, tid))
-				continue;
-			fd = hwbp_open_inherited(tid, w->addr, (unsigned)w->len, hw_type(w),
-						 WATCH_COOKIE(w->id));
-			if (fd == -ESRCH)
-				continue; /* it exited meanwhile */
-			if (fd < 0) {
-				err = fd;
-				break;
-			}
-			int *nt = realloc(tids, (ntids + 1) * sizeof(*nt));
-			int *nf = realloc(w->hw_fd, (ntids + 1) * sizeof(*nf));
-			if (nt)
-				tids = nt;
-			if (nf)
-				w->hw_fd = nf;
-			if (!nt || !nf) {
-				sys_close(fd);
-				err = -ENOMEM;
-				break;
-			}
-			tids[ntids] = tid;
-			w->hw_fd[ntids++] = agent_high_fd(fd);
-			w->n_hw_fd = ntids;
-		}
-		closedir(d);
-	}
-	free(tids);
+	for (int pass = 0; pass < 2 && !err; pass++)
+		err = proc_each_task(hw_arm_one, &sc);
+	free(sc.tids);
 	if (err) {
 		pr_debug("watch %u: no debug register on every thread (%s): pages", w->id,
 			 strerror(-err));

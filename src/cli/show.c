@@ -35,7 +35,7 @@ static const char *const map_flag_names[] = { "inherited", "mremap" };
 
 static const char *const proc_event_names[] = {
 	[MMS_PROC_START] = "start", [MMS_PROC_FORK] = "fork", [MMS_PROC_EXEC] = "exec",
-	[MMS_PROC_EXIT] = "exit",   [MMS_PROC_NOTE] = "note",
+	[MMS_PROC_EXIT] = "exit",   [MMS_PROC_NOTE] = "note", [MMS_PROC_UNTRACED] = "untraced",
 };
 
 /* "start", ..., or "event-N" for an event this mmscope does not know */

@@ -17,6 +17,21 @@ static void block_all(sigset_t *saved)
 }
 
 /* signal context */
+void mlock_block_async(sigset_t *saved)
+{
+	sigset_t set;
+
+	sigfillset(&set);
+	sigdelset(&set, SIGSEGV);
+	sigdelset(&set, SIGBUS);
+	sigdelset(&set, SIGILL);
+	sigdelset(&set, SIGFPE);
+	sigdelset(&set, SIGTRAP);
+	sigdelset(&set, SIGSYS);
+	sys_rt_sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+/* signal context */
 void mlock_take(struct mlock *l, sigset_t *saved)
 {
 	int c = 0;

@@ -32,6 +32,11 @@ void mlock_give(struct mlock *l, const sigset_t *saved);
 int mlock_try(struct mlock *l, sigset_t *saved);
 /* does the calling thread hold it? */
 int mlock_held(const struct mlock *l);
+/* For a lock of another kind (a recursive one, whose holder may take a
+ * nested synchronous fault): block every signal but the synchronous ones
+ * (SEGV, BUS, ILL, FPE, TRAP, SYS), so that the holder, too, cannot be
+ * parked or run an asynchronous handler.  Restore with SIG_SETMASK. */
+void mlock_block_async(sigset_t *saved);
 /* a fork child: whoever held it in the parent does not exist here */
 void mlock_reset(struct mlock *l);
 

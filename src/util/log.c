@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/sys.h"
 
 int log_fd = 2;
 enum log_level log_max = LOG_INFO;
@@ -35,12 +36,14 @@ void log_msg(enum log_level lvl, const char *domain, const char *fmt, ...)
 		n = sizeof(buf) - 2;
 	if (buf[n - 1] != '\n')
 		buf[n++] = '\n';
-	(void)!write(log_fd, buf, n);
+	sys_write(log_fd, buf, (size_t)n);
 }
 
-/* signal context */
+/* signal context.  The raw system call: in the agent write() is
+ * interposed (kernel buffers), and a log line may be written with the
+ * region table locked. */
 void log_raw(const char *s)
 {
 	if (log_fd >= 0)
-		(void)!write(log_fd, s, strlen(s));
+		sys_write(log_fd, s, strlen(s));
 }

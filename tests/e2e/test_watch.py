@@ -277,3 +277,24 @@ def test_a_watch_on_memory_the_program_unmaps_ends_with_it(mmscope_run):
     recs = run.records("--watch-only")
     assert [(r["type"], r.get("mech")) for r in recs] == [
         ("watch", "page"), ("hit", None), ("watch", "none")]
+
+
+def test_page_watch_and_single_step_on_one_page_do_not_deadlock(mmscope_run):
+    """One thread stores into a watched page (each store completed by the
+    agent under its watch lock) while another's MASKMOVDQU into the same
+    page takes the single-step slow path, parking the first thread each
+    time.  A thread parked while holding the watch lock used to hang the
+    stepping thread forever (issue 7, C.10: 3 of 3 runs hung)."""
+    n = 3000
+    run = mmscope_run([WATCHME, "step", str(n)], timeout=120,
+                      opts=["--hw-slots=0", "--watch", "stepmate:rw"])
+    m = re.search(r"^STEP (\d+) (\d+) ([0-9a-f]+) ([0-9a-f]+)$", run.stdout, re.M)
+    assert m, run.stdout
+    stores, steps = int(m.group(1)), int(m.group(2))
+    store_pc, step_pc = int(m.group(3), 16), int(m.group(4), 16)
+    last = (n - 1) & 0xff
+    assert f"TABLE {''.join(f'00{last:02x}' for _ in range(8))}" in run.stdout
+    _, hits = watch_records(run)
+    writes = [h for h in hits if h["dir"] == "W"]
+    assert sum(int(h["pc"], 16) == store_pc for h in writes) == stores
+    assert sum(int(h["pc"], 16) == step_pc for h in writes) == steps

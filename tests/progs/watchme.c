@@ -13,6 +13,12 @@
  *   watchme big        stores to big[0], big[600] and big[1023]: an 8 KiB
  *                      array over three pages
  *   watchme unmap      a store to gone[0], then munmap of gone's page
+ *   watchme step N     two threads on one watched page (stepmate): one
+ *                      makes N plain 8-byte stores, the other N MASKMOVDQU
+ *                      stores (single-stepped by mmscope, which parks the
+ *                      first thread each time); prints "STEP <stores>
+ *                      <maskmovs> <store pc> <maskmov pc>" and the final
+ *                      bytes of the table as "TABLE <hex>"
  *   watchme syscall    read() from a pipe into iobuf, write() it back out,
  *                      read that into echo: the kernel accesses iobuf;
  *                      prints "READ <n> <text>" and "ECHO <n> <text>"
@@ -45,6 +51,12 @@ char iobuf[16];
 volatile uint64_t big[1024];
 volatile uint64_t gone[512] __attribute__((aligned(4096)));
 static char echo[16];
+/* one page: the plain stores go to slots, the stepped ones to table */
+struct stepmate {
+	volatile uint64_t slots[8];
+	uint8_t table[16] __attribute__((aligned(16)));
+};
+struct stepmate stepmate __attribute__((aligned(4096)));
 
 /* One MOV store / load / LOCK XADD, reporting the instruction's address. */
 static uint64_t store(volatile uint64_t *p, uint64_t v)
@@ -161,6 +173,46 @@ static int threads(int n)
 	return hammer == (uint64_t)n * 10000 ? 0 : 1;
 }
 
+static long step_n;
+static uint64_t step_store_pc;
+
+static void *step_storer(void *arg)
+{
+	(void)arg;
+	for (long i = 0; i < step_n; i++)
+		step_store_pc = store(&stepmate.slots[i & 7], (uint64_t)i);
+	return NULL;
+}
+
+static int stepping(long n)
+{
+	pthread_t t;
+	uint64_t pc = 0;
+
+	step_n = n;
+	pthread_create(&t, NULL, step_storer, NULL);
+	for (long i = 0; i < n; i++) {
+		/* store byte i to the odd bytes of table (mask words 0x8000) */
+		__asm__ volatile("lea 1f(%%rip), %0\n"
+				 "movd %k1, %%xmm0\n"
+				 "punpcklbw %%xmm0, %%xmm0\n"
+				 "pshuflw $0, %%xmm0, %%xmm0\n"
+				 "pshufd $0, %%xmm0, %%xmm0\n"
+				 "pcmpeqd %%xmm1, %%xmm1\n"
+				 "psllw $15, %%xmm1\n"
+				 "1:\tmaskmovdqu %%xmm1, %%xmm0"
+				 : "=&r"(pc)
+				 : "r"((uint32_t)(uint8_t)i), "D"(stepmate.table)
+				 : "xmm0", "xmm1", "memory");
+	}
+	pthread_join(t, NULL);
+	printf("STEP %ld %ld %" PRIx64 " %" PRIx64 "\nTABLE ", n, n, step_store_pc, pc);
+	for (int i = 0; i < 16; i++)
+		printf("%02x", stepmate.table[i]);
+	printf("\n");
+	return 0;
+}
+
 static int many_stores(void)
 {
 	char name[16];
@@ -211,10 +263,13 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "syscall"))
 		return syscalls();
+	if (argc >= 3 && !strcmp(argv[1], "step"))
+		return stepping(atol(argv[2]));
 	if (argc >= 2 && !strcmp(argv[1], "tz")) {
 		tzset();
 		return 0;
 	}
-	fprintf(stderr, "usage: watchme basic | threads N | many | tz | syscall | big | unmap\n");
+	fprintf(stderr,
+		"usage: watchme basic | threads N | many | tz | syscall | big | unmap | step N\n");
 	return 2;
 }
