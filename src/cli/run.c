@@ -189,40 +189,63 @@ static void forward(int sig)
 }
 
 /*
- * The trace directory, its shared page and the config, before the
- * program starts.  0 with *page mapped, or -1 after saying why (and
- * removing the files this run made).
+ * The trace directory, the config and the shared page, before the
+ * program starts.  0 with *page mapped; 1 when the disk is too full for
+ * even these (said, and the files removed): the program still runs, as
+ * without mmscope, because a full disk is mmscope's failure, not the
+ * program's; -1 after saying why, nothing to run.
  */
 static int prepare_output(struct config *cfg, const char *dir, bool force,
 			  const struct mms_seq_page **page)
 {
 	char err[2 * PATH_MAX + 256];
 	int dirfd = tracedir_prepare(dir, force, cfg->out, sizeof(cfg->out), err, sizeof(err));
+	const char *failed = MMS_CONFIG_FILE;
 	int r;
 
 	if (dirfd < 0) {
 		fprintf(stderr, "mmscope run: %s\n", err);
 		return -1;
 	}
-	r = tracedir_create_seq(dirfd, page);
-	if (r < 0) {
-		fprintf(stderr, "mmscope run: cannot create %s/%s: %s%s\n", dir, MMS_SEQ_FILE,
-			strerror(-r), r == -ENOSPC ? " (disk full: free space and run again)" : "");
-		close(dirfd);
-		return -1;
-	}
 	r = config_write(cfg, dirfd, MMS_CONFIG_FILE);
+	if (r == 0) {
+		failed = MMS_SEQ_FILE;
+		r = tracedir_create_seq(dirfd, page);
+	}
 	if (r < 0) {
-		fprintf(stderr, "mmscope run: cannot write %s/%s: %s%s\n", dir, MMS_CONFIG_FILE,
-			strerror(-r), r == -ENOSPC ? " (disk full: free space and run again)" : "");
-		munmap((void *)*page, sizeof(**page));
-		unlinkat(dirfd, MMS_CONFIG_FILE, 0);
 		unlinkat(dirfd, MMS_SEQ_FILE, 0);
+		unlinkat(dirfd, MMS_CONFIG_FILE, 0);
 		close(dirfd);
+		if (r == -ENOSPC || r == -EDQUOT) {
+			fprintf(stderr,
+				"mmscope run: warning: %s: disk full, no room for %s: the program "
+				"runs untraced; free space and run again\n",
+				dir, failed);
+			return 1;
+		}
+		fprintf(stderr, "mmscope run: cannot create %s/%s: %s\n", dir, failed,
+			strerror(-r));
 		return -1;
 	}
 	close(dirfd);
 	return 0;
+}
+
+/* The exit status only we know: a PROC exit record for the program,
+ * attributed to its main thread (tid = pid). */
+static void add_exit_record(const char *out, const char *dir, pid_t pid, int status)
+{
+	struct {
+		uint32_t event, pid;
+		int64_t arg;
+	} ex = { MMS_PROC_EXIT, (uint32_t)pid,
+		 WIFSIGNALED(status) ? -(int64_t)WTERMSIG(status) : WEXITSTATUS(status) };
+	int r = outside_append(out, pid, pid, MMS_REC_PROC, &ex, sizeof(ex),
+			       WIFSIGNALED(status) ? "killed by signal" : "exited");
+
+	if (r < 0)
+		fprintf(stderr, "mmscope run: warning: cannot add the exit record to %s: %s%s\n",
+			dir, strerror(-r), r == -ENOSPC ? " (disk full)" : "");
 }
 
 int cmd_run(int argc, char **argv)
@@ -249,7 +272,7 @@ int cmd_run(int argc, char **argv)
 	char cfgpath[PATH_MAX + 16], prog[PATH_MAX], agent[PATH_MAX], preload[PATH_MAX * 2];
 	char why[PATH_MAX + 64];
 	int c, r, status, nwatch = 0, hw_max = -1;
-	bool force = false, quiet = false;
+	bool force = false, quiet = false, untraced = false;
 	const char *watch_args[4096];
 
 	optind = 1;
@@ -389,8 +412,10 @@ int cmd_run(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
-	if (prepare_output(&cfg, dir, force, &page) < 0)
+	r = prepare_output(&cfg, dir, force, &page);
+	if (r < 0)
 		return 1;
+	untraced = r == 1;
 	snprintf(cfgpath, sizeof(cfgpath), "%s/%s", cfg.out, MMS_CONFIG_FILE);
 	if (elf_is_static(prog) == 1)
 		fprintf(stderr,
@@ -407,8 +432,10 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	if (child_pid == 0) {
-		setenv("LD_PRELOAD", preload, 1);
-		setenv(CONFIG_ENV, cfgpath, 1);
+		if (!untraced) {
+			setenv("LD_PRELOAD", preload, 1);
+			setenv(CONFIG_ENV, cfgpath, 1);
+		}
 		execv(prog, argv + optind);
 		fprintf(stderr, "mmscope run: cannot run %s: %s\n", prog, strerror(errno));
 		_exit(127);
@@ -422,19 +449,10 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "mmscope run: waitpid: %s\n", strerror(errno));
 			return 1;
 		}
-	/* the exit status only we know: a PROC exit record for the program,
-	 * attributed to its main thread (tid = pid) */
-	struct {
-		uint32_t event, pid;
-		int64_t arg;
-	} ex = { MMS_PROC_EXIT, (uint32_t)child_pid,
-		 WIFSIGNALED(status) ? -(int64_t)WTERMSIG(status) : WEXITSTATUS(status) };
-	r = outside_append(cfg.out, child_pid, child_pid, MMS_REC_PROC, &ex, sizeof(ex),
-			   WIFSIGNALED(status) ? "killed by signal" : "exited");
-	if (r < 0)
-		fprintf(stderr, "mmscope run: warning: cannot add the exit record to %s: %s%s\n",
-			dir, strerror(-r), r == -ENOSPC ? " (disk full)" : "");
-	run_summary(&cfg, dir, page, quiet);
+	if (!untraced) {
+		add_exit_record(cfg.out, dir, child_pid, status);
+		run_summary(&cfg, dir, page, quiet);
+	}
 	if (WIFSIGNALED(status)) {
 		if (!quiet)
 			fprintf(stderr, "mmscope: %s was killed by signal %d (%s)\n", prog,

@@ -397,3 +397,15 @@ def test_mark_as_root_cannot_be_led_to_a_root_file_through_a_process(shared_tmp,
     assert m.returncode == 1, m.stderr
     assert "seq" in m.stderr, m.stderr
     assert unchanged(victim)
+
+
+def test_a_disk_too_full_for_the_trace_still_runs_the_program_and_says_so(small_disk, marker):
+    st = os.statvfs(small_disk)
+    subprocess.run(["fallocate", "-l", str(st.f_bavail * st.f_frsize),
+                    os.path.join(small_disk, "filler")], check=True)
+    out = os.path.join(small_disk, "t.d")
+    p = mmscope("run", "-o", out, "--", "touch", marker)
+    assert p.returncode == 0, p.stderr
+    assert os.path.exists(marker), "a full disk kept the program from running"
+    assert re.search(r"warning: .*disk full.*runs untraced", p.stderr), p.stderr
+    assert os.listdir(out) == [], "half a trace was left behind"
