@@ -19,9 +19,10 @@ def test_exited_threads_leave_no_stream_mapped(mmscope_run):
     acc = [r for r in run.records() if r["type"] == "access"]
     assert len(acc) == 64
     assert len({r["tid"] for r in acc}) == 64
-    # every stream but the one `mmscope run` appends the exit record to
-    streams = [p for p in glob.glob(os.path.join(run.trace_dir, "*.mms"))
-               if not os.path.basename(p).split("-")[1] == "0"]
+    # every stream but the one `mmscope run` appends the exit record to:
+    # made after the program exited, it has the highest serial
+    serial = lambda p: int(os.path.basename(p).split("-")[2].split(".")[0])
+    streams = sorted(glob.glob(os.path.join(run.trace_dir, "*.mms")), key=serial)[:-1]
     assert len(streams) == 65
     for p in streams:
         with open(p, "rb") as f:
