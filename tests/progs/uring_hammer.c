@@ -41,7 +41,8 @@ static void *ring_worker(void *arg)
 			io_uring_prep_nop(sqe);
 			io_uring_sqe_set_data64(sqe, 7 + i);
 			io_uring_submit(&ring);
-			if (io_uring_wait_cqe(&ring, &cqe) == 0 && cqe->user_data == (uint64_t)(7 + i))
+			if (io_uring_wait_cqe(&ring, &cqe) == 0 &&
+			    cqe->user_data == (uint64_t)(7 + i))
 				__atomic_add_fetch(&completed, 1, __ATOMIC_RELAXED);
 			io_uring_cqe_seen(&ring, cqe);
 		}
