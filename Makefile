@@ -96,6 +96,9 @@ $(B)/tests/progs/libearly.so: tests/progs/lib/early.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
 
+# The symbolizer's tests.  test_symbolize links the file it tests.
+$(B)/tests/unit/test_symbolize: $(B)/host/src/cli/symbolize.o
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
