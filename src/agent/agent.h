@@ -111,6 +111,13 @@ void step_begin(struct thread_state *t, void *uc, const struct region *r, uint64
 		const void *insn_bytes, int len, int width, int dir);
 int step_on_fault(struct thread_state *t, void *uc, uint64_t addr);
 int step_on_trap(struct thread_state *t, void *uc);
+/* signal context: the slow path without the trap flag, for the
+ * instructions that can run out of line on the opened page (see step.c);
+ * 0 with *c advanced past the instruction, or -errno: use step_begin */
+struct cpu;
+struct insn;
+int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region *r, uint64_t addr,
+		     const struct insn *in);
 
 /* watch.c */
 void watch_setup(void);

@@ -166,6 +166,10 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		cpu_to_uc(&c, uc);
 		goto out;
 	case EMU_SLOW:
+		if (step_out_of_line(t, &c, &r, addr, in) == 0) {
+			cpu_to_uc(&c, uc);
+			goto out;
+		}
 		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
 			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
 		goto out;
