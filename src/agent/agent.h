@@ -19,6 +19,7 @@
 #include "engine/icache.h"
 #include "engine/watch.h"
 #include "engine/region.h"
+#include "util/lock.h"
 #include "trace/stream.h"
 #include "util/config.h"
 
@@ -69,8 +70,8 @@ struct agent {
 	int pid;
 	struct region_table regions;
 	/* watchpoints (watch.c) */
-	int memfd;		  /* /proc/self/mem: bytes of watched private pages */
-	pthread_mutex_t arb_lock; /* serialises the arbiter and arming */
+	int memfd;	       /* /proc/self/mem: bytes of watched private pages */
+	struct mlock arb_lock; /* serialises the arbiter and arming */
 	struct arbiter arb;
 	uint32_t nwatches;
 	struct watch **watches; /* fixed after setup: read without locks */
