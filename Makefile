@@ -98,6 +98,35 @@ $(B)/tests/progs/libearly.so: tests/progs/lib/early.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
 
+# The symbolizer's tests.  test_symbolize links the file it tests.
+# symbols (test_symbols.py) loads libsymlib.so (argv[1]) and exports
+# sym_watched so that a stripped copy can still be watched by name;
+# stripped/ holds copies of both with no symbol table but .dynsym;
+# debug/symbols.debug is the program's symbols and DWARF split out, and
+# stripped/symbols-dl the stripped program with a .gnu_debuglink naming
+# it.  debug/ is nowhere the default search looks: only show --debug-dir
+# finds it.
+SYM_DIR := $(B)/tests/progs
+all: $(SYM_DIR)/libsymlib.so $(SYM_DIR)/stripped/libsymlib.so $(SYM_DIR)/stripped/symbols \
+	$(SYM_DIR)/stripped/symbols-dl $(SYM_DIR)/debug/symbols.debug
+$(B)/tests/unit/test_symbolize: $(B)/host/src/cli/symbolize.o
+$(SYM_DIR)/symbols: tests/progs/symbols.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -o $@ $< -ldl \
+		-Wl,--export-dynamic-symbol=sym_watched -Wl,--build-id
+$(SYM_DIR)/libsymlib.so: tests/progs/lib/symlib.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
+$(SYM_DIR)/stripped/%: $(SYM_DIR)/%
+	@mkdir -p $(@D)
+	$(Q)strip --strip-all -o $@ $<
+$(SYM_DIR)/debug/symbols.debug: $(SYM_DIR)/symbols
+	@mkdir -p $(@D)
+	$(Q)objcopy --only-keep-debug $< $@
+$(SYM_DIR)/stripped/symbols-dl: $(SYM_DIR)/symbols $(SYM_DIR)/debug/symbols.debug
+	@mkdir -p $(@D)
+	$(Q)objcopy --strip-all --add-gnu-debuglink=$(SYM_DIR)/debug/symbols.debug $< $@
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread

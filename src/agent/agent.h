@@ -19,6 +19,7 @@
 #include "engine/icache.h"
 #include "engine/watch.h"
 #include "engine/region.h"
+#include "util/lock.h"
 #include "trace/stream.h"
 #include "util/config.h"
 
@@ -69,8 +70,8 @@ struct agent {
 	int pid;
 	struct region_table regions;
 	/* watchpoints (watch.c) */
-	int memfd;		  /* /proc/self/mem: bytes of watched private pages */
-	pthread_mutex_t arb_lock; /* serialises the arbiter and arming */
+	int memfd;	       /* /proc/self/mem: bytes of watched private pages */
+	struct mlock arb_lock; /* serialises the arbiter and arming */
 	struct arbiter arb;
 	uint32_t nwatches;
 	struct watch **watches; /* fixed after setup: read without locks */
@@ -111,6 +112,13 @@ void step_begin(struct thread_state *t, void *uc, const struct region *r, uint64
 		const void *insn_bytes, int len, int width, int dir);
 int step_on_fault(struct thread_state *t, void *uc, uint64_t addr);
 int step_on_trap(struct thread_state *t, void *uc);
+/* signal context: the slow path without the trap flag, for the
+ * instructions that can run out of line on the opened page (see step.c);
+ * 0 with *c advanced past the instruction, or -errno: use step_begin */
+struct cpu;
+struct insn;
+int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region *r, uint64_t addr,
+		     const struct insn *in);
 
 /* watch.c */
 void watch_setup(void);

@@ -12,6 +12,7 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/observe.h"
 #include "agent/record.h"
 #include "engine/emulate.h"
 #include "mmscope/trace-format.h"
@@ -117,8 +118,13 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		goto not_ours;
 	}
 	t = thread_get();
-	if (!t)
+	if (!t) {
+		/* mmscope's own failure is never the program's SIGSEGV */
+		if (obs_give_up(addr, "no memory for mmscope's state of a thread: the region "
+				      "goes back to the program") == 0)
+			goto out;
 		goto not_ours;
+	}
 	if (t->stepping) {
 		if (step_on_fault(t, uc, addr) == 0)
 			goto out;
@@ -160,10 +166,18 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		cpu_to_uc(&c, uc);
 		goto out;
 	case EMU_SLOW:
+		if (step_out_of_line(t, &c, &r, addr, in) == 0) {
+			cpu_to_uc(&c, uc);
+			goto out;
+		}
 		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
 			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
 		goto out;
 	default:
+		/* the program's own fault: at the address the CPU would name
+		 * (a later element of a gather or scatter, say) */
+		if (e.fault_addr)
+			si->si_addr = (void *)e.fault_addr;
 		goto not_ours;
 	}
 not_ours:

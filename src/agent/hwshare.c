@@ -33,6 +33,8 @@
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
+#include "util/fmt.h"
+#include "util/lock.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
@@ -46,6 +48,24 @@ struct program_bp {
 
 static struct program_bp *bps[64]; /* the program's open breakpoints */
 static int nbps;
+static struct program_bp pool[64]; /* no malloc: arb_lock held */
+static bool pool_used[64];
+
+static struct program_bp *bp_alloc(void)
+{
+	for (int i = 0; i < 64; i++)
+		if (!pool_used[i]) {
+			pool_used[i] = true;
+			memset(&pool[i], 0, sizeof(pool[i]));
+			return &pool[i];
+		}
+	return NULL;
+}
+
+static void bp_free(struct program_bp *bp)
+{
+	pool_used[bp - pool] = false;
+}
 
 static bool is_hw_breakpoint(const struct perf_event_attr *a)
 {
@@ -54,13 +74,17 @@ static bool is_hw_breakpoint(const struct perf_event_attr *a)
 
 static long program_bp_open(long attr, long pid, long cpu, long group, long flags)
 {
-	struct program_bp *bp = calloc(1, sizeof(*bp));
+	struct program_bp *bp;
+	sigset_t saved;
 	long fd;
 
-	if (!bp)
+	mlock_take(&agent.arb_lock, &saved);
+	bp = bp_alloc();
+	if (!bp) {
+		mlock_give(&agent.arb_lock, &saved);
 		return sys_call6(SYS_perf_event_open, attr, pid, cpu, group, flags, 0);
+	}
 	bp->req = (struct arb_req){ .cls = ARB_PROGRAM, .owner = 1, .arg = bp, .slot = -1 };
-	pthread_mutex_lock(&agent.arb_lock);
 	/* moves a watch of ours to pages first if every register is taken */
 	int slot = arb_request(&agent.arb, &bp->req);
 	watch_settle();
@@ -69,15 +93,16 @@ static long program_bp_open(long attr, long pid, long cpu, long group, long flag
 		/* failed, or beyond what we model: it holds nothing of ours */
 		arb_release(&agent.arb, &bp->req);
 		watch_settle();
-		pthread_mutex_unlock(&agent.arb_lock);
+		bp_free(bp);
+		mlock_give(&agent.arb_lock, &saved);
 		if (fd >= 0)
 			pr_debug("program breakpoint fd %ld opened beyond the arbiter's slots", fd);
-		free(bp);
 		return fd;
 	}
 	bp->fd = (int)fd;
-	bps[nbps++] = bp;
-	pthread_mutex_unlock(&agent.arb_lock);
+	__atomic_store_n(&bps[nbps], bp, __ATOMIC_RELEASE);
+	__atomic_store_n(&nbps, nbps + 1, __ATOMIC_RELEASE);
+	mlock_give(&agent.arb_lock, &saved);
 	if (agent.cfg.verbose)
 		pr_info("the program opened a hardware breakpoint (fd %ld): register %d is its own",
 			fd, slot);
@@ -148,30 +173,32 @@ static bool maybe_program_bp(int fd)
 MMS_EXPORT int close(int fd)
 {
 	struct program_bp *bp = NULL;
+	sigset_t saved;
 	int r;
 
 	/* no watch_check_tracer() here: signal handlers may close() */
 	if (maybe_program_bp(fd)) {
-		pthread_mutex_lock(&agent.arb_lock);
+		mlock_take(&agent.arb_lock, &saved);
 		for (int i = 0; i < nbps; i++)
 			if (bps[i]->fd == fd) {
 				bp = bps[i];
 				bps[i] = bps[--nbps];
 				break;
 			}
-		if (!bp)
-			pthread_mutex_unlock(&agent.arb_lock);
+		mlock_give(&agent.arb_lock, &saved);
 	}
-	/* libc's close: a cancellation point, errno as the program expects */
+	/* libc's close: a cancellation point, errno as the program expects;
+	 * so no lock of ours is held across it */
 	r = REAL(close)(fd);
 	if (bp) {
-		int saved = errno;
+		int keep = errno;
 		/* the register is free in the kernel now: give it back */
+		mlock_take(&agent.arb_lock, &saved);
 		arb_release(&agent.arb, &bp->req);
 		watch_settle();
-		pthread_mutex_unlock(&agent.arb_lock);
-		free(bp);
-		errno = saved;
+		bp_free(bp);
+		mlock_give(&agent.arb_lock, &saved);
+		errno = keep;
 	}
 	return r;
 }
@@ -234,16 +261,17 @@ void watch_check_tracer(void)
 	tracer = tracer_pid();
 	if (tracer < 0 || (tracer > 0) == (seen > 0))
 		return;
-	if (pthread_mutex_trylock(&agent.arb_lock))
+	sigset_t saved;
+	if (mlock_try(&agent.arb_lock, &saved))
 		return; /* someone is moving watches: look next time */
 	if ((tracer > 0) != (seen > 0)) {
 		char msg[128];
-		snprintf(msg, sizeof(msg),
-			 tracer ? "a debugger (pid %d) attached: mmscope's watches leave the "
-				  "debug registers"
-				: "the debugger (pid %d) detached: mmscope's watches take their "
-				  "debug registers back",
-			 tracer ? tracer : seen);
+		size_t pos = 0;
+		fmt_str(msg, sizeof(msg), &pos, tracer ? "a debugger (pid " : "the debugger (pid ");
+		fmt_u64(msg, sizeof(msg), &pos, (uint64_t)(tracer ? tracer : seen));
+		fmt_str(msg, sizeof(msg), &pos,
+			tracer ? ") attached: mmscope's watches leave the debug registers"
+			       : ") detached: mmscope's watches take their debug registers back");
 		rec_proc(MMS_PROC_NOTE, tracer, msg);
 		if (agent.cfg.verbose)
 			pr_info("%s", msg);
@@ -251,5 +279,5 @@ void watch_check_tracer(void)
 		watch_settle();
 		seen = tracer;
 	}
-	pthread_mutex_unlock(&agent.arb_lock);
+	mlock_give(&agent.arb_lock, &saved);
 }

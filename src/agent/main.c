@@ -30,7 +30,7 @@
 #include "util/log.h"
 
 struct agent agent = {
-	.arb_lock = PTHREAD_MUTEX_INITIALIZER,
+	.arb_lock = MLOCK_INIT,
 	.dirfd = -1,
 	.memfd = -1,
 };
@@ -106,6 +106,8 @@ static void after_fork_child(void)
 	if (!agent.active)
 		return;
 	obs_after_fork(1);
+	/* a thread of the parent that held it does not exist here */
+	mlock_reset(&agent.arb_lock);
 	agent.gen++;
 	agent.pid = (int)sys_getpid();
 	thread_after_fork();

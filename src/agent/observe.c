@@ -75,7 +75,7 @@ static uint64_t page_up(uint64_t n)
 
 static void untraced(uint64_t addr, const char *what, const char *path, long err)
 {
-	char msg[PATH_MAX + 160];
+	char msg[1024]; /* signal context: the program's stack */
 	size_t pos = 0;
 
 	fmt_str(msg, sizeof(msg), &pos, what);
@@ -187,6 +187,27 @@ static void unmap_piece(void *arg, const struct region *piece)
 static void forget_locked(uint64_t lo, uint64_t hi, uint64_t pc)
 {
 	region_cut(&agent.regions, lo, hi, unmap_piece, &pc);
+}
+
+/* signal context: see observe.h */
+int obs_give_up(uint64_t addr, const char *why)
+{
+	struct region r;
+	sigset_t set;
+	int found;
+
+	agent_table_lock(&set);
+	found = region_overlaps_locked(&agent.regions, addr, addr + 1, &r, 1) == 1;
+	if (found) {
+		sys_mprotect((void *)r.start, r.end - r.start, r.prot);
+		forget_locked(r.start, r.end, 0);
+	}
+	agent_table_unlock(&set);
+	if (!found)
+		return -ENOENT;
+	untraced(r.start, why, NULL, 0);
+	watch_on_unmapped(r.start, r.end);
+	return 0;
 }
 
 /* Is anything of [lo, hi) in the table?  (A region cannot appear in a

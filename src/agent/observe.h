@@ -29,6 +29,13 @@ long obs_mprotect(uint64_t addr, uint64_t len, int prot, uint64_t pc);
  */
 void obs_reconcile(uint32_t mapflags);
 
+/* signal context: the last resort when mmscope itself cannot go on with
+ * the region holding addr (no memory for a thread's state): give the
+ * program its own view back, forget the region and say so (PROC
+ * untraced, agent.log).  The program then runs natively there, never
+ * harmed by mmscope's failure.  0, or -ENOENT if addr is in no region. */
+int obs_give_up(uint64_t addr, const char *why);
+
 /* The region table's writer lock (blocks every signal while held). */
 void agent_table_lock(sigset_t *old);
 void agent_table_unlock(const sigset_t *old);

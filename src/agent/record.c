@@ -332,7 +332,7 @@ void rec_proc(uint32_t event, int64_t arg, const char *text)
 
 void rec_untraced(uint64_t addr, const char *text)
 {
-	char line[4200];
+	char line[1200]; /* signal context: the program's stack */
 	size_t pos = 0;
 
 	rec_proc(MMS_PROC_UNTRACED, (int64_t)addr, text);

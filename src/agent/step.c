@@ -7,6 +7,7 @@
  * The access is recorded with MMS_AF_UNKNOWN_INSN and an unknown value.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 
 #include "agent/agent.h"
 #include "agent/record.h"
+#include "engine/xol.h"
 #include "mmscope/trace-format.h"
 #include "util/proc.h"
 #include "util/sys.h"
@@ -187,12 +189,9 @@ int step_on_fault(struct thread_state *t, void *uc, uint64_t addr)
 	return open_page(t, addr);
 }
 
-/* signal context: the step is over */
-int step_on_trap(struct thread_state *t, void *ucv)
+/* signal context: close the pages opened for the step */
+static void close_pages(struct thread_state *t)
 {
-	ucontext_t *uc = ucv;
-	struct region r;
-
 	for (int i = 0; i < t->step_nranges; i++) {
 		struct region pr;
 		int view = region_find(&agent.regions, t->step_ranges[i][0], &pr) == 0
@@ -201,10 +200,13 @@ int step_on_trap(struct thread_state *t, void *ucv)
 		sys_mprotect((void *)t->step_ranges[i][0],
 			     t->step_ranges[i][1] - t->step_ranges[i][0], view);
 	}
-	uc->uc_mcontext.gregs[REG_EFL] =
-		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
-	t->stepping = 0;
-	uc->uc_sigmask = t->step_saved_mask;
+	t->step_nranges = 0;
+}
+
+/* signal context: the stepped access, for watches and the trace */
+static void record_step(struct thread_state *t)
+{
+	struct region r;
 
 	if (region_find(&agent.regions, t->step_addr, &r) == 0 && (r.flags & REGION_WATCH))
 		watch_on_stepped(t, t->step_pc, t->step_addr, t->step_width, t->step_dir);
@@ -220,6 +222,117 @@ int step_on_trap(struct thread_state *t, void *ucv)
 		};
 		rec_access(t, t->step_pc, t->step_insn, t->step_len, &a);
 	}
+}
+
+/* signal context: the step is over */
+int step_on_trap(struct thread_state *t, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	close_pages(t);
+	uc->uc_mcontext.gregs[REG_EFL] =
+		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
+	t->stepping = 0;
+	uc->uc_sigmask = t->step_saved_mask;
+	record_step(t);
+	release_others();
+	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- the slow path without the trap flag ---- */
+
+/*
+ * Can the instruction run out of line, inside the fault handler, on the
+ * real (opened) page?  Then no single-step trap is needed: a debugger
+ * attached with ptrace sees every SIGTRAP, and gdb takes a trap it did
+ * not ask for as its own stop (issue 7, C.14).  Only when the run in the
+ * handler is exactly the program's: one known memory range, no stack or
+ * RIP-relative addressing (the code runs elsewhere, on another stack),
+ * no branch, no REP (its range is not known up front), and a protection
+ * that lets the access through (a fault inside the handler would kill
+ * the program instead of giving it its SIGSEGV).
+ */
+static bool out_of_line_ok(const struct insn *in, const struct region *r)
+{
+	const ZydisDecodedOperand *m;
+
+	if (in->cls != INSN_UNSUPPORTED || in->mem < 0 || in->width == 0 || in->width > 64)
+		return false;
+	if (in->zi.attributes &
+	    (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE | ZYDIS_ATTRIB_HAS_REPNE))
+		return false;
+	if (in->zi.meta.category == ZYDIS_CATEGORY_COND_BR ||
+	    in->zi.meta.category == ZYDIS_CATEGORY_UNCOND_BR ||
+	    in->zi.meta.category == ZYDIS_CATEGORY_CALL ||
+	    in->zi.meta.category == ZYDIS_CATEGORY_RET)
+		return false;
+	if (in->rsp_operand || (in->gprs & (1u << GPR_RSP)))
+		return false;
+	for (int i = 0; i < in->zi.operand_count; i++) {
+		const ZydisDecodedOperand *o = &in->op[i];
+		if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->mem.base == ZYDIS_REGISTER_RIP)
+			return false;
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (o->reg.value == ZYDIS_REGISTER_RSP || o->reg.value == ZYDIS_REGISTER_RIP))
+			return false;
+	}
+	m = &in->op[in->mem];
+	if ((m->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && !(r->prot & PROT_WRITE))
+		return false;
+	if ((m->actions & ZYDIS_OPERAND_ACTION_MASK_READ) && !(r->prot & PROT_READ))
+		return false;
+	return true;
+}
+
+/* signal context */
+int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region *r, uint64_t addr,
+		     const struct insn *in)
+{
+	struct xol_frame f;
+
+	if (!out_of_line_ok(in, r))
+		return -EOPNOTSUPP;
+	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
+		sys_call0(SYS_sched_yield);
+	park.owner = t->tid;
+	park_others(t->tid);
+	t->step_nranges = 0;
+	t->step_region = r->id;
+	t->step_addr = addr;
+	t->step_pc = c->rip;
+	t->step_len = in->len;
+	memcpy(t->step_insn, in->bytes, in->len);
+	t->step_width = in->width;
+	t->step_dir = in->wr ? MMS_DIR_WRITE : MMS_DIR_READ;
+	/* every traced page the access can touch: it starts at or before
+	 * the faulting address, which is the first traced byte it reached */
+	for (uint64_t pg = addr & ~4095ull; pg < addr + in->width; pg += 4096) {
+		struct region pr;
+		if (region_find(&agent.regions, pg, &pr) < 0)
+			continue;
+		if (open_page(t, pg) < 0) {
+			close_pages(t);
+			release_others();
+			__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+			return -EAGAIN;
+		}
+	}
+	memcpy(t->code, in->bytes, in->len);
+	t->code[in->len] = 0xc3; /* RET back into xol_run */
+	memcpy(f.gpr, c->gpr, sizeof(f.gpr));
+	f.rflags = c->rflags;
+	f.code = t->code;
+	f.xsave = in->uses_vector ? c->xsave : NULL;
+	f.xmask = c->xfeatures & 0xe7; /* as emu_xol_run: x87, SSE, AVX, AVX-512 */
+	xol_run(&f);
+	uint64_t rsp = c->gpr[GPR_RSP];
+	memcpy(c->gpr, f.gpr, sizeof(c->gpr));
+	c->gpr[GPR_RSP] = rsp;
+	c->rflags = (f.rflags & ~0x100ull) | (c->rflags & 0x100ull);
+	c->rip += in->len;
+	close_pages(t);
+	record_step(t);
 	release_others();
 	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
 	return 0;

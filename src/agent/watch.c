@@ -376,11 +376,42 @@ static bool has_fd_for(const struct watch *w, const int *tids, int n, int tid)
 	return false;
 }
 
+/*
+ * Arrays of descriptors and thread ids, grown with raw mmap: moving a
+ * watch may run in any context the program calls us from (a signal
+ * handler's read() or nanosleep()), where malloc is not safe.  The
+ * mapping's size is kept in the word before the array.
+ */
+static int *ints_grow(int *a, int n)
+{
+	size_t have = a ? (size_t)a[-1] : 0, need = (size_t)n + 1;
+	size_t bytes = (need * sizeof(int) + 4095) & ~(size_t)4095;
+	int *m;
+
+	if (a && (size_t)n <= have)
+		return a;
+	m = sys_mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sys_mmap_failed(m))
+		return NULL;
+	m[0] = (int)(bytes / sizeof(int)) - 1;
+	if (a) {
+		memcpy(m + 1, a, (size_t)(n - 1 > 0 ? n - 1 : 0) * sizeof(int));
+		sys_munmap(a - 1, ((size_t)a[-1] + 1) * sizeof(int));
+	}
+	return m + 1;
+}
+
+static void ints_free(int *a)
+{
+	if (a)
+		sys_munmap(a - 1, ((size_t)a[-1] + 1) * sizeof(int));
+}
+
 static void hw_disarm(struct watch *w)
 {
 	for (int i = 0; i < w->n_hw_fd; i++)
 		sys_close(w->hw_fd[i]);
-	free(w->hw_fd);
+	ints_free(w->hw_fd);
 	w->hw_fd = NULL;
 	w->n_hw_fd = 0;
 	w->hw_armed = false;
@@ -405,10 +436,10 @@ static int hw_arm_one(void *arg, int tid)
 		return 0; /* it exited meanwhile */
 	if (fd < 0)
 		return fd;
-	int *nt = realloc(sc->tids, (sc->ntids + 1) * sizeof(*nt));
-	int *nf = realloc(w->hw_fd, (sc->ntids + 1) * sizeof(*nf));
+	int *nt = ints_grow(sc->tids, sc->ntids + 1);
 	if (nt)
 		sc->tids = nt;
+	int *nf = ints_grow(w->hw_fd, sc->ntids + 1);
 	if (nf)
 		w->hw_fd = nf;
 	if (!nt || !nf) {
@@ -423,8 +454,7 @@ static int hw_arm_one(void *arg, int tid)
 
 /* One inherited breakpoint on every thread there is; the threads they
  * create inherit it.  The list is read twice so that a thread created by
- * one not yet armed is not missed.  Normal context only (it allocates):
- * setup, the arbiter's moves from interposed calls, fork. */
+ * one not yet armed is not missed.  No malloc: see ints_grow(). */
 static int hw_arm(struct watch *w)
 {
 	struct arm_scan sc = { .w = w };
@@ -432,7 +462,7 @@ static int hw_arm(struct watch *w)
 
 	for (int pass = 0; pass < 2 && !err; pass++)
 		err = proc_each_task(hw_arm_one, &sc);
-	free(sc.tids);
+	ints_free(sc.tids);
 	if (err) {
 		pr_debug("watch %u: no debug register on every thread (%s): pages", w->id,
 			 strerror(-err));
@@ -611,7 +641,8 @@ void watch_setup(void)
 	 * only the registers we may take (--hw-slots); the program's requests
 	 * beyond them go to the kernel, which has the rest */
 	arb_init(&agent.arb, c->hw_invasive ? c->hw_max : c->hw_slots, c->hw_max);
-	pthread_mutex_lock(&agent.arb_lock);
+	sigset_t arb_saved;
+	mlock_take(&agent.arb_lock, &arb_saved);
 	for (int i = 0; i < c->nwatches; i++) {
 		struct watch *w = watch_create(&c->watches[i], agent.nwatches + 1);
 		if (!w)
@@ -633,7 +664,7 @@ void watch_setup(void)
 			pages_arm(w);
 		set_mech(w, MMS_WM_PAGE);
 	}
-	pthread_mutex_unlock(&agent.arb_lock);
+	mlock_give(&agent.arb_lock, &arb_saved);
 }
 
 void watch_after_fork(void)

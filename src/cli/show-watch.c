@@ -48,13 +48,13 @@ static char hit_dir(const struct mms_rec_hit *x)
 
 /* Frame i's description; the first frame is the access itself unless the
  * pc is already past it (a data breakpoint, a system call's return). */
-static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsigned i, char *out,
-			size_t cap)
+static void frame_where(struct show_ctx *ctx, const struct mms_record *rec, unsigned i,
+			struct sym_where *w)
 {
 	const struct mms_rec_hit *x = rec->hit;
 	bool call_site = i > 0 || (x->flags & (MMS_HF_PC_AFTER | MMS_HF_SYSCALL));
 
-	symbolizer_describe(ctx->sym, rec->pid, rec->seq, hit_frame(x, i), call_site, out, cap);
+	symbolizer_describe(ctx->sym, rec->pid, rec->seq, hit_frame(x, i), call_site, w);
 }
 
 void show_text_watch(struct show_ctx *ctx, const struct mms_record *rec)
@@ -70,7 +70,7 @@ void show_text_hit(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	const struct mms_rec_hit *x = rec->hit;
 	FILE *out = ctx->out;
-	char where[1024];
+	struct sym_where where;
 
 	fprintf(out, "HIT   w%" PRIu32 " %c %2u 0x%" PRIx64 " ", x->watch, hit_dir(x), x->width,
 		x->addr);
@@ -81,9 +81,9 @@ void show_text_hit(struct show_ctx *ctx, const struct mms_record *rec)
 	show_flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), false,
 		       MMS_HF_OLD_UNKNOWN | MMS_HF_NEW_UNKNOWN);
 	for (unsigned i = 0; i < x->nframes; i++) {
-		frame_where(ctx, rec, i, where, sizeof(where));
-		fprintf(out, "\n        at 0x%" PRIx64 "%s%s", hit_frame(x, i), where[0] ? " " : "",
-			where);
+		frame_where(ctx, rec, i, &where);
+		fprintf(out, "\n        at 0x%" PRIx64 "%s%s", hit_frame(x, i),
+			where.text[0] ? " " : "", where.text);
 	}
 }
 
@@ -102,7 +102,7 @@ void show_json_hit(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	const struct mms_rec_hit *x = rec->hit;
 	FILE *out = ctx->out;
-	char where[1024];
+	struct sym_where where;
 
 	fprintf(out,
 		",\"watch\":%" PRIu32 ",\"pc\":\"0x%" PRIx64 "\",\"addr\":\"0x%" PRIx64
@@ -115,10 +115,9 @@ void show_json_hit(struct show_ctx *ctx, const struct mms_record *rec)
 	show_flag_list(out, x->flags, hit_flag_names, ARRAY_SIZE(hit_flag_names), true, 0);
 	fputs("],\"frames\":[", out);
 	for (unsigned i = 0; i < x->nframes; i++) {
-		frame_where(ctx, rec, i, where, sizeof(where));
-		fprintf(out, "%s{\"pc\":\"0x%" PRIx64 "\",\"where\":", i ? "," : "",
-			hit_frame(x, i));
-		show_json_string(out, where, strlen(where));
+		frame_where(ctx, rec, i, &where);
+		fprintf(out, "%s{\"pc\":\"0x%" PRIx64 "\",", i ? "," : "", hit_frame(x, i));
+		show_json_where(out, &where);
 		fputc('}', out);
 	}
 	fputc(']', out);

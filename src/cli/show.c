@@ -215,17 +215,31 @@ static const char *map_type_name(uint32_t mmap_flags)
 	return "?";
 }
 
-/* " in func+0x12 (file.c:34)" after an access line, when known */
-static void access_where(struct show_ctx *ctx, const struct mms_record *rec, char *out, size_t cap)
+/* what " in func+0x12 (module) file.c:34" after an access line names */
+static void access_where(struct show_ctx *ctx, const struct mms_record *rec, struct sym_where *w)
 {
-	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->acc.pc, false, out, cap);
+	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->acc.pc, false, w);
+}
+
+/* "where":..., "module":..., "module_offset":... (null when unknown) */
+void show_json_where(FILE *out, const struct sym_where *w)
+{
+	fputs("\"where\":", out);
+	show_json_string(out, w->text, strlen(w->text));
+	if (!w->module) {
+		fputs(",\"module\":null,\"module_offset\":null", out);
+		return;
+	}
+	fputs(",\"module\":", out);
+	show_json_string(out, w->module, strlen(w->module));
+	fprintf(out, ",\"module_offset\":\"0x%" PRIx64 "\"", w->module_offset);
 }
 
 static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	FILE *out = ctx->out;
 	const struct mms_access_view *a = &rec->acc;
-	char where[1024];
+	struct sym_where where;
 
 	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ", a->dir == MMS_DIR_WRITE ? 'W' : 'R',
 		a->width, a->region, a->offset);
@@ -234,9 +248,9 @@ static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
 	/* "?" already says the value is unknown */
 	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), false,
 		       MMS_AF_VALUE_UNKNOWN);
-	access_where(ctx, rec, where, sizeof(where));
-	if (where[0])
-		fprintf(out, "  in %s", where);
+	access_where(ctx, rec, &where);
+	if (where.text[0])
+		fprintf(out, "  in %s", where.text);
 }
 
 static void text_map(FILE *out, const struct mms_record *rec)
@@ -322,7 +336,7 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	FILE *out = ctx->out;
 	const struct mms_access_view *a = &rec->acc;
-	char where[1024];
+	struct sym_where where;
 
 	fprintf(out,
 		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
@@ -347,9 +361,9 @@ static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
 	fputs("],\"insn\":\"", out);
 	for (unsigned int i = 0; i < a->insn_len; i++)
 		fprintf(out, "%02x", a->insn[i]);
-	fputs("\",\"where\":", out);
-	access_where(ctx, rec, where, sizeof(where));
-	show_json_string(out, where, strlen(where));
+	fputs("\",", out);
+	access_where(ctx, rec, &where);
+	show_json_where(out, &where);
 }
 
 static void json_map(FILE *out, const struct mms_record *rec)
@@ -548,7 +562,7 @@ static const struct show_format show_formats[] = {
 static void show_usage(FILE *f)
 {
 	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--pid=PID] [--watch-only]\n"
-	      "                    [--no-header] TRACE_DIR\n"
+	      "                    [--no-header] [--debug-dir=DIR[:DIR...]] TRACE_DIR\n"
 	      "\n"
 	      "Print the records of a trace, all threads and processes merged in the\n"
 	      "order they happened.\n"
@@ -563,6 +577,10 @@ static void show_usage(FILE *f)
 	      "                      thread, pc, address, old -> new value\n"
 	      "  --no-header         leave out the header line (text: the '#' summary,\n"
 	      "                      mmiotrace: the VERSION line; json has none)\n"
+	      "  --debug-dir=DIR     also look for separate debug files (DIR/.build-id/\n"
+	      "                      xx/yyyy.debug, or the .gnu_debuglink name) in DIR,\n"
+	      "                      before " SYMBOLIZER_DEBUG_DIR "; repeat it or separate\n"
+	      "                      DIRs with ':' for several\n"
 	      "  -h, --help          show this help\n"
 	      "\n"
 	      "TRACE_DIR is the trace directory written by 'mmscope run'; a single\n"
@@ -582,13 +600,14 @@ static int show_usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
-enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY };
+enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY, OPT_DEBUG_DIR };
 
 static const struct option show_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "pid", required_argument, NULL, OPT_PID },
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
 	{ "watch-only", no_argument, NULL, OPT_WATCH_ONLY },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -662,6 +681,8 @@ int cmd_show(int argc, char **argv)
 	const struct show_format *fmt = &show_formats[0];
 	struct show_ctx ctx = { .out = stdout };
 	bool header = true, pid_filter = false, watch_only = false;
+	const char *debug_dirs[64];
+	struct symbolizer_opts sym_opts = { .debug_dirs = debug_dirs };
 	uint32_t pid = 0;
 	char err[512];
 	int c, status;
@@ -689,6 +710,11 @@ int cmd_show(int argc, char **argv)
 		case OPT_WATCH_ONLY:
 			watch_only = true;
 			break;
+		case OPT_DEBUG_DIR:
+			if (sym_opts.ndebug_dirs == ARRAY_SIZE(debug_dirs))
+				return show_usage_error("too many --debug-dir options", NULL);
+			debug_dirs[sym_opts.ndebug_dirs++] = optarg;
+			break;
 		case 'h':
 			show_usage(stdout);
 			return 0;
@@ -709,7 +735,7 @@ int cmd_show(int argc, char **argv)
 		return 1;
 	}
 	ctx.t0 = mms_trace_first_ts(ctx.trace);
-	ctx.sym = symbolizer_open(ctx.path);
+	ctx.sym = symbolizer_open(ctx.path, &sym_opts);
 	status = show_print(&ctx, fmt, header, pid_filter, pid, watch_only);
 	mms_trace_close(ctx.trace);
 	symbolizer_close(ctx.sym);

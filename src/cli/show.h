@@ -13,6 +13,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct symbolizer;
+struct sym_where;
 
 struct show_ctx {
 	FILE *out;
@@ -28,6 +29,8 @@ void show_value(FILE *out, const uint8_t *v, unsigned int width);
 void show_value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json);
 void show_json_string(FILE *out, const char *s, size_t n);
 void show_text_string(FILE *out, const char *s, size_t n);
+/* the "where", "module" and "module_offset" keys of a pc (no comma first) */
+void show_json_where(FILE *out, const struct sym_where *w);
 /* Names of the set bits, "[a,b]" style for text (nothing if none), or the
  * inside of a JSON array; bits in skip are left out. */
 void show_flag_list(FILE *out, unsigned int flags, const char *const *names, size_t count,

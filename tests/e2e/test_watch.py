@@ -203,7 +203,8 @@ def test_show_watch_only_text(mmscope_run):
     assert re.search(r"HIT   w1 W  8 0x[0-9a-f]+ 0x0000000000000000 -> 0x0000000000000001"
                      r"  pc=0x[0-9a-f]+$", lines[1]), lines[1]
     # each hit is followed by its call chain, one "at" line per frame
-    assert re.match(r"        at 0x[0-9a-f]+ w\+0x[0-9a-f]+ \(.*watchme\.c:\d+\)$", lines[2]), lines[2]
+    assert re.match(r"        at 0x[0-9a-f]+ w\+0x[0-9a-f]+ \(watchme\) \S*watchme\.c:\d+$",
+                    lines[2]), lines[2]
     assert all(" HIT " in l or " WATCH " in l or l.startswith("        at 0x") for l in lines)
 
 

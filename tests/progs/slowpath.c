@@ -4,6 +4,8 @@
  * through the single-step slow path with every other thread parked.  A
  * second thread hammers the same traced page meanwhile: none of its
  * accesses may be lost, and both threads must compute correctly.
+ * With "wait FILE": prints "READY <pid>" first and waits until FILE
+ * exists (a debugger attaches meanwhile).
  * Prints: SLOW <count of slow-path instructions executed>, HAMMER <stores>
  * and exits 1 on a wrong result.
  */
@@ -11,6 +13,8 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -59,7 +63,7 @@ static int maskmov_ok(volatile uint8_t *p, uint8_t tag)
 	return 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int fd = memfd_create("mmscope-slow", 0);
 	pthread_t th;
@@ -72,6 +76,13 @@ int main(void)
 		return 1;
 	for (int i = 0; i < 32; i++)
 		((volatile uint8_t *)page)[i] = (uint8_t)(i * 3);
+	if (argc > 2 && !strcmp(argv[1], "wait")) {
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		printf("READY %d\n", (int)getpid());
+		fflush(stdout);
+		while (access(argv[2], F_OK) != 0)
+			nanosleep(&ts, NULL);
+	}
 	pthread_create(&th, NULL, hammer, NULL);
 	while (!started) /* the hammer runs through the whole slow part */
 		;

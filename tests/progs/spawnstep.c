@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * spawnstep: threads born during mmscope's slow path.  One thread keeps
- * making 32-bit addressed LODSB loads from a traced memfd page mapped
+ * making 32-bit addressed REP LODSB loads (one byte each) from a traced memfd page mapped
  * below 4 GiB ("mmscope-spawn"), which
  * mmscope completes by single-stepping with every other thread parked,
  * while the main thread creates 300 threads one after another, each making
@@ -29,9 +29,11 @@ static void *stepper(void *arg)
 
 	(void)arg;
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
-		uint32_t esi = (uint32_t)(uintptr_t)(page + 2048);
+		/* REP: its range is not known up front, so mmscope steps it
+		 * with the trap flag (the other slow path runs out of line) */
+		uint32_t esi = (uint32_t)(uintptr_t)(page + 2048), ecx = 1;
 		uint8_t al;
-		__asm__ volatile("addr32 lodsb" : "=a"(al), "+S"(esi) : : "memory");
+		__asm__ volatile("addr32 rep lodsb" : "=a"(al), "+S"(esi), "+c"(ecx) : : "memory");
 		n++;
 	}
 	return (void *)n;
