@@ -220,10 +220,8 @@ def test_raw_mmap_off_is_listed_as_untraced_at_exit(tmp_path):
     assert p.returncode == 0, p.stderr
     assert re.search(r"warning: pid \d+: --raw-mmap=off: .*not traced", p.stderr), p.stderr
     assert "1 not traced" in p.stderr
-    # the PROC untraced record (show's name for the event is not ours to test)
-    untraced = [r for r in show_json(out)
-                if r["type"] == "proc" and r["text"].startswith("--raw-mmap=off")]
-    assert len(untraced) == 1
+    untraced = [r for r in show_json(out) if r["type"] == "proc" and r["event"] == "untraced"]
+    assert len(untraced) == 1 and untraced[0]["text"].startswith("--raw-mmap=off")
 
 
 def test_raw_mmap_wants_trap_or_off(tmp_path, marker):
