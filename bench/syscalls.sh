@@ -69,7 +69,7 @@ section() {
 		echo "| $m | $(median n_$m) | $(median o_$m) | $(median t_$m) | $(median ro_$m) | $(median rt_$m) | $(median rf_$m) |"
 	done
 	echo
-	echo "Commands (\`$WORK\` is a scratch directory):"
+	echo 'Commands (`$WORK` is a scratch directory):'
 	echo
 	for m in $MODES; do
 		echo "- \`$(show_cmd "${CMD[n_$m]}")\` / \`$(show_cmd "${CMD[o_$m]}")\` / \`$(show_cmd "${CMD[t_$m]}")\`"
