@@ -109,16 +109,6 @@ static long program_bp_open(long attr, long pid, long cpu, long group, long flag
 	return fd;
 }
 
-#define PC() ((uint64_t)__builtin_return_address(0))
-
-static long set_errno(long r)
-{
-	if (r < 0 && r > -4096) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
 
 /* No tracer check here: signal handlers call syscall() (SYS_gettid,
  * SYS_tgkill ...), and moving watches is not signal-safe. */
@@ -134,15 +124,15 @@ MMS_EXPORT long syscall(long nr, ...)
 	/* the mmap family through libc's syscall(): the one observer */
 	switch (nr) {
 	case SYS_mmap:
-		return set_errno(obs_mmap((uint64_t)a[0], (uint64_t)a[1], (int)a[2], (int)a[3],
+		return obs_errno(obs_mmap((uint64_t)a[0], (uint64_t)a[1], (int)a[2], (int)a[3],
 					  (int)a[4], a[5], PC()));
 	case SYS_munmap:
-		return set_errno(obs_munmap((uint64_t)a[0], (uint64_t)a[1], PC()));
+		return obs_errno(obs_munmap((uint64_t)a[0], (uint64_t)a[1], PC()));
 	case SYS_mremap:
-		return set_errno(obs_mremap((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
+		return obs_errno(obs_mremap((uint64_t)a[0], (uint64_t)a[1], (uint64_t)a[2],
 					    (int)a[3], (uint64_t)a[4], PC()));
 	case SYS_mprotect:
-		return set_errno(obs_mprotect((uint64_t)a[0], (uint64_t)a[1], (int)a[2], PC()));
+		return obs_errno(obs_mprotect((uint64_t)a[0], (uint64_t)a[1], (int)a[2], PC()));
 	}
 	if (nr == SYS_perf_event_open && agent.active && agent.nwatches &&
 	    is_hw_breakpoint((const struct perf_event_attr *)a[0])) {

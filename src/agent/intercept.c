@@ -12,22 +12,12 @@
 #include "agent/agent.h"
 #include "agent/observe.h"
 
-#define PC() ((uint64_t)__builtin_return_address(0))
-
-static long set_errno(long r)
-{
-	if (r < 0 && r > -4096) {
-		errno = (int)-r;
-		return -1;
-	}
-	return r;
-}
 
 MMS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	long r = obs_mmap((uint64_t)addr, len, prot, flags, fd, off, PC());
 
-	return set_errno(r) == -1 ? MAP_FAILED : (void *)r;
+	return obs_errno(r) == -1 ? MAP_FAILED : (void *)r;
 }
 
 MMS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -35,7 +25,7 @@ MMS_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off
 
 MMS_EXPORT int munmap(void *addr, size_t len)
 {
-	return (int)set_errno(obs_munmap((uint64_t)addr, len, PC()));
+	return (int)obs_errno(obs_munmap((uint64_t)addr, len, PC()));
 }
 
 MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
@@ -50,10 +40,10 @@ MMS_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ..
 		va_end(ap);
 	}
 	r = obs_mremap((uint64_t)old, old_len, new_len, flags, new_addr, PC());
-	return set_errno(r) == -1 ? MAP_FAILED : (void *)r;
+	return obs_errno(r) == -1 ? MAP_FAILED : (void *)r;
 }
 
 MMS_EXPORT int mprotect(void *addr, size_t len, int prot)
 {
-	return (int)set_errno(obs_mprotect((uint64_t)addr, len, prot, PC()));
+	return (int)obs_errno(obs_mprotect((uint64_t)addr, len, prot, PC()));
 }

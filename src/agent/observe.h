@@ -13,7 +13,21 @@
 #define MMS_AGENT_OBSERVE_H
 
 #include <signal.h>
+#include <errno.h>
 #include <stdint.h>
+
+/* The caller of an interposed function: the pc records name. */
+#define PC() ((uint64_t)__builtin_return_address(0))
+
+/* An observer's -errno result as libc returns it: -1 and errno. */
+static inline long obs_errno(long r)
+{
+	if (r < 0 && r > -4096) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
 
 long obs_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, long off, uint64_t pc);
 long obs_munmap(uint64_t addr, uint64_t len, uint64_t pc);
