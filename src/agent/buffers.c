@@ -19,7 +19,7 @@
 #include "mmscope/trace-format.h"
 #include "util/sys.h"
 
-#define PC() ((uint64_t)__builtin_return_address(0))
+#include "agent/observe.h" /* PC() */
 
 /* A buffer handed to the kernel: the alias of a traced mapping, or a
  * bounce buffer for watched private pages (the kernel cannot use their
