@@ -199,6 +199,9 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 		t->nruns = 0;
 		return;
 	}
+	/* reserving may have moved the window: open runs then point into
+	 * the old one, which is gone */
+	runs_check(t);
 	r->seq = rec_next_seq();
 	r->ts_ns = rec_now();
 	r->last_ts_ns = r->ts_ns;
