@@ -7,11 +7,10 @@ that the marker was not created.
 import os
 import shutil
 import struct
-import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog, show_json
+from conftest import MMSCOPE, prog, run_group, show_json
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
@@ -19,7 +18,7 @@ REC_HDR = struct.Struct("<HHI")
 
 
 def mmscope(*args, timeout=120):
-    return subprocess.run([MMSCOPE, *args], capture_output=True, text=True, timeout=timeout)
+    return run_group([MMSCOPE, *args], timeout)
 
 
 @pytest.fixture

@@ -24,11 +24,10 @@ import ctypes
 import errno
 import json
 import os
-import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, Run
+from conftest import MMSCOPE, Run, run_group
 
 FIO = "/usr/bin/fio"
 IORING_OFF_SQ_RING = 0
@@ -76,8 +75,8 @@ def fio_run(tmp_path_factory):
     argv = [FIO, "--name=t", f"--filename={work}/f", "--size=4M", "--bs=4k",
             "--rw=randwrite", f"--iodepth={IODEPTH}", "--direct=0", "--ioengine=io_uring",
             "--output-format=json", f"--output={report}"]
-    p = subprocess.run([MMSCOPE, "run", "-o", out, "--map", "anon_inode:[io_uring]",
-                        "--", *argv], capture_output=True, text=True, timeout=600)
+    p = run_group([MMSCOPE, "run", "-o", out, "--map", "anon_inode:[io_uring]",
+                   "--", *argv], 600)
     run = Run(p, out)
     with open(report) as f:
         stats = json.load(f) if os.path.getsize(report) else None
