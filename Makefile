@@ -96,6 +96,26 @@ $(B)/tests/progs/libearly.so: tests/progs/lib/early.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
 
+# ---- peers: Debian's own programs under mmscope (tests/e2e/test_peers_*.py) ----
+# uring_ud_static is uring_ud.c with liburing.a inside the executable: libc
+# stays dynamic, so the agent loads, and liburing's raw mmap syscalls are
+# then the only way its rings get mapped.
+PEER_BIN := $(B)/tests/progs/uring_ud_static
+all: $(PEER_BIN)
+$(B)/tests/progs/uring_ud_static: tests/progs/uring_ud.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $< (liburing.a)")
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -l:liburing.a
+
+# make peers: the peer suite alone (make check runs it too, with the rest)
+peers: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)MMS_BUILD="$(abspath $(B))" $(or $(wildcard /usr/bin/python3),python3) -m pytest \
+		tests/e2e/test_peers_*.py -q -rsxX -p no:cacheprovider
+
+.PHONY: peers
+# ---- end of peers ----
+
 $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
