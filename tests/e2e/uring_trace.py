@@ -2,13 +2,16 @@
 (include/uapi/linux/io_uring.h, io_uring_setup(2), io_uring_enter(2)):
 the rings' mappings, the SQ tail found from the trace, the SQEs each tail
 store publishes, and the user_data published against the user_data the
-CQEs give back.  Shared by tests/e2e/test_fio.py and the peer suite
-(tests/peers), which runs fio over a matrix of io_uring set-ups."""
+CQEs give back.  Shared by tests/e2e/test_fio.py and the peer suites
+(tests/e2e/test_peers_fio.py runs fio over a matrix of io_uring set-ups,
+test_peers_liburing.py a liburing program linked both ways)."""
 import bisect
 import collections
 import ctypes
 import errno
 import os
+
+from peer_trace import expand, value_bytes
 
 IORING_OFF_SQ_RING = 0
 IORING_OFF_CQ_RING = 0x8000000
@@ -40,7 +43,6 @@ def io_uring_refused():
     return None
 
 
-
 def uring_pid(records):
     """The one process that mapped an io_uring in this trace."""
     pids = {r["pid"] for r in records if r["type"] == "map" and r["path"] == URING_PATH}
@@ -52,10 +54,15 @@ class Ring:
     """The io_uring mappings of one process and their accesses in seq order.
     entries is the SQ ring's size: what io_uring_setup was asked for,
     rounded up to a power of two (the SQ array index of tail t is
-    t % entries)."""
+    t % entries).  tail_off, when the program told it, is the SQ tail's
+    offset in the SQ ring mapping; else it is found from the trace.  A
+    process that maps the SQ and CQ rings with one mmap
+    (IORING_FEAT_SINGLE_MMAP, as liburing does) has its CQ ring accesses in
+    the SQ ring's region."""
 
-    def __init__(self, records, pid, entries):
+    def __init__(self, records, pid, entries, tail_off=None):
         self.entries = entries
+        self._tail_off = tail_off
         self.maps = {}
         for r in records:
             if r["type"] == "map" and r["pid"] == pid and r["path"] == "anon_inode:[io_uring]":
@@ -64,11 +71,10 @@ class Ring:
         sqes = self.maps.get(IORING_OFF_SQES, [])
         self.sq_region = sq[0] if len(sq) == 1 else None
         self.sqes_region = sqes[0] if len(sqes) == 1 else None
-        acc = sorted((r for r in records if r["type"] == "access" and r["pid"] == pid),
-                     key=lambda r: r["seq"])
+        acc = sorted((r for r in expand(records) if r["pid"] == pid), key=lambda r: r["seq"])
         self.sq = [a for a in acc if a["region"] == self.sq_region]
         self.sqe_writes = [a for a in acc if a["region"] == self.sqes_region and a["dir"] == "W"]
-        cq = set(self.maps.get(IORING_OFF_CQ_RING, []))
+        cq = set(self.maps.get(IORING_OFF_CQ_RING, [self.sq_region]))
         self.cq = [a for a in acc if a["region"] in cq]
 
     def tail_offset(self):
@@ -81,6 +87,8 @@ class Ring:
         the SQ array slots, which hold SQE indices (< entries) and are
         rewritten with repeating values.  So the tail is the one word written
         more than entries times with strictly increasing values."""
+        if self._tail_off is not None:
+            return self._tail_off
         writes = collections.defaultdict(list)
         for a in self.sq:
             if a["dir"] == "W" and a["width"] == 4:
@@ -90,7 +98,6 @@ class Ring:
         assert len(found) == 1, f"cannot tell the SQ tail: candidates {found}, " \
             f"written words {sorted(writes)}"
         return found[0]
-
 
 
 def publications(ring):
@@ -113,25 +120,52 @@ def publications(ring):
     return tail_off, out
 
 
+def _last_before(seqs, lo, hi):
+    """Position in sorted seqs of the last one in (lo, hi), or None."""
+    i = bisect.bisect_left(seqs, hi) - 1
+    return i if i >= 0 and seqs[i] > lo else None
 
-def check_publication_order(ring):
+
+def published_indices(ring, fresh_array=True):
+    """[(seq of the tail store, SQE index)] for every SQE published, in
+    publication order: the SQ array slot of tail position t is read as the
+    program last wrote it before the store.  fresh_array: the program
+    writes the slot for every submission (fio does), so it must have been
+    written since the previous tail store; liburing instead fills the
+    array once, at set-up, with the identity."""
+    tail_off, pubs = publications(ring)
+    # The SQ array starts where the first SQ ring write that is not the tail
+    # stored an index: fio fills slot 0 for its first submission, liburing
+    # fills the array at set-up, before any other word of the ring is written.
+    array_writes = [a for a in ring.sq if a["dir"] == "W" and a["offset"] != tail_off]
+    assert array_writes, "no SQ array writes"
+    array_base = array_writes[0]["offset"]
+    slot_writes = collections.defaultdict(list)
+    for a in array_writes:
+        slot_writes[a["offset"]].append((a["seq"], int(a["value"], 16)))
+    out = []
+    prev_store = -1
+    for store_seq, positions in pubs:
+        for t in positions:
+            writes = slot_writes[array_base + 4 * (t % ring.entries)]
+            i = _last_before([w[0] for w in writes], prev_store if fresh_array else -1, store_seq)
+            assert i is not None, f"tail {t + 1} published SQ array slot " \
+                f"{t % ring.entries}, not written" + \
+                (" since the previous tail store" if fresh_array else "")
+            index = writes[i][1]
+            assert 0 <= index < ring.entries, f"SQ array slot holds {index}"
+            out.append((store_seq, index))
+        prev_store = store_seq
+    return out
+
+
+def check_publication_order(ring, fresh_array=True):
     """Every SQE write precedes the tail store that publishes it, every
     published SQE had its user_data written since it was last published,
     the user_data published is, value for value, what the CQEs gave back
     (read as the only 8-byte field of struct io_uring_cqe, once per
     completion), and no SQE write comes after its last publication.
     Raises AssertionError naming the first thing that does not hold."""
-    tail_off, pubs = publications(ring)
-    # The SQ array starts where the first publication (tail 0 -> 1) stored
-    # its SQE index: the first SQ ring write that is not the tail.
-    array_writes = [a for a in ring.sq if a["dir"] == "W" and a["offset"] != tail_off]
-    assert array_writes, "no SQ array writes"
-    array_base = array_writes[0]["offset"]
-
-    # seqs of the writes to each SQ array slot and to each SQE, in order
-    slot_writes = collections.defaultdict(list)
-    for a in array_writes:
-        slot_writes[a["offset"]].append((a["seq"], int(a["value"], 16)))
     sqe_writes = collections.defaultdict(list)
     user_data_writes = collections.defaultdict(list)
     for a in ring.sqe_writes:
@@ -144,38 +178,24 @@ def check_publication_order(ring):
             user_data_writes[index].append(
                 (a["seq"], (int(a["value"], 16) >> shift) & (2 ** 64 - 1)))
 
-    def last_before(seqs, lo, hi):
-        """Position in sorted seqs of the last one in (lo, hi), or None."""
-        i = bisect.bisect_left(seqs, hi) - 1
-        return i if i >= 0 and seqs[i] > lo else None
-
     last_pub = collections.defaultdict(lambda: -1)  # SQE index -> seq published
     published_user_data = []
-    prev_store = -1
-    for store_seq, positions in pubs:
-        for t in positions:
-            slot = array_base + 4 * (t % ring.entries)
-            writes = slot_writes[slot]
-            i = last_before([w[0] for w in writes], prev_store, store_seq)
-            assert i is not None, f"tail {t + 1} published SQ array slot " \
-                f"{t % ring.entries}, not written since the previous tail store"
-            index = writes[i][1]
-            assert 0 <= index < ring.entries
-            assert last_before(sqe_writes[index], last_pub[index], store_seq) is not None, \
-                f"SQE {index} published by the tail store at seq {store_seq} was not " \
-                f"written since it was last published (seq {last_pub[index]})"
-            # fio_ioring_prep() sets sqe->user_data (the io_u) for every I/O
-            ud = user_data_writes[index]
-            i = last_before([w[0] for w in ud], last_pub[index], store_seq)
-            assert i is not None, f"SQE {index} published at seq {store_seq} without " \
-                f"its user_data written since it was last published"
-            published_user_data.append(ud[i][1])
-            last_pub[index] = store_seq
-        prev_store = store_seq
+    for store_seq, index in published_indices(ring, fresh_array):
+        assert _last_before(sqe_writes[index], last_pub[index], store_seq) is not None, \
+            f"SQE {index} published by the tail store at seq {store_seq} was not " \
+            f"written since it was last published (seq {last_pub[index]})"
+        # fio_ioring_prep() and io_uring_sqe_set_data() set sqe->user_data
+        # for every submission
+        ud = user_data_writes[index]
+        i = _last_before([w[0] for w in ud], last_pub[index], store_seq)
+        assert i is not None, f"SQE {index} published at seq {store_seq} without " \
+            f"its user_data written since it was last published"
+        published_user_data.append(ud[i][1])
+        last_pub[index] = store_seq
 
-    # The kernel copies user_data into the CQE; fio reads cqe->user_data (the
-    # only 8-byte field of struct io_uring_cqe) once per completion.  What
-    # was published must be exactly what came back.
+    # The kernel copies user_data into the CQE; the program reads
+    # cqe->user_data (the only 8-byte field of struct io_uring_cqe) once per
+    # completion.  What was published must be exactly what came back.
     completed = [int(a["value"], 16) for a in ring.cq if a["dir"] == "R" and a["width"] == 8]
     assert collections.Counter(completed) == collections.Counter(published_user_data)
 
@@ -183,3 +203,21 @@ def check_publication_order(ring):
     late = [a for a in ring.sqe_writes if a["seq"] > last_pub[a["offset"] // SQE_SIZE]]
     assert not late, f"{len(late)} SQE writes come after the last tail store that " \
         f"publishes them, first: {late[0]}"
+
+
+def published_sqes(ring, fresh_array=True):
+    """[bytes(64)] for every SQE published, in publication order: the SQE as
+    the program's traced writes had made it when the tail store published
+    it (bytes it never wrote are 0: the kernel hands out the SQE array
+    zeroed)."""
+    image = bytearray(SQE_SIZE * ring.entries)
+    writes = iter(ring.sqe_writes)
+    pending = next(writes, None)
+    out = []
+    for store_seq, index in published_indices(ring, fresh_array):
+        while pending is not None and pending["seq"] < store_seq:
+            lo = pending["offset"]
+            image[lo:lo + pending["width"]] = value_bytes(pending)
+            pending = next(writes, None)
+        out.append(bytes(image[index * SQE_SIZE:(index + 1) * SQE_SIZE]))
+    return out
