@@ -12,11 +12,12 @@ try:
 except ImportError:
     def expand(records):
         """This tree's agent writes one ACCESS record per access (no repeat
-        counts, no string runs yet): refuse anything else rather than
-        miscount it."""
+        counts; a string instruction's record is one element): refuse
+        anything else rather than miscount it."""
         out = [r for r in records if r["type"] == "access"]
         for r in out:
-            assert r.get("count", 1) <= 1 and not {"string", "paired"} & set(r["flags"]), \
+            assert r.get("count", 1) <= 1 and len(r.get("elements") or [0]) == 1 and \
+                "paired" not in r["flags"], \
                 f"a record standing for several accesses, and no expand(): {r}"
         return out
 
