@@ -58,17 +58,30 @@ class Image:
     applied in seq order onto `initial` (what the object held before the
     first one).  `conflicts` lists reads that saw bytes other than the last
     ones the program wrote (on a RAM-backed object only someone else -- the
-    kernel, another process -- can have changed them)."""
+    kernel, another process -- can have changed them).
+
+    A masked access (AVX-512, e.g. glibc's memset of a short range) comes
+    without its byte mask in the JSON, so it cannot be applied: its bytes
+    are left as they were but no longer count as known, and `masked`
+    counts them.  An image with masked stores is right only where the
+    program stored those bytes again, which a comparison of the whole
+    image with what the program printed shows."""
 
     def __init__(self, size, initial=b""):
         self.data = bytearray(initial.ljust(size, b"\0"))
         self.known = bytearray(b"\1" * len(initial)).ljust(size, b"\0")
         self.conflicts = []
+        self.masked = 0
 
     def apply(self, a):
-        v = value_bytes(a)
         lo, hi = a["offset"], a["offset"] + a["width"]
         assert hi <= len(self.data), f"access past the mapping: {a}"
+        if "masked" in a["flags"]:
+            self.masked += 1
+            if a["dir"] == "W":
+                self.known[lo:hi] = bytes(hi - lo)
+            return
+        v = value_bytes(a)
         if a["dir"] == "R" and any(self.known[lo:hi]) and \
                 any(k and self.data[i] != v[i - lo] for i, k in enumerate(self.known[lo:hi], lo)):
             self.conflicts.append(a)
