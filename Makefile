@@ -96,6 +96,10 @@ $(B)/tests/progs/libearly.so: tests/progs/lib/early.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -shared -fPIC -o $@ $<
 
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
+
 # ---- peers: Debian's own programs under mmscope (tests/e2e/test_peers_*.py) ----
 # uring_ud_static is uring_ud.c with liburing.a inside the executable: libc
 # stays dynamic, so the agent loads, and liburing's raw mmap syscalls are
@@ -115,10 +119,6 @@ peers: deps
 
 .PHONY: peers
 # ---- end of peers ----
-
-$(B)/bench/%: bench/%.c
-	@mkdir -p $(@D)
-	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
 
 deps:
 	$(Q)bash scripts/deps.sh
