@@ -117,7 +117,11 @@ peers: deps
 	$(Q)MMS_BUILD="$(abspath $(B))" $(or $(wildcard /usr/bin/python3),python3) -m pytest \
 		tests/e2e/test_peers_*.py -q -rsxX -p no:cacheprovider
 
-.PHONY: peers
+# make bench-peers: what mmscope costs fio and tcpdump, section 7 of bench/RESULTS.md
+bench-peers: all
+	$(Q)B=$(B) bash bench/peers.sh
+
+.PHONY: peers bench-peers
 # ---- end of peers ----
 
 deps:
@@ -133,7 +137,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh && exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; exit $$rc
 
 # .clang-format is the style; `clang-format -i FILE` fixes a file
 format-check:
