@@ -131,6 +131,30 @@ $(B)/bench/%: bench/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
 
+# ---- peers: Debian's own programs under mmscope (tests/e2e/test_peers_*.py) ----
+# uring_ud_static is uring_ud.c with liburing.a inside the executable: libc
+# stays dynamic, so the agent loads, and liburing's raw mmap syscalls are
+# then the only way its rings get mapped.
+PEER_BIN := $(B)/tests/progs/uring_ud_static
+all: $(PEER_BIN)
+$(B)/tests/progs/uring_ud_static: tests/progs/uring_ud.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $< (liburing.a)")
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -l:liburing.a
+
+# make peers: the peer suite alone (make check runs it too, with the rest)
+peers: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)MMS_BUILD="$(abspath $(B))" $(or $(wildcard /usr/bin/python3),python3) -m pytest \
+		tests/e2e/test_peers_*.py -q -rsxX -p no:cacheprovider
+
+# make bench-peers: what mmscope costs fio and tcpdump, section 7 of bench/RESULTS.md
+bench-peers: all
+	$(Q)B=$(B) bash bench/peers.sh
+
+.PHONY: peers bench-peers
+# ---- end of peers ----
+
 deps:
 	$(Q)bash scripts/deps.sh
 
@@ -144,7 +168,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh && exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; exit $$rc
 
 # .clang-format is the style; `clang-format -i FILE` fixes a file
 format-check:

@@ -6,7 +6,7 @@
 # system call of the process, and read()/mmap() go through interposers.
 # Side by side in each repetition: native, mmscope --raw-mmap=off (no
 # filter), mmscope (filter on, the default).  Figures are medians of the
-# per-repetition ratios.  Replaces section 7 of bench/RESULTS.md.
+# per-repetition ratios.  Replaces section 8 of bench/RESULTS.md.
 # Knobs: BENCH_REPS (9), BENCH_CALLS (200000), BENCH_OUT (bench/RESULTS.md).
 set -u -o pipefail
 
@@ -53,7 +53,7 @@ for rep in $(seq "$REPS"); do
 done
 
 section() {
-	echo "## 7. System calls: the raw-mmap filter and the interposers"
+	echo "## 8. System calls: the raw-mmap filter and the interposers"
 	echo
 	echo "A program that maps nothing traced, making $N system calls of one kind"
 	echo "(bench/syscall_loop.c), timed in-process; median of $REPS repetitions, each"
@@ -81,13 +81,13 @@ section() {
 }
 
 section >"$WORK/section"
-# replace section 7 (to the next "## " heading or the end), or append it
+# replace section 8 (to the next "## " heading or the end), or append it
 awk -v f="$WORK/section" '
-	/^## 7\. / { while ((getline l < f) > 0) print l; skip = 1; done = 1; next }
+	/^## 8\. / { while ((getline l < f) > 0) print l; skip = 1; done = 1; next }
 	skip && /^## / { skip = 0 }
 	!skip { print }
 	END { if (!done) { print ""; while ((getline l < f) > 0) print l } }' "$OUT" >"$WORK/out" &&
 	cp "$WORK/out" "$OUT"
-log "bench: section 7 written to $OUT"
+log "bench: section 8 written to $OUT"
 [ -s "$PROBLEMS" ] && exit 1
 exit 0

@@ -2,13 +2,80 @@
 mmscope and read the trace back through `mmscope show --format=json`."""
 import json
 import os
+import signal
 import subprocess
+import threading
+
 import pytest
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("MMS_BUILD", os.path.join(ROOT, "build"))
 MMSCOPE = os.path.join(BUILD, "mmscope")
 PROGS = os.path.join(BUILD, "tests", "progs")
+
+
+def _kill_group(p):
+    """SIGKILL the process group p leads (p was started with
+    start_new_session=True, so its pid is the group's id), unless p has been
+    reaped already: then the id may belong to someone else."""
+    if p.returncode is None:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def run_group(argv, timeout, input=None, capture_output=True, text=True, **kw):
+    """subprocess.run for a program that may wedge (any traced program): it
+    runs in a session of its own, and on timeout its whole process group is
+    SIGKILLed -- a wedged program may ignore SIGTERM, and its children would
+    outlive a kill of the direct child alone -- before TimeoutExpired is
+    raised with whatever output there was."""
+    if capture_output:
+        kw.setdefault("stdout", subprocess.PIPE)
+        kw.setdefault("stderr", subprocess.PIPE)
+    if input is not None:
+        kw.setdefault("stdin", subprocess.PIPE)
+    with subprocess.Popen(list(argv), start_new_session=True, text=text, **kw) as p:
+        try:
+            out, err = p.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(p)
+            try:
+                out, err = p.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                out = err = None  # a process outside the group holds the pipes
+            raise subprocess.TimeoutExpired(p.args, timeout, out, err) from None
+        except BaseException:
+            _kill_group(p)
+            raise
+    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
+
+
+class GroupPopen(subprocess.Popen):
+    """Popen for a program that may wedge, when the test talks to it while it
+    runs: a session of its own, and a watchdog that SIGKILLs the whole group
+    after `timeout` seconds, so that a read of its output ends (EOF) rather
+    than hangs.  The test calls kill_group() when done with it (in a
+    finally), which also stops the watchdog."""
+
+    def __init__(self, argv, timeout, **kw):
+        super().__init__(list(argv), start_new_session=True, **kw)
+        self.timed_out = False
+        self._watchdog = threading.Timer(timeout, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self):
+        self.timed_out = True
+        _kill_group(self)
+
+    def kill_group(self):
+        """SIGKILL the group if the program is still running, and reap it."""
+        self._watchdog.cancel()
+        if self.poll() is None:
+            _kill_group(self)
+            self.wait()
 
 
 def prog(name):
@@ -90,8 +157,7 @@ def mmscope_run(tmp_path):
         for m in maps:
             cmd += ["--map", m]
         cmd += list(opts) + ["--"] + list(argv)
-        p = subprocess.run(cmd, capture_output=True, text=True,
-                           timeout=timeout, env=env)
+        p = run_group(cmd, timeout, env=env)
         r = Run(p, out)
         if check:
             assert p.returncode == 0, \
@@ -103,5 +169,4 @@ def mmscope_run(tmp_path):
 
 def native(argv, timeout=300):
     """Run a program without mmscope (the ground-truth baseline)."""
-    return subprocess.run(list(argv), capture_output=True, text=True,
-                          timeout=timeout)
+    return run_group(argv, timeout)

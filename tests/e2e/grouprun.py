@@ -1,23 +1,9 @@
-"""Run a command in a process group of its own, so that a timeout kills
-the command and everything it started (a traced program, its children),
-not only the command itself."""
+"""A long-lived command in a process group of its own, for tests that talk
+to it while it runs: kill() ends the command and everything it started.
+(A command that runs to its end: conftest.run_group.)"""
 import os
 import signal
 import subprocess
-
-
-def run(argv, timeout=300, **kw):
-    """subprocess.run(argv, capture_output=True, text=True) in a new
-    session; on timeout the whole group is killed and TimeoutExpired
-    raised."""
-    p = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True, **kw)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        kill(p)
-        raise
-    return subprocess.CompletedProcess(p.args, p.returncode, out, err)
 
 
 def start(argv, **kw):

@@ -7,12 +7,10 @@ that the marker was not created.
 import os
 import shutil
 import struct
-import subprocess
 
 import pytest
 
-import grouprun
-from conftest import MMSCOPE, ROOT, prog, show_json
+from conftest import MMSCOPE, ROOT, prog, run_group, show_json
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
@@ -20,7 +18,7 @@ REC_HDR = struct.Struct("<HHI")
 
 
 def mmscope(*args, timeout=120):
-    return grouprun.run([MMSCOPE, *args], timeout=timeout)
+    return run_group([MMSCOPE, *args], timeout=timeout)
 
 
 @pytest.fixture
@@ -277,7 +275,7 @@ def test_a_program_that_is_not_executable_exits_126(tmp_path):
 ])
 def test_mark_mistakes_say_what_is_wrong(args, rc, words):
     env = {k: v for k, v in os.environ.items() if k != "MMSCOPE_CONFIG"}
-    p = grouprun.run([MMSCOPE, *args], timeout=60, env=env)
+    p = run_group([MMSCOPE, *args], timeout=60, env=env)
     assert p.returncode == rc, p.stderr
     for w in words:
         assert w in p.stderr, p.stderr
@@ -365,13 +363,13 @@ def test_make_install_gives_a_tree_that_finds_its_agent_after_moving(tmp_path):
     moved = tmp_path / "moved"
     shutil.copytree(tree, moved, symlinks=True)
     out = str(tmp_path / "t.d")
-    r = grouprun.run([str(moved / "bin" / "mmscope"), "run", "-o", out, "--map", MARKS_GLOB,
+    r = run_group([str(moved / "bin" / "mmscope"), "run", "-o", out, "--map", MARKS_GLOB,
                       "--", MARKS, "api"], timeout=120)
     assert r.returncode == 0, r.stderr
     assert [x for x in show_json(out) if x["type"] == "access"], "nothing traced"
     # without its agent, the binary says where it looked
     os.unlink(moved / "lib" / "mmscope" / "libmmscope-agent.so")
-    r = grouprun.run([str(moved / "bin" / "mmscope"), "run", "-o", str(tmp_path / "u.d"),
+    r = run_group([str(moved / "bin" / "mmscope"), "run", "-o", str(tmp_path / "u.d"),
                       "--", "true"], timeout=60)
     assert r.returncode == 1
     assert f"{moved}/bin/../lib/mmscope" in r.stderr and "make install" in r.stderr, r.stderr

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import MMSCOPE, prog, show_json
+from conftest import MMSCOPE, GroupPopen, prog, show_json
 
 GDBME = prog("gdbme")
 
@@ -35,18 +35,19 @@ def test_gdb_attaches_and_gets_every_debug_register(tmp_path):
     cmd = [MMSCOPE, "run", "-q", "-o", trace]
     for i in range(4):
         cmd += ["--watch", f"ours[{i}]"]
-    prog_run = subprocess.Popen(cmd + ["--", GDBME, f1, f2], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+    prog_run = GroupPopen(cmd + ["--", GDBME, f1, f2], 600, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    gdb = None
     try:
         line = prog_run.stdout.readline()
         m = re.match(r"READY (\d+)", line)
         assert m, line
         pid = m.group(1)
-        gdb = subprocess.Popen(
+        gdb = GroupPopen(
             ["gdb", "-nx", "-batch", "-p", pid,
              "-ex", "watch g1", "-ex", "watch g2", "-ex", "continue",
              "-ex", "watch g3", "-ex", "watch g4", "-ex", f"shell touch {f2}",
-             "-ex", "continue", "-ex", "continue", "-ex", "continue"],
+             "-ex", "continue", "-ex", "continue", "-ex", "continue"], 600,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # mmscope notices the tracer at the program's next library call
         # (its nanosleep loop) and hands its two registers back
@@ -64,8 +65,9 @@ def test_gdb_attaches_and_gets_every_debug_register(tmp_path):
         assert prog_run.returncode == 0, err
         assert "DONE 1 2 3 4" in rest
     finally:
-        if prog_run.poll() is None:
-            prog_run.kill()
+        if gdb is not None:
+            gdb.kill_group()
+        prog_run.kill_group()
     recs = show_json(trace)
     mechs = {}
     for r in recs:

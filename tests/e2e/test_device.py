@@ -16,8 +16,7 @@ import re
 
 import pytest
 
-import grouprun
-from conftest import MMSCOPE, prog, show_json
+from conftest import MMSCOPE, prog, run_group, show_json
 
 LOCKRMW = prog("lockrmw")
 GLOB = "/memfd:mmscope-lockrmw*"
@@ -52,7 +51,7 @@ def windows(records):
 
 def traced(tmp_path, name, *opts):
     out = str(tmp_path / name)
-    p = grouprun.run([MMSCOPE, "run", "-o", out, *opts, "--", LOCKRMW], timeout=120)
+    p = run_group([MMSCOPE, "run", "-o", out, *opts, "--", LOCKRMW], timeout=120)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     ops = ground_truth(p.stdout)
     assert len(ops) == 12, p.stdout
@@ -65,7 +64,7 @@ def value(r):
 
 @pytest.fixture(scope="module")
 def native_ops():
-    p = grouprun.run([LOCKRMW], timeout=60)
+    p = run_group([LOCKRMW], timeout=60)
     assert p.returncode == 0, p.stderr
     return ground_truth(p.stdout)
 
@@ -119,7 +118,7 @@ def test_device_pattern_matching_nothing_warns_naming_it(tmp_path):
 def test_a_bad_device_pattern_is_refused_before_the_program_runs(tmp_path, pattern, why):
     marker = str(tmp_path / "ran")
     out = str(tmp_path / "t.d")
-    p = grouprun.run([MMSCOPE, "run", "-o", out, "--device", pattern, "--", "touch", marker],
+    p = run_group([MMSCOPE, "run", "-o", out, "--device", pattern, "--", "touch", marker],
                      timeout=60)
     assert p.returncode == 2
     assert "--device" in p.stderr and why in p.stderr, p.stderr
@@ -128,7 +127,7 @@ def test_a_bad_device_pattern_is_refused_before_the_program_runs(tmp_path, patte
 
 def test_device_is_a_config_key_the_agent_reads(tmp_path):
     out = str(tmp_path / "cfg.d")
-    p = grouprun.run([MMSCOPE, "run", "-o", out, "--device", GLOB, "--", "true"], timeout=60)
+    p = run_group([MMSCOPE, "run", "-o", out, "--device", GLOB, "--", "true"], timeout=60)
     assert p.returncode == 0, p.stderr
     with open(os.path.join(out, "config")) as f:
         assert f"device {GLOB}\n" in f.read()

@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog, show_json
+from conftest import MMSCOPE, GroupPopen, prog, show_json
 
 KILLME = prog("killme")
 GLOB = "/memfd:mmscope-killme*"
@@ -42,9 +42,9 @@ def traced(records):
 def killed(tmp_path_factory):
     """Run killme under mmscope, SIGKILL it once it said DONE."""
     out = str(tmp_path_factory.mktemp("killme") / "trace.d")
-    p = subprocess.Popen([MMSCOPE, "run", "-o", out, "--map", GLOB, "--", KILLME, str(K)],
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p = GroupPopen([MMSCOPE, "run", "-o", out, "--map", GLOB, "--", KILLME, str(K)], 600,
+                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                   stderr=subprocess.PIPE, text=True)
     lines = []
     pid = None
     try:
@@ -59,9 +59,7 @@ def killed(tmp_path_factory):
         os.kill(pid, signal.SIGKILL)
         rest, err = p.communicate(timeout=120)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        p.kill_group()
     stdout = "".join(lines) + rest
     return dict(trace=out, returncode=p.returncode, stdout=stdout, stderr=err, pid=pid)
 

@@ -18,7 +18,7 @@ import tempfile
 import pytest
 
 import grouprun
-from conftest import BUILD, MMSCOPE, prog, show_json
+from conftest import BUILD, MMSCOPE, prog, run_group, show_json
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
@@ -27,7 +27,7 @@ AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-group
 
 
 def mmscope(*args, timeout=120):
-    return grouprun.run([MMSCOPE, *args], timeout=timeout)
+    return run_group([MMSCOPE, *args], timeout=timeout)
 
 
 @pytest.fixture
@@ -247,7 +247,7 @@ def test_a_full_disk_is_reported_with_the_lost_count_and_the_programs_status(sma
     out = os.path.join(small_disk, "t.d")
     loop = os.path.join(BUILD, "bench", "traced_loop")
     n = 40000
-    p = grouprun.run([MMSCOPE, "run", "-o", out, "--map", "/memfd:bench*", "--",
+    p = run_group([MMSCOPE, "run", "-o", out, "--map", "/memfd:bench*", "--",
                       loop, "store", str(n)], timeout=300)
     assert p.returncode == 0, p.stderr          # the program's own status
     total = int(re.search(r"total=(\d+)", p.stdout).group(1))

@@ -10,11 +10,10 @@ is a null value).  One test case per form, so a failure names the form.
 """
 import os
 import re
-import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, Run, expand, native, prog
+from conftest import MMSCOPE, Run, expand, native, prog, run_group
 
 FORMS = prog("forms")
 FORMS_GLOB = "/memfd:mmscope-forms*"
@@ -105,9 +104,7 @@ class TracedForms:
 @pytest.fixture(scope="module")
 def traced(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("forms") / "trace.d")
-    p = subprocess.run([MMSCOPE, "run", "-o", out, "--map", FORMS_GLOB,
-                        "--", FORMS],
-                       capture_output=True, text=True, timeout=600)
+    p = run_group([MMSCOPE, "run", "-o", out, "--map", FORMS_GLOB, "--", FORMS], 600)
     return TracedForms(Run(p, out))
 
 

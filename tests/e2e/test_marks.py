@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, native, prog, show_json
+from conftest import MMSCOPE, GroupPopen, native, prog, show_json
 
 MARKS = prog("marks")
 GLOB = "/memfd:mmscope-marks*"
@@ -67,8 +67,8 @@ class Waiting:
 
     def __init__(self, argv, trace_dir=None):
         self.trace_dir = trace_dir
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        self.p = GroupPopen(argv, 600, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
         self.lines = []
         for line in self.p.stdout:
             self.lines.append(line)
@@ -84,9 +84,7 @@ class Waiting:
         return self.p.returncode
 
     def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
+        self.p.kill_group()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog
+from conftest import MMSCOPE, prog, run_group
 
 HWSLOTS = prog("hwslots")
 
@@ -27,7 +27,7 @@ def gdb_watch(n):
     for i in range(1, n + 1):
         cmd += ["-ex", f"watch g{i}"]
     cmd += ["-ex", "run"] + ["-ex", "continue"] * n + [HWSLOTS]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    p = run_group(cmd, 120)
     return p.stdout + p.stderr
 
 

@@ -15,11 +15,10 @@ during those N stop-the-worlds must not slip past untraced.
 """
 import collections
 import re
-import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, Run, native, prog
+from conftest import MMSCOPE, Run, native, prog, run_group
 
 THREADS = prog("threads")
 GLOB = "/memfd:mmscope-threads*"
@@ -54,9 +53,8 @@ def tag(index, k):
 @pytest.fixture(scope="module", params=["plain", "slow"])
 def traced(request, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("threads") / "trace.d")
-    p = subprocess.run([MMSCOPE, "run", "-o", out, "--map", GLOB, "--",
-                        THREADS, str(N), request.param],
-                       capture_output=True, text=True, timeout=600)
+    p = run_group([MMSCOPE, "run", "-o", out, "--map", GLOB, "--",
+                   THREADS, str(N), request.param], 600)
     run = Run(p, out)
     assert p.returncode == 0, f"exit {p.returncode}\n{p.stdout}\n{p.stderr}"
     truth = ground_truth(p.stdout)

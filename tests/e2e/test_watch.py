@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog, show_json
+from conftest import MMSCOPE, prog, run_group, show_json
 
 WATCHME = prog("watchme")
 
@@ -178,8 +178,8 @@ def test_eight_threads_hammering_a_watched_counter_lose_no_hit(mmscope_run, slot
     (":8", "empty expression"),
 ])
 def test_bad_watch_is_an_error_before_the_program_starts(tmp_path, arg, message):
-    p = subprocess.run([MMSCOPE, "run", "-o", str(tmp_path / "t"), "--watch", arg, "--",
-                        WATCHME, "basic"], capture_output=True, text=True, timeout=60)
+    p = run_group([MMSCOPE, "run", "-o", str(tmp_path / "t"), "--watch", arg, "--",
+                   WATCHME, "basic"], 60)
     assert p.returncode == 2, p.stderr
     assert message in p.stderr, p.stderr
     assert "W counter" not in p.stdout     # the program never ran
