@@ -109,7 +109,6 @@ static long program_bp_open(long attr, long pid, long cpu, long group, long flag
 	return fd;
 }
 
-
 /* No tracer check here: signal handlers call syscall() (SYS_gettid,
  * SYS_tgkill ...), and moving watches is not signal-safe. */
 MMS_EXPORT long syscall(long nr, ...)

@@ -12,7 +12,6 @@
 #include "agent/agent.h"
 #include "agent/observe.h"
 
-
 MMS_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	long r = obs_mmap((uint64_t)addr, len, prot, flags, fd, off, PC());

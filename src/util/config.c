@@ -198,7 +198,10 @@ int config_pattern_check(const char *pattern, char *err, size_t errlen)
 			 CONFIG_PATTERN_MAX - 1);
 		return -EINVAL;
 	}
-	if (pattern[0] != '/' && pattern[0] != '[' && !kernel_name(pattern)) {
+	/* a pattern starting with a wildcard ('*-shm') may match an absolute
+	 * path as well as a kernel name */
+	if (pattern[0] != '/' && pattern[0] != '[' && pattern[0] != '*' && pattern[0] != '?' &&
+	    !kernel_name(pattern)) {
 		snprintf(err, errlen,
 			 "'%s' is neither an absolute path nor a kernel object name: a pattern "
 			 "is matched against the whole name /proc/PID/maps shows, e.g. "

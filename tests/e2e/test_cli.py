@@ -7,6 +7,7 @@ that the marker was not created.
 import os
 import shutil
 import struct
+import subprocess
 
 import pytest
 
