@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import prog, show_json
+from conftest import MMSCOPE, prog, run_group, show_json
 
 STORELOOP = prog("storeloop")
 N = 40000
@@ -42,10 +42,10 @@ def small_fs(tmp_path):
 
 
 def run_storeloop(out, *extra_args):
-    from conftest import MMSCOPE
-    return subprocess.run([MMSCOPE, "run", "-o", str(out), "--map", "/memfd:mmscope-loop*",
-                           "--", STORELOOP, str(N), *extra_args],
-                          capture_output=True, text=True, timeout=300)
+    """The traced program in a process group of its own, killed whole on
+    timeout."""
+    return run_group([MMSCOPE, "run", "-o", str(out), "--map", "/memfd:mmscope-loop*",
+                      "--", STORELOOP, str(N), *extra_args], 300)
 
 
 @pytest.mark.parametrize("free_kib", [2048, 512])
