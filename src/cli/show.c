@@ -21,16 +21,6 @@
 #include "trace/reader.h"
 #include "util/log.h"
 
-struct show_format {
-	const char *name;
-	void (*header)(struct show_ctx *ctx);
-	void (*record)(struct show_ctx *ctx, const struct mms_record *rec);
-};
-
-static const char *const access_flag_names[] = {
-	"value_unknown", "locked", "unknown_insn", "split", "masked", "string", "paired", "down",
-};
-
 static const char *const map_flag_names[] = { "inherited", "mremap" };
 
 static const char *const proc_event_names[] = {
@@ -63,15 +53,6 @@ void show_value(FILE *out, const uint8_t *v, unsigned int width)
 	fputs("0x", out);
 	while (width--)
 		fprintf(out, "%02x", v[width]);
-}
-
-static uint64_t value_u64(const uint8_t *v, unsigned int width)
-{
-	uint64_t x = 0;
-
-	while (width--)
-		x = x << 8 | v[width];
-	return x;
 }
 
 void show_value_or_unknown(FILE *out, const uint8_t *v, unsigned width, bool unknown, bool json)
@@ -215,12 +196,6 @@ static const char *map_type_name(uint32_t mmap_flags)
 	return "?";
 }
 
-/* what " in func+0x12 (module) file.c:34" after an access line names */
-static void access_where(struct show_ctx *ctx, const struct mms_record *rec, struct sym_where *w)
-{
-	symbolizer_describe(ctx->sym, rec->pid, rec->seq, rec->acc.pc, false, w);
-}
-
 /* "where":..., "module":..., "module_offset":... (null when unknown) */
 void show_json_where(FILE *out, const struct sym_where *w)
 {
@@ -233,24 +208,6 @@ void show_json_where(FILE *out, const struct sym_where *w)
 	fputs(",\"module\":", out);
 	show_json_string(out, w->module, strlen(w->module));
 	fprintf(out, ",\"module_offset\":\"0x%" PRIx64 "\"", w->module_offset);
-}
-
-static void text_access(struct show_ctx *ctx, const struct mms_record *rec)
-{
-	FILE *out = ctx->out;
-	const struct mms_access_view *a = &rec->acc;
-	struct sym_where where;
-
-	fprintf(out, "%c %2u r%" PRIu32 " +0x%04" PRIx64 " = ", a->dir == MMS_DIR_WRITE ? 'W' : 'R',
-		a->width, a->region, a->offset);
-	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, false);
-	fprintf(out, "  pc=0x%" PRIx64, a->pc);
-	/* "?" already says the value is unknown */
-	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), false,
-		       MMS_AF_VALUE_UNKNOWN);
-	access_where(ctx, rec, &where);
-	if (where.text[0])
-		fprintf(out, "  in %s", where.text);
 }
 
 static void text_map(FILE *out, const struct mms_record *rec)
@@ -297,11 +254,15 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 	uint64_t t = rel_ns(ctx, rec->ts_ns);
 	FILE *out = ctx->out;
 
+	if (rec->type == MMS_REC_ACCESS && ctx->expand) {
+		show_expand_access(ctx, rec);
+		return;
+	}
 	fprintf(out, "%5" PRIu64 ".%09" PRIu64 " %" PRIu32 "/%" PRIu32 " ", t / 1000000000,
 		t % 1000000000, rec->pid, rec->tid);
 	switch (rec->type) {
 	case MMS_REC_ACCESS:
-		text_access(ctx, rec);
+		show_text_access(ctx, rec);
 		break;
 	case MMS_REC_MAP:
 		text_map(out, rec);
@@ -331,40 +292,6 @@ static void text_record(struct show_ctx *ctx, const struct mms_record *rec)
 }
 
 /* ---- json ---- */
-
-static void json_access(struct show_ctx *ctx, const struct mms_record *rec)
-{
-	FILE *out = ctx->out;
-	const struct mms_access_view *a = &rec->acc;
-	struct sym_where where;
-
-	fprintf(out,
-		",\"pc\":\"0x%" PRIx64 "\",\"region\":%" PRIu32 ",\"addr\":\"0x%" PRIx64
-		"\",\"offset\":%" PRIu64 ",\"width\":%u,\"dir\":\"%c\",\"value\":",
-		a->pc, a->region, a->addr, a->offset, a->width,
-		a->dir == MMS_DIR_WRITE ? 'W' : 'R');
-	show_value_or_unknown(out, a->value, a->width, a->flags & MMS_AF_VALUE_UNKNOWN, true);
-	fprintf(out, ",\"count\":%" PRIu32 ",\"last_ts_ns\":%" PRIu64, a->count, a->last_ts_ns);
-	if (a->flags & MMS_AF_STRING) {
-		/* a string run: element i at addr + i * width (minus with "down") */
-		fputs(",\"elements\":[", out);
-		for (size_t i = 0; i * a->width < a->value_len; i++) {
-			if (i)
-				fputc(',', out);
-			show_value_or_unknown(out, a->value + i * a->width, a->width,
-					      a->flags & MMS_AF_VALUE_UNKNOWN, true);
-		}
-		fputc(']', out);
-	}
-	fputs(",\"flags\":[", out);
-	show_flag_list(out, a->flags, access_flag_names, ARRAY_SIZE(access_flag_names), true, 0);
-	fputs("],\"insn\":\"", out);
-	for (unsigned int i = 0; i < a->insn_len; i++)
-		fprintf(out, "%02x", a->insn[i]);
-	fputs("\",", out);
-	access_where(ctx, rec, &where);
-	show_json_where(out, &where);
-}
 
 static void json_map(FILE *out, const struct mms_record *rec)
 {
@@ -405,7 +332,7 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
 		type_names[rec->type], rec->seq, rec->ts_ns, rec->pid, rec->tid);
 	switch (rec->type) {
 	case MMS_REC_ACCESS:
-		json_access(ctx, rec);
+		show_json_access(ctx, rec);
 		break;
 	case MMS_REC_MAP:
 		json_map(out, rec);
@@ -460,7 +387,7 @@ static void json_record(struct show_ctx *ctx, const struct mms_record *rec)
  * with "mmscope:" so the information is not dropped.
  */
 
-static void mmio_time(const struct show_ctx *ctx, uint64_t ts, char *buf, size_t len)
+void show_mmio_time(const struct show_ctx *ctx, uint64_t ts, char *buf, size_t len)
 {
 	uint64_t t = rel_ns(ctx, ts);
 
@@ -479,40 +406,15 @@ static void mmio_header(struct show_ctx *ctx)
 	fputs("VERSION 20070824\n", ctx->out);
 }
 
-static void mmio_access(FILE *out, const char *ts, const struct mms_record *rec)
-{
-	const struct mms_access_view *a = &rec->acc;
-
-	if (a->flags & MMS_AF_VALUE_UNKNOWN) {
-		uint8_t op[3] = { 0 };
-
-		memcpy(op, a->insn, a->insn_len < 3 ? a->insn_len : 3);
-		fprintf(out,
-			"UNKNOWN %s %" PRIu32 " 0x%" PRIx64 " %02x,%02x,%02x 0x%" PRIx64 " %" PRIu32
-			"\n",
-			ts, a->region, a->addr, op[0], op[1], op[2], a->pc, rec->tid);
-		return;
-	}
-	for (unsigned int off = 0; off < a->width; off += 8) {
-		unsigned int w = a->width - off < 8 ? a->width - off : 8;
-
-		fprintf(out,
-			"%c %u %s %" PRIu32 " 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 " %" PRIu32
-			"\n",
-			a->dir == MMS_DIR_WRITE ? 'W' : 'R', w, ts, a->region, a->addr + off,
-			value_u64(a->value + off, w), a->pc, rec->tid);
-	}
-}
-
 static void mmio_record(struct show_ctx *ctx, const struct mms_record *rec)
 {
 	FILE *out = ctx->out;
 	char ts[32];
 
-	mmio_time(ctx, rec->ts_ns, ts, sizeof(ts));
+	show_mmio_time(ctx, rec->ts_ns, ts, sizeof(ts));
 	switch (rec->type) {
 	case MMS_REC_ACCESS:
-		mmio_access(out, ts, rec);
+		show_expand_access(ctx, rec);
 		break;
 	case MMS_REC_MAP:
 		fprintf(out,
@@ -561,8 +463,9 @@ static const struct show_format show_formats[] = {
 
 static void show_usage(FILE *f)
 {
-	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--pid=PID] [--watch-only]\n"
-	      "                    [--no-header] [--debug-dir=DIR[:DIR...]] TRACE_DIR\n"
+	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--expand] [--pid=PID]\n"
+	      "                    [--watch-only] [--follow] [--no-header]\n"
+	      "                    [--debug-dir=DIR[:DIR...]] TRACE_DIR\n"
 	      "\n"
 	      "Print the records of a trace, all threads and processes merged in the\n"
 	      "order they happened.\n"
@@ -571,10 +474,18 @@ static void show_usage(FILE *f)
 	      "  --format=text       one readable line per record (default); time is\n"
 	      "                      in seconds since the first record\n"
 	      "  --format=json       one JSON object per line, for scripts\n"
-	      "  --format=mmiotrace  the Linux kernel's mmiotrace log format\n"
+	      "  --format=mmiotrace  the Linux kernel's mmiotrace log format, one line\n"
+	      "                      per access (repeats and string runs expanded,\n"
+	      "                      masked stores as the aligned pieces they wrote)\n"
+	      "  --expand            text: one line per access instead of one per\n"
+	      "                      record (a repeated poll \"(x1000, ...)\" becomes\n"
+	      "                      1000 lines, a REP MOVS run one line per element)\n"
 	      "  --pid=PID           only the records of process PID\n"
 	      "  --watch-only        only watchpoints (WATCH) and their hits (HIT):\n"
 	      "                      thread, pc, address, old -> new value\n"
+	      "  -f, --follow        keep printing the records of a trace that is still\n"
+	      "                      being written, until its program exits (Ctrl-C\n"
+	      "                      stops earlier)\n"
 	      "  --no-header         leave out the header line (text: the '#' summary,\n"
 	      "                      mmiotrace: the VERSION line; json has none)\n"
 	      "  --debug-dir=DIR     also look for separate debug files (DIR/.build-id/\n"
@@ -600,7 +511,7 @@ static int show_usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
-enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY, OPT_DEBUG_DIR };
+enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY, OPT_DEBUG_DIR, OPT_EXPAND };
 
 static const struct option show_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -608,6 +519,8 @@ static const struct option show_options[] = {
 	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
 	{ "watch-only", no_argument, NULL, OPT_WATCH_ONLY },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "expand", no_argument, NULL, OPT_EXPAND },
+	{ "follow", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -642,24 +555,36 @@ static int parse_pid(const char *s, uint32_t *pid)
 	return 0;
 }
 
-static int show_print(struct show_ctx *ctx, const struct show_format *fmt, bool header,
-		      bool pid_filter, uint32_t pid, bool watch_only)
+/* Print one record unless a filter leaves it out. */
+static void show_one(struct show_ctx *ctx, const struct mms_record *rec)
+{
+	if (rec->type == MMS_REC_PROC && rec->proc->event == MMS_PROC_START && !ctx->run_pid)
+		ctx->run_pid = (uint64_t)rec->proc->arg;
+	if (rec->type == MMS_REC_PROC && rec->proc->event == MMS_PROC_EXIT)
+		ctx->exited = true;
+	if (ctx->pid_filter && rec->pid != ctx->pid)
+		return;
+	if (ctx->watch_only && rec->type != MMS_REC_WATCH && rec->type != MMS_REC_HIT)
+		return;
+	ctx->fmt->record(ctx, rec);
+	ctx->shown++;
+}
+
+void show_drain(struct show_ctx *ctx)
+{
+	struct mms_record rec;
+
+	while (!mms_trace_next(ctx->trace, &rec))
+		show_one(ctx, &rec);
+}
+
+/* After the last record: what was wrong, and whether the output is whole. */
+static int show_finish(struct show_ctx *ctx)
 {
 	struct mms_stream_info info;
-	struct mms_record rec;
-	uint64_t shown = 0;
 	int status = 0;
 
-	if (header && fmt->header)
-		fmt->header(ctx);
-	while (!mms_trace_next(ctx->trace, &rec)) {
-		if (pid_filter && rec.pid != pid)
-			continue;
-		if (watch_only && rec.type != MMS_REC_WATCH && rec.type != MMS_REC_HIT)
-			continue;
-		fmt->record(ctx, &rec);
-		shown++;
-	}
+	show_expand_flush(ctx);
 	if (fflush(ctx->out) || ferror(ctx->out)) {
 		pr_err("show: writing the output failed: %s", strerror(errno));
 		status = 1;
@@ -671,8 +596,10 @@ static int show_print(struct show_ctx *ctx, const struct show_format *fmt, bool 
 			status = 1;
 		}
 	}
-	if (pid_filter && !shown)
-		pr_warn("show: no records of pid %" PRIu32 " in %s", pid, ctx->path);
+	for (size_t i = ctx->warned; i < mms_trace_warning_count(ctx->trace); i++)
+		pr_warn("show: %s", mms_trace_warning(ctx->trace, i));
+	if (ctx->pid_filter && !ctx->shown)
+		pr_warn("show: no records of pid %" PRIu32 " in %s", ctx->pid, ctx->path);
 	return status;
 }
 
@@ -680,16 +607,15 @@ int cmd_show(int argc, char **argv)
 {
 	const struct show_format *fmt = &show_formats[0];
 	struct show_ctx ctx = { .out = stdout };
-	bool header = true, pid_filter = false, watch_only = false;
+	bool header = true, expand = false, follow = false;
 	const char *debug_dirs[64];
 	struct symbolizer_opts sym_opts = { .debug_dirs = debug_dirs };
-	uint32_t pid = 0;
 	char err[512];
 	int c, status;
 
 	optind = 0; /* glibc: restart scanning with a fresh argv */
 	opterr = 0; /* our own messages below */
-	while ((c = getopt_long(argc, argv, ":h", show_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":fh", show_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			fmt = NULL;
@@ -700,15 +626,21 @@ int cmd_show(int argc, char **argv)
 				return show_usage_error("unknown format", optarg);
 			break;
 		case OPT_PID:
-			if (parse_pid(optarg, &pid))
+			if (parse_pid(optarg, &ctx.pid))
 				return show_usage_error("--pid needs a process id, got", optarg);
-			pid_filter = true;
+			ctx.pid_filter = true;
 			break;
 		case OPT_NO_HEADER:
 			header = false;
 			break;
 		case OPT_WATCH_ONLY:
-			watch_only = true;
+			ctx.watch_only = true;
+			break;
+		case OPT_EXPAND:
+			expand = true;
+			break;
+		case 'f':
+			follow = true;
 			break;
 		case OPT_DEBUG_DIR:
 			if (sym_opts.ndebug_dirs == ARRAY_SIZE(debug_dirs))
@@ -729,6 +661,10 @@ int cmd_show(int argc, char **argv)
 	if (optind + 1 < argc)
 		return show_usage_error("unexpected argument", argv[optind + 1]);
 	ctx.path = argv[optind];
+	if (expand && strcmp(fmt->name, "text"))
+		return show_usage_error(
+			"--expand is for the text format (json keeps records whole, mmiotrace always expands)",
+			NULL);
 
 	if (mms_trace_open(ctx.path, &ctx.trace, err, sizeof(err))) {
 		pr_err("%s", err);
@@ -736,7 +672,18 @@ int cmd_show(int argc, char **argv)
 	}
 	ctx.t0 = mms_trace_first_ts(ctx.trace);
 	ctx.sym = symbolizer_open(ctx.path, &sym_opts);
-	status = show_print(&ctx, fmt, header, pid_filter, pid, watch_only);
+	ctx.fmt = fmt;
+	ctx.mmiotrace = fmt->record == mmio_record;
+	ctx.expand = expand || ctx.mmiotrace;
+	if (header && fmt->header)
+		fmt->header(&ctx);
+	/* files skipped go to stderr before the records, where a user sees them */
+	for (; ctx.warned < mms_trace_warning_count(ctx.trace); ctx.warned++)
+		pr_warn("show: %s", mms_trace_warning(ctx.trace, ctx.warned));
+	show_drain(&ctx);
+	if (follow)
+		show_follow(&ctx);
+	status = show_finish(&ctx);
 	mms_trace_close(ctx.trace);
 	symbolizer_close(ctx.sym);
 	return status;

@@ -6,6 +6,9 @@
  * and by the tests.  The on-disk layout is include/mmscope/trace-format.h;
  * docs/trace-format.md explains the rules enforced here.
  *
+ * A trace may be read while it is written: a record that crosses the end
+ * the file had when it was first looked at is read once the file has grown.
+ *
  * Two kinds of trouble are told apart:
  *  - a stream whose file header is unusable (bad magic, unsupported
  *    version, bad header_size, unreadable file) makes mms_trace_open()
@@ -117,6 +120,22 @@ void mms_trace_close(struct mms_trace *trace);
 int mms_trace_next(struct mms_trace *trace, struct mms_record *rec);
 /* Start mms_trace_next() from the first record again. */
 void mms_trace_rewind(struct mms_trace *trace);
+/*
+ * Look at a trace that is still being written again: records appended to
+ * its streams and stream files that appeared since are decoded, and
+ * mms_trace_next() goes on with them (so a record that was committed late
+ * can come after one with a higher seq that was given out before).
+ * *nnew (may be NULL): how many records were added.  0 or -errno.
+ */
+int mms_trace_refresh(struct mms_trace *trace, uint64_t *nnew);
+
+/*
+ * Files of the directory that were skipped: a FIFO or other special file
+ * or a symbolic link named *.mms, a stream whose header is zero although
+ * the file holds data.  One message each, naming the file.
+ */
+size_t mms_trace_warning_count(const struct mms_trace *trace);
+const char *mms_trace_warning(const struct mms_trace *trace, size_t i);
 
 /* Streams are ordered by (pid, tid, serial). */
 size_t mms_trace_stream_count(const struct mms_trace *trace);

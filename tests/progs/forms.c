@@ -7,7 +7,7 @@
  * mmscope records them:
  *
  *   FORM <name>
- *   EXPECT R|W 0x<offset> <width> 0x<value>|?
+ *   EXPECT R|W 0x<offset> <width> 0x<value>|? [mask=0x<bytes>]
  *
  * The offset is from the start of the mapping, the value is the accessed
  * bytes read as a little-endian integer ("?" would mean the value cannot be
@@ -31,6 +31,7 @@
 #include <cpuid.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,19 @@ static void expect(char dir, size_t off, unsigned width, const void *value)
 	while (w--)
 		printf("%02x", b[w]);
 	putchar('\n');
+}
+
+/* The EXPECT line of a masked access: bit i of bytes set when byte i of
+ * the width was accessed (the value holds zero for the others). */
+static void expect_masked(char dir, size_t off, unsigned width, const uint8_t *value,
+			  uint64_t bytes)
+{
+	unsigned w = width;
+
+	printf("EXPECT %c 0x%zx %u 0x", dir, off, width);
+	while (w--)
+		printf("%02x", value[w]);
+	printf(" mask=0x%" PRIx64 "\n", bytes);
 }
 
 static void expect_int(char dir, size_t off, unsigned width, uint64_t v)
@@ -1424,6 +1438,7 @@ static void form_vec(const struct vec_form *f)
 	uint8_t memv[64], in[64] __attribute__((aligned(64)));
 	uint8_t out[64] __attribute__((aligned(64)));
 	uint8_t rec[64], want[64];
+	uint64_t bytes = 0;
 	size_t off = f->off ? f->off : slot(f->width + f->mis) + f->mis;
 	unsigned i;
 
@@ -1437,9 +1452,15 @@ static void form_vec(const struct vec_form *f)
 	form_end();
 
 	/* masked: the record holds zero for disabled elements */
-	for (i = 0; i < f->width; i++)
+	for (i = 0; i < f->width; i++) {
 		rec[i] = vec_enabled(f, i) ? (f->dir == 'R' ? memv : in)[i] : 0;
-	expect(f->dir, off, f->width, rec);
+		if (vec_enabled(f, i))
+			bytes |= 1ull << i;
+	}
+	if (f->esize)
+		expect_masked(f->dir, off, f->width, rec, bytes);
+	else
+		expect(f->dir, off, f->width, rec);
 
 	if (f->dir == 'R') {
 		for (i = 0; i < f->regw; i++) {

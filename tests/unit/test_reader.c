@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -677,6 +678,112 @@ static void test_directory_without_streams_is_rejected(void **state)
 	assert_int_equal(mms_trace_open("/nonexistent/mms-trace", &t, err, sizeof(err)), -ENOENT);
 }
 
+/* bytes [from, to) of b into dir/name, which is created if need be and
+ * neither truncated nor shrunk (a writer appending to a live stream) */
+static void tb_pwrite(const char *dir, const char *name, const struct tbuf *b, size_t from,
+		      size_t to)
+{
+	char *path;
+	int fd;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, b->p + from, to - from, from), (ssize_t)(to - from));
+	close(fd);
+	free(path);
+}
+
+static void test_refresh_reads_records_committed_and_streams_created_later(void **state)
+{
+	struct tbuf b = { 0 }, c = { 0 };
+	struct mms_trace *t;
+	uint64_t n = 99;
+	char *path;
+	size_t second;
+
+	tb_header(&b, 1, 1, 1);
+	tb_mark(&b, 1, 100, "first");
+	second = tb_mark(&b, 2, 200, "committed later");
+	tb_reserve(&b, 4096); /* room the writer has allocated, still zero */
+	/* the file as the writer leaves it before the second record is
+	 * written: allocated, zero from there on */
+	tb_pwrite(*state, "1-1-1.mms", &b, 0, second);
+	assert_true(asprintf(&path, "%s/1-1-1.mms", (char *)*state) > 0);
+	assert_int_equal(truncate(path, b.len), 0);
+	free(path);
+
+	t = open_ok(*state);
+	assert_int_equal(next_ok(t).seq, 1);
+	assert_no_more(t);
+	assert_int_equal(mms_trace_refresh(t, &n), 0);
+	assert_int_equal(n, 0);
+	assert_no_more(t);
+
+	/* the record body, then its header word, as the writer does */
+	tb_pwrite(*state, "1-1-1.mms", &b, second + 8, b.len);
+	tb_pwrite(*state, "1-1-1.mms", &b, second, second + 8);
+	tb_header(&c, 2, 2, 1);
+	tb_mark(&c, 3, 300, "a new thread");
+	tb_write_all(*state, "2-2-1.mms", &c);
+
+	assert_int_equal(mms_trace_refresh(t, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(next_ok(t).seq, 2);
+	assert_int_equal(next_ok(t).seq, 3);
+	assert_no_more(t);
+	assert_int_equal(mms_trace_status(t), 0);
+	assert_int_equal(mms_trace_stream_count(t), 2);
+	mms_trace_close(t);
+	free(b.p);
+}
+
+static void test_fifo_symlink_and_zero_header_are_skipped_with_warnings(void **state)
+{
+	struct tbuf b = { 0 };
+	struct mms_trace *t;
+	char *path, *target;
+
+	tb_header(&b, 1, 1, 1);
+	tb_mark(&b, 1, 100, "real");
+	tb_write_all(*state, "1-1-1.mms", &b);
+	/* would hang a reader that opens it for reading */
+	assert_true(asprintf(&path, "%s/fifo.mms", (char *)*state) > 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	free(path);
+	/* a link to a stream: not followed inside a trace directory */
+	assert_true(asprintf(&path, "%s/link.mms", (char *)*state) > 0);
+	assert_true(asprintf(&target, "%s/1-1-1.mms", (char *)*state) > 0);
+	assert_int_equal(symlink(target, path), 0);
+	free(path);
+	free(target);
+	/* records behind a header that was zeroed */
+	tb_header(&b, 2, 2, 1);
+	tb_mark(&b, 2, 200, "behind a zero header");
+	memset(b.p, 0, sizeof(struct mms_file_header));
+	tb_write_all(*state, "2-2-1.mms", &b);
+
+	t = open_ok(*state);
+	assert_int_equal(mms_trace_stream_count(t), 1);
+	assert_int_equal(next_ok(t).seq, 1);
+	assert_no_more(t);
+	assert_int_equal(mms_trace_warning_count(t), 3);
+	for (size_t i = 0; i < 3; i++) {
+		const char *w = mms_trace_warning(t, i);
+
+		if (strstr(w, "/fifo.mms"))
+			assert_non_null(strstr(w, "not a regular file"));
+		else if (strstr(w, "/link.mms"))
+			assert_non_null(strstr(w, "symbolic link"));
+		else
+			assert_non_null(strstr(w, "/2-2-1.mms: the stream header is all zero"));
+	}
+	/* looking again does not warn again */
+	assert_int_equal(mms_trace_refresh(t, NULL), 0);
+	assert_int_equal(mms_trace_warning_count(t), 3);
+	mms_trace_close(t);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, dir_setup, dir_teardown)
 
 int main(void)
@@ -698,6 +805,8 @@ int main(void)
 		T(test_bad_header_size_is_rejected),
 		T(test_stream_file_without_header_yet_counts_as_empty),
 		T(test_directory_without_streams_is_rejected),
+		T(test_refresh_reads_records_committed_and_streams_created_later),
+		T(test_fifo_symlink_and_zero_header_are_skipped_with_warnings),
 	};
 
 	return cmocka_run_group_tests_name("trace reader", tests, NULL, NULL);
