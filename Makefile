@@ -3,6 +3,7 @@
 #   make check      deps, build, unit tests (cmocka) + e2e tests (pytest)
 #   make demo       deps, build, a traced run and its summary
 #   make bench      benchmarks -> bench/RESULTS.md
+#   make fuzz       AFL++ on `mmscope show` (FUZZ_SECONDS=600 per format)
 #   make install    PREFIX=/usr/local DESTDIR= : bin/mmscope, lib/mmscope/ (the
 #                   agent), include/mmscope/, share/doc/mmscope/
 #   V=1             show commands;  SAN=address,undefined  sanitizer build
@@ -170,6 +171,9 @@ demo: deps
 bench: all
 	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; exit $$rc
 
+fuzz: deps
+	$(Q)B=$(B) bash tests/fuzz/run.sh
+
 # .clang-format is the style; `clang-format -i FILE` fixes a file
 format-check:
 	$(Q)clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h') && echo "format: clean"
@@ -199,5 +203,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps check demo bench clean format-check install uninstall
+.PHONY: all deps check demo bench fuzz clean format-check install uninstall
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -120,7 +120,9 @@ struct mms_rec_access {
 	uint32_t region;  /* region id (see MAP) */
 	uint8_t width;	  /* bytes, 1..64 (a string run: element width); 0
 				   only with MMS_AF_UNKNOWN_INSN when the
-				   instruction could not be decoded */
+				   instruction could not be decoded;
+				   never in a STRING, PAIRED or MASKED
+				   record) */
 	uint8_t dir;	  /* enum mms_dir */
 	uint16_t flags;	  /* enum mms_access_flags */
 	uint8_t insn_len; /* valid bytes in insn[] */

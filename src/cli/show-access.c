@@ -69,7 +69,7 @@ static void text_time(FILE *out, uint64_t t)
 
 static bool value_unknown(const struct mms_access_view *a)
 {
-	return a->flags & MMS_AF_VALUE_UNKNOWN;
+	return (a->flags & MMS_AF_VALUE_UNKNOWN) || !a->width; /* width 0: no value */
 }
 
 static uint64_t element_offset(const struct mms_access_view *a, uint64_t i)

@@ -18,8 +18,8 @@
 bool tracedir_is_trace_file(const char *name)
 {
 	static const char *const trace_files[] = {
-		"*" MMS_STREAM_SUFFIX, "maps-*",    MMS_SEQ_FILE,
-		MMS_CONFIG_FILE,       "agent.log", "core.*",
+		("*" MMS_STREAM_SUFFIX), "maps-*",    MMS_SEQ_FILE,
+		MMS_CONFIG_FILE,	 "agent.log", "core.*",
 	};
 
 	for (size_t i = 0; i < sizeof(trace_files) / sizeof(trace_files[0]); i++)

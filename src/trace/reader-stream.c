@@ -87,6 +87,15 @@ static size_t rec_min_size(uint16_t type, uint32_t version)
  * Check the record at p, which has `avail` bytes of file after it.
  * Returns 0, or -EBADMSG with the reason in why.
  */
+
+/* a string run's elements all lie between 0 and 2^64 - 1 */
+static bool run_fits(uint64_t addr, unsigned int width, uint64_t count, bool down)
+{
+	uint64_t span = (count - 1) * width; /* count < 2^32, width <= 64 */
+
+	return down ? span <= addr : span <= UINT64_MAX - addr - (width - 1);
+}
+
 static int record_check(const uint8_t *p, uint64_t avail, uint32_t version, char *why,
 			size_t whylen)
 {
@@ -143,6 +152,17 @@ static int record_check(const uint8_t *p, uint64_t avail, uint32_t version, char
 		/* width 0: an access single-stepped from undecodable bytes */
 		if ((a->width < 1 && !(a->flags & MMS_AF_UNKNOWN_INSN)) || a->width > 64) {
 			err_set(why, whylen, "access width %u is outside 1..64", a->width);
+			return -EBADMSG;
+		}
+		if (a->width < 1 && (a->flags & (MMS_AF_STRING | MMS_AF_PAIRED | MMS_AF_MASKED))) {
+			err_set(why, whylen, "string or masked access of width 0");
+			return -EBADMSG;
+		}
+		if ((a->flags & MMS_AF_STRING) && count > 1 &&
+		    !run_fits(a->addr, a->width, count, a->flags & MMS_AF_DOWN)) {
+			err_set(why, whylen,
+				"string run of %llu elements of %u bytes wraps around the address space",
+				(unsigned long long)count, a->width);
 			return -EBADMSG;
 		}
 		if (h.size < min + vlen) {
