@@ -44,13 +44,20 @@ def regions(records, pred):
 
 
 def value_bytes(a):
-    """The bytes of one access, little-endian as the program saw them."""
+    """The bytes of one access, little-endian as the program saw them (a
+    masked access: all `width` bytes, the ones not accessed zero)."""
     flags = set(a["flags"])
     assert a["value"] is not None and "value_unknown" not in flags, f"value unknown: {a}"
-    # the JSON gives no byte mask: the bytes of a masked access that were not
-    # accessed cannot be told from the ones that were
-    assert "masked" not in flags, f"a masked access, and no mask to tell its bytes: {a}"
-    return int(a["value"], 16).to_bytes(a["width"], "little")
+    return int(a["value"].replace("-", "0"), 16).to_bytes(a["width"], "little")
+
+
+def accessed_bytes(a):
+    """Which of the access's `width` bytes it touched: all of them, or for a
+    masked (AVX-512) access the ones its byte mask enables."""
+    if "masked" not in a["flags"]:
+        return [True] * a["width"]
+    mask = int(a["mask"], 16)
+    return [bool(mask >> i & 1) for i in range(a["width"])]
 
 
 class Image:
@@ -58,14 +65,9 @@ class Image:
     applied in seq order onto `initial` (what the object held before the
     first one).  `conflicts` lists reads that saw bytes other than the last
     ones the program wrote (on a RAM-backed object only someone else -- the
-    kernel, another process -- can have changed them).
-
-    A masked access (AVX-512, e.g. glibc's memset of a short range) comes
-    without its byte mask in the JSON, so it cannot be applied: its bytes
-    are left as they were but no longer count as known, and `masked`
-    counts them.  An image with masked stores is right only where the
-    program stored those bytes again, which a comparison of the whole
-    image with what the program printed shows."""
+    kernel, another process -- can have changed them).  A masked access
+    (AVX-512, e.g. glibc's memset of a short range) is applied to the bytes
+    its mask enables only; `masked` counts them."""
 
     def __init__(self, size, initial=b""):
         self.data = bytearray(initial.ljust(size, b"\0"))
@@ -76,17 +78,14 @@ class Image:
     def apply(self, a):
         lo, hi = a["offset"], a["offset"] + a["width"]
         assert hi <= len(self.data), f"access past the mapping: {a}"
-        if "masked" in a["flags"]:
-            self.masked += 1
-            if a["dir"] == "W":
-                self.known[lo:hi] = bytes(hi - lo)
-            return
-        v = value_bytes(a)
-        if a["dir"] == "R" and any(self.known[lo:hi]) and \
-                any(k and self.data[i] != v[i - lo] for i, k in enumerate(self.known[lo:hi], lo)):
+        self.masked += "masked" in a["flags"]
+        v, on = value_bytes(a), accessed_bytes(a)
+        idx = [i for i in range(lo, hi) if on[i - lo]]
+        if a["dir"] == "R" and any(self.known[i] and self.data[i] != v[i - lo] for i in idx):
             self.conflicts.append(a)
-        self.data[lo:hi] = v
-        self.known[lo:hi] = b"\1" * (hi - lo)
+        for i in idx:
+            self.data[i] = v[i - lo]
+            self.known[i] = 1
 
 
 def image_of(accesses, region, size, initial=b"", dirs="RW"):

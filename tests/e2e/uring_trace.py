@@ -11,7 +11,7 @@ import ctypes
 import errno
 import os
 
-from peer_trace import expand, value_bytes
+from peer_trace import accessed_bytes, expand, value_bytes
 
 IORING_OFF_SQ_RING = 0
 IORING_OFF_CQ_RING = 0x8000000
@@ -217,7 +217,9 @@ def published_sqes(ring, fresh_array=True):
     for store_seq, index in published_indices(ring, fresh_array):
         while pending is not None and pending["seq"] < store_seq:
             lo = pending["offset"]
-            image[lo:lo + pending["width"]] = value_bytes(pending)
+            for i, (b, on) in enumerate(zip(value_bytes(pending), accessed_bytes(pending))):
+                if on:
+                    image[lo + i] = b
             pending = next(writes, None)
         out.append(bytes(image[index * SQE_SIZE:(index + 1) * SQE_SIZE]))
     return out
