@@ -36,6 +36,13 @@ struct rec_run {
 	uint32_t cap; /* elements it has room for */
 };
 
+/* One of the program's own breakpoints with sigtrap, as a step began:
+ * its perf count then (hwshare.c). */
+struct bp_snap {
+	int fd;
+	uint64_t count, period, sig_data, bp_addr;
+};
+
 struct thread_state {
 	uint32_t gen; /* agent.gen when created (fork check) */
 	int tid;
@@ -56,7 +63,14 @@ struct thread_state {
 	uint8_t step_insn[16];
 	uint8_t step_len, step_width, step_dir;
 	uint64_t step_pc;
-	sigset_t step_saved_mask; /* the program's mask during the step */
+	sigset_t step_saved_mask;   /* the program's mask during the step */
+	uint8_t step_why;	    /* enum step_why */
+	bool step_rmw, step_locked; /* read-modify-write (atomic) */
+	bool step_value_known;	    /* step_value holds the access's bytes */
+	uint8_t step_value[8];
+	ZydisRegister step_load_reg; /* a MOV load: its value lands here */
+	struct bp_snap step_bps[4];  /* the program's breakpoints, before */
+	int step_nbps;
 	/* what the program believes it has blocked among our signals */
 	sigset_t prog_blocked;
 };
@@ -105,18 +119,29 @@ void signals_restore(const sigset_t *old);
 void fault_on_segv(int sig, siginfo_t *si, void *uc);
 void fault_on_trap(int sig, siginfo_t *si, void *uc);
 
+/* signal context: the program's registers from / into a signal context */
+void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc);
+
 /* step.c */
 void step_on_park(int sig, siginfo_t *si, void *uc);
-/* Begin single-stepping the faulting instruction (signal context). */
+/* Why an instruction runs natively under the trap flag. */
+enum step_why {
+	STEP_UNDECODED, /* not decoded: width, direction and value unknown */
+	STEP_ENGINE,	/* decoded, but the engine cannot complete it */
+	STEP_PROGRAM_BP /* the program's own breakpoint must see it (C.11) */
+};
+/* Begin single-stepping the faulting instruction (signal context); in is
+ * NULL when it could not be decoded, c its registers then. */
 void step_begin(struct thread_state *t, void *uc, const struct region *r, uint64_t addr,
-		const void *insn_bytes, int len, int width, int dir);
+		const struct insn *in, const struct cpu *c, enum step_why why);
 int step_on_fault(struct thread_state *t, void *uc, uint64_t addr);
-int step_on_trap(struct thread_state *t, void *uc);
+/* signal context: the step is over; 1 when the program's own breakpoint
+ * fired during it and *perf holds the SIGTRAP the kernel did not deliver
+ * (its TRAP_PERF merges into the step's trap), 0 otherwise */
+int step_on_trap(struct thread_state *t, void *uc, siginfo_t *perf);
 /* signal context: the slow path without the trap flag, for the
  * instructions that can run out of line on the opened page (see step.c);
  * 0 with *c advanced past the instruction, or -errno: use step_begin */
-struct cpu;
-struct insn;
 int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region *r, uint64_t addr,
 		     const struct insn *in);
 
@@ -129,6 +154,15 @@ void watch_settle(void);
 /* hwshare.c: normal context, from interposed library calls: notice a
  * debugger that attached or detached, give the registers back or take them */
 void watch_check_tracer(void);
+/* hwshare.c, signal context: would an access of [addr, addr + len) by
+ * thread tid trigger one of the program's own hardware breakpoints? */
+bool hwshare_would_trap(int tid, uint64_t addr, uint64_t len, bool rd, bool wr);
+/* hwshare.c, signal context: the program's breakpoints with sigtrap that
+ * count on thread tid, with their counts now (at most max) */
+int hwshare_snap(int tid, struct bp_snap *s, int max);
+/* hwshare.c, signal context: did one of s[0..n) count since its snap and
+ * reach the end of a sample period?  Then *si is its TRAP_PERF. */
+bool hwshare_fired(const struct bp_snap *s, int n, siginfo_t *si);
 /* The program unmapped or moved [lo, hi): its watches there stop. */
 void watch_on_unmapped(uint64_t lo, uint64_t hi);
 /* The protection the program's view of region r must have: PROT_NONE for

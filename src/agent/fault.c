@@ -29,7 +29,7 @@ static const int greg_of[GPR_COUNT] = {
 #endif
 
 /* signal context */
-static void cpu_from_uc(struct cpu *c, const ucontext_t *uc)
+void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 	const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
@@ -97,6 +97,23 @@ static const struct insn *decode_at(struct thread_state *t, uint64_t pc, struct 
 	return NULL;
 }
 
+/*
+ * signal context: would the program's own hardware breakpoint see this
+ * access if it ran natively (issue 7, C.11)?  Completed by the engine on
+ * the alias it would not, so it must run natively.  The range is the
+ * instruction's own for a single memory operand; a string instruction, a
+ * gather or scatter, or a stack access may reach further from the
+ * faulting address, so for them any breakpoint on the faulting page
+ * counts (a step too many costs time, never correctness).
+ */
+static bool program_bp_sees(const struct thread_state *t, const struct insn *in,
+			    const struct cpu *c, uint64_t addr)
+{
+	if (in->cls == INSN_XOL && in->mem >= 0 && in->width)
+		return hwshare_would_trap(t->tid, insn_mem_addr(in, c), in->width, in->rd, in->wr);
+	return hwshare_would_trap(t->tid, addr & ~4095ull, 4096, true, true);
+}
+
 /* signal context */
 void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 {
@@ -130,16 +147,22 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 			goto out;
 		goto not_ours;
 	}
-	cpu_from_uc(&c, uc);
+	fault_cpu_from_uc(&c, uc);
 	in = decode_at(t, c.rip, &buf, &ce);
 	if (!in) {
-		step_begin(t, uc, &r, addr, (const void *)c.rip, 0, 0, 0);
+		step_begin(t, uc, &r, addr, NULL, &c, STEP_UNDECODED);
 		goto out;
 	}
 	if (in->cls == INSN_XOL && in->op[in->mem].mem.segment == ZYDIS_REGISTER_FS)
 		sys_call2(SYS_arch_prctl, ARCH_GET_FS, &c.fs_base);
 	if (in->cls == INSN_XOL && in->op[in->mem].mem.segment == ZYDIS_REGISTER_GS)
 		sys_call2(SYS_arch_prctl, ARCH_GET_GS, &c.gs_base);
+
+	if (program_bp_sees(t, in, &c, addr)) {
+		/* natively, under the trap flag: the debug register sees it */
+		step_begin(t, uc, &r, addr, in, &c, STEP_PROGRAM_BP);
+		goto out;
+	}
 
 	struct emu_ctx e = {
 		.regions = &agent.regions,
@@ -170,8 +193,7 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 			cpu_to_uc(&c, uc);
 			goto out;
 		}
-		step_begin(t, uc, &r, addr, in->bytes, in->len, in->width,
-			   in->wr ? MMS_DIR_WRITE : MMS_DIR_READ);
+		step_begin(t, uc, &r, addr, in, &c, STEP_ENGINE);
 		goto out;
 	default:
 		/* the program's own fault: at the address the CPU would name
@@ -199,7 +221,10 @@ void fault_on_trap(int sig, siginfo_t *si, void *ucv)
 	}
 	if (agent.active && si->si_code == TRAP_TRACE) {
 		struct thread_state *t = thread_get();
-		if (t && t->stepping && step_on_trap(t, ucv) == 0) {
+		siginfo_t perf;
+		if (t && t->stepping) {
+			if (step_on_trap(t, ucv, &perf)) /* the program's own */
+				signals_chain(SIGTRAP, &perf, ucv);
 			errno = saved_errno;
 			return;
 		}

@@ -14,12 +14,24 @@
  * read() and the sleeps are where mmscope notices it (watch_check_tracer())
  * and hands back what it holds.
  *
+ * Every data breakpoint the program opens is also remembered (address,
+ * length, type, thread, sigtrap), watches or not: an access mmscope would
+ * complete for the program on a traced or watched page that such a
+ * breakpoint covers runs natively under the trap flag instead, so the
+ * debug register sees it (issue 7, C.11).  The kernel merges the
+ * breakpoint's TRAP_PERF into the step's own SIGTRAP (measured on 6.18:
+ * the count advances, one signal arrives, with TRAP_TRACE), so when the
+ * count shows the breakpoint fired, the step hands the program the
+ * TRAP_PERF it lost (step.c, fault_on_trap).
+ *
  * Known gaps: a breakpoint opened by an inline `syscall` instruction, or
  * released through dup2/close_range/exit rather than close(), is not seen.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +50,22 @@
 #include "util/proc.h"
 #include "util/sys.h"
 
+#ifndef TRAP_PERF
+#define TRAP_PERF 6 /* asm-generic/siginfo.h: perf event with sigtrap */
+#endif
+
 #define LOG_DOMAIN "hwshare"
 #include "util/log.h"
 
 struct program_bp {
 	int fd;
+	int tid; /* the thread it counts on; 0: any (inherit, cpu-wide) */
+	uint64_t addr, len;
+	uint32_t type;	/* HW_BREAKPOINT_W / _RW / _X */
+	bool sigtrap;	/* a SIGTRAP each sample period */
+	bool countable; /* its count can be read (no PERF_FORMAT_GROUP) */
+	uint64_t period, sig_data;
+	bool arb; /* holds an arbiter request */
 	struct arb_req req;
 };
 
@@ -72,11 +95,26 @@ static bool is_hw_breakpoint(const struct perf_event_attr *a)
 	return a && a->type == PERF_TYPE_BREAKPOINT && a->bp_type != HW_BREAKPOINT_EMPTY;
 }
 
+/* What the kernel will watch, from the attributes it was given (the
+ * program's memory: copied before the kernel sees it) */
+static void bp_describe(struct program_bp *bp, const struct perf_event_attr *a, long pid, long cpu)
+{
+	bp->tid = a->inherit || pid < 0 || cpu >= 0 ? 0 : pid ? (int)pid : sys_gettid();
+	bp->addr = a->bp_addr;
+	bp->len = a->bp_len;
+	bp->type = a->bp_type;
+	bp->sigtrap = a->sigtrap;
+	bp->countable = !(a->read_format & PERF_FORMAT_GROUP);
+	bp->period = a->freq || !a->sample_period ? 1 : a->sample_period;
+	bp->sig_data = a->sig_data;
+}
+
 static long program_bp_open(long attr, long pid, long cpu, long group, long flags)
 {
 	struct program_bp *bp;
 	sigset_t saved;
 	long fd;
+	int slot = -1;
 
 	mlock_take(&agent.arb_lock, &saved);
 	bp = bp_alloc();
@@ -84,26 +122,33 @@ static long program_bp_open(long attr, long pid, long cpu, long group, long flag
 		mlock_give(&agent.arb_lock, &saved);
 		return sys_call6(SYS_perf_event_open, attr, pid, cpu, group, flags, 0);
 	}
-	bp->req = (struct arb_req){ .cls = ARB_PROGRAM, .owner = 1, .arg = bp, .slot = -1 };
-	/* moves a watch of ours to pages first if every register is taken */
-	int slot = arb_request(&agent.arb, &bp->req);
-	watch_settle();
+	bp_describe(bp, (const struct perf_event_attr *)attr, pid, cpu);
+	bp->arb = agent.nwatches > 0;
+	if (bp->arb) {
+		bp->req = (struct arb_req){ .cls = ARB_PROGRAM, .owner = 1, .arg = bp, .slot = -1 };
+		/* moves a watch of ours to pages first if every register is taken */
+		slot = arb_request(&agent.arb, &bp->req);
+		watch_settle();
+	}
 	fd = sys_call6(SYS_perf_event_open, attr, pid, cpu, group, flags, 0);
-	if (fd < 0 || slot < 0 || nbps == (int)(sizeof(bps) / sizeof(bps[0]))) {
-		/* failed, or beyond what we model: it holds nothing of ours */
+	if (bp->arb && (fd < 0 || slot < 0)) {
+		/* failed, or beyond what the arbiter models: it holds nothing of ours */
 		arb_release(&agent.arb, &bp->req);
 		watch_settle();
-		bp_free(bp);
-		mlock_give(&agent.arb_lock, &saved);
+		bp->arb = false;
 		if (fd >= 0)
 			pr_debug("program breakpoint fd %ld opened beyond the arbiter's slots", fd);
+	}
+	if (fd < 0 || nbps == (int)(sizeof(bps) / sizeof(bps[0]))) {
+		bp_free(bp);
+		mlock_give(&agent.arb_lock, &saved);
 		return fd;
 	}
 	bp->fd = (int)fd;
 	__atomic_store_n(&bps[nbps], bp, __ATOMIC_RELEASE);
 	__atomic_store_n(&nbps, nbps + 1, __ATOMIC_RELEASE);
 	mlock_give(&agent.arb_lock, &saved);
-	if (agent.cfg.verbose)
+	if (agent.cfg.verbose && bp->arb)
 		pr_info("the program opened a hardware breakpoint (fd %ld): register %d is its own",
 			fd, slot);
 	return fd;
@@ -133,7 +178,7 @@ MMS_EXPORT long syscall(long nr, ...)
 	case SYS_mprotect:
 		return obs_errno(obs_mprotect((uint64_t)a[0], (uint64_t)a[1], (int)a[2], PC()));
 	}
-	if (nr == SYS_perf_event_open && agent.active && agent.nwatches &&
+	if (nr == SYS_perf_event_open && agent.active &&
 	    is_hw_breakpoint((const struct perf_event_attr *)a[0])) {
 		long r = program_bp_open(a[0], a[1], a[2], a[3], a[4]);
 		if (r < 0) {
@@ -183,8 +228,10 @@ MMS_EXPORT int close(int fd)
 		int keep = errno;
 		/* the register is free in the kernel now: give it back */
 		mlock_take(&agent.arb_lock, &saved);
-		arb_release(&agent.arb, &bp->req);
-		watch_settle();
+		if (bp->arb) {
+			arb_release(&agent.arb, &bp->req);
+			watch_settle();
+		}
 		bp_free(bp);
 		mlock_give(&agent.arb_lock, &saved);
 		errno = keep;
@@ -203,6 +250,94 @@ MMS_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec
 {
 	watch_check_tracer();
 	return REAL(clock_nanosleep)(clock, flags, req, rem);
+}
+
+/* ---- the program's breakpoints on pages mmscope completes accesses to ---- */
+
+/* signal context: bps[] read without the lock, as maybe_program_bp() */
+static bool counts_on(const struct program_bp *bp, int tid)
+{
+	return bp->type != HW_BREAKPOINT_X && (!bp->tid || bp->tid == tid);
+}
+
+/* signal context */
+bool hwshare_would_trap(int tid, uint64_t addr, uint64_t len, bool rd, bool wr)
+{
+	int n = __atomic_load_n(&nbps, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
+		const struct program_bp *bp = __atomic_load_n(&bps[i], __ATOMIC_ACQUIRE);
+		if (!bp || !counts_on(bp, tid))
+			continue;
+		bool dir = wr || (rd && (bp->type & HW_BREAKPOINT_R));
+		if (dir && addr < bp->addr + bp->len && bp->addr < addr + len)
+			return true;
+	}
+	return false;
+}
+
+/* signal context: a perf event's count (the first value read gives) */
+static int bp_count(int fd, uint64_t *count)
+{
+	uint64_t buf[8];
+
+	if (sys_read(fd, buf, sizeof(buf)) < (long)sizeof(buf[0]))
+		return -1;
+	*count = buf[0];
+	return 0;
+}
+
+/* signal context */
+int hwshare_snap(int tid, struct bp_snap *s, int max)
+{
+	int n = __atomic_load_n(&nbps, __ATOMIC_ACQUIRE), k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		const struct program_bp *bp = __atomic_load_n(&bps[i], __ATOMIC_ACQUIRE);
+		if (!bp || !counts_on(bp, tid) || !bp->sigtrap || !bp->countable)
+			continue;
+		s[k] = (struct bp_snap){ .fd = bp->fd,
+					 .period = bp->period,
+					 .sig_data = bp->sig_data,
+					 .bp_addr = bp->addr };
+		if (bp_count(bp->fd, &s[k].count) == 0)
+			k++;
+	}
+	return k;
+}
+
+/* signal context: the SIGTRAP a breakpoint's overflow sends
+ * (force_sig_perf: si_addr is the breakpoint's address; si_perf_data,
+ * si_perf_type and si_perf_flags follow it, offsets as in
+ * asm-generic/siginfo.h, which glibc's siginfo_t does not name) */
+static void perf_siginfo(siginfo_t *si, const struct bp_snap *s)
+{
+	uint32_t type = PERF_TYPE_BREAKPOINT, flags = 0;
+
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGTRAP;
+	si->si_code = TRAP_PERF;
+	si->si_addr = (void *)s->bp_addr;
+	memcpy((char *)si + 24, &s->sig_data, 8);
+	memcpy((char *)si + 32, &type, 4);
+	memcpy((char *)si + 36, &flags, 4);
+}
+
+/* signal context */
+bool hwshare_fired(const struct bp_snap *s, int n, siginfo_t *si)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t now;
+		if (bp_count(s[i].fd, &now) < 0 || now == s[i].count)
+			continue;
+		/* one instruction: the period ends when the count crosses a
+		 * multiple of it (a reset or a new period by ioctl aside) */
+		if (now / s[i].period != s[i].count / s[i].period) {
+			perf_siginfo(si, &s[i]);
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---- a debugger attaching later ---- */

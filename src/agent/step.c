@@ -150,9 +150,46 @@ static int open_page(struct thread_state *t, uint64_t addr)
 	return 0;
 }
 
+/* signal context: a MOV between memory and a general register or an
+ * immediate reveals its value: a store's now, a load's (*load) once its
+ * destination register is written */
+static bool mov_value(const struct insn *in, const struct cpu *c, uint8_t *value,
+		      ZydisRegister *load)
+{
+	const ZydisDecodedOperand *o;
+	uint64_t v;
+
+	*load = ZYDIS_REGISTER_NONE;
+	if (!in || in->cls != INSN_XOL || in->locked || in->width > 8 || in->mem < 0 ||
+	    in->zi.operand_count_visible != 2)
+		return false;
+	switch (in->zi.mnemonic) {
+	case ZYDIS_MNEMONIC_MOV:
+	case ZYDIS_MNEMONIC_MOVZX:
+	case ZYDIS_MNEMONIC_MOVSX:
+	case ZYDIS_MNEMONIC_MOVSXD:
+		break;
+	default:
+		return false;
+	}
+	o = &in->op[in->mem == 0 ? 1 : 0];
+	if (in->wr && o->type == ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		v = o->imm.value.u;
+	else if (o->type == ZYDIS_OPERAND_TYPE_REGISTER && insn_gpr_index(o->reg.value) >= 0)
+		v = insn_reg_read(c, o->reg.value);
+	else
+		return false;
+	if (in->rd) {
+		*load = o->reg.value;
+		return false;
+	}
+	memcpy(value, &v, 8);
+	return true;
+}
+
 /* signal context */
 void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint64_t addr,
-		const void *insn_bytes, int len, int width, int dir)
+		const struct insn *in, const struct cpu *c, enum step_why why)
 {
 	ucontext_t *uc = ucv;
 
@@ -165,11 +202,20 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 	t->step_region = r->id;
 	t->step_addr = addr;
 	t->step_pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-	t->step_len = (uint8_t)(len > 0 ? len : 0);
-	if (len > 0)
-		memcpy(t->step_insn, insn_bytes, len);
-	t->step_width = (uint8_t)width;
-	t->step_dir = (uint8_t)dir;
+	t->step_len = in ? in->len : 0;
+	if (in)
+		memcpy(t->step_insn, in->bytes, in->len);
+	t->step_width = in ? in->width : 0;
+	t->step_dir = !in ? 0 : in->wr ? MMS_DIR_WRITE : MMS_DIR_READ;
+	t->step_why = (uint8_t)why;
+	t->step_rmw = in && in->rd && in->wr;
+	t->step_locked = in && in->locked;
+	t->step_load_reg = ZYDIS_REGISTER_NONE;
+	t->step_value_known =
+		why == STEP_PROGRAM_BP && mov_value(in, c, t->step_value, &t->step_load_reg);
+	/* the program's breakpoints count natively during the step; their
+	 * counts now tell afterwards whether one fired */
+	t->step_nbps = hwshare_snap(t->tid, t->step_bps, 4);
 	t->step_saved_tf = uc->uc_mcontext.gregs[REG_EFL] & 0x100;
 	if (open_page(t, addr) < 0) {
 		t->stepping = 0;
@@ -220,12 +266,25 @@ static void record_step(struct thread_state *t)
 			.flags = MMS_AF_UNKNOWN_INSN | MMS_AF_VALUE_UNKNOWN,
 			.rflags = r.flags,
 		};
+		if (t->step_why == STEP_PROGRAM_BP) {
+			/* decoded: only the value may be unknown; a
+			 * read-modify-write is a read and a write, as the
+			 * engine records it */
+			a.flags = (t->step_value_known ? 0 : MMS_AF_VALUE_UNKNOWN) |
+				  (t->step_locked ? MMS_AF_LOCKED : 0);
+			a.value = t->step_value_known ? t->step_value : NULL;
+			if (t->step_rmw) {
+				a.dir = MMS_DIR_READ;
+				rec_access(t, t->step_pc, t->step_insn, t->step_len, &a);
+				a.dir = MMS_DIR_WRITE;
+			}
+		}
 		rec_access(t, t->step_pc, t->step_insn, t->step_len, &a);
 	}
 }
 
 /* signal context: the step is over */
-int step_on_trap(struct thread_state *t, void *ucv)
+int step_on_trap(struct thread_state *t, void *ucv, siginfo_t *perf)
 {
 	ucontext_t *uc = ucv;
 
@@ -234,10 +293,20 @@ int step_on_trap(struct thread_state *t, void *ucv)
 		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
 	t->stepping = 0;
 	uc->uc_sigmask = t->step_saved_mask;
+	if (t->step_load_reg != ZYDIS_REGISTER_NONE && t->step_why == STEP_PROGRAM_BP) {
+		struct cpu c;
+		uint64_t v;
+		fault_cpu_from_uc(&c, uc);
+		v = insn_reg_read(&c, t->step_load_reg);
+		memcpy(t->step_value, &v, 8);
+		t->step_value_known = true;
+		t->step_load_reg = ZYDIS_REGISTER_NONE;
+	}
 	record_step(t);
+	bool fired = t->step_nbps && hwshare_fired(t->step_bps, t->step_nbps, perf);
 	release_others();
 	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
-	return 0;
+	return fired;
 }
 
 /* ---- the slow path without the trap flag ---- */
@@ -305,6 +374,7 @@ int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region 
 	memcpy(t->step_insn, in->bytes, in->len);
 	t->step_width = in->width;
 	t->step_dir = in->wr ? MMS_DIR_WRITE : MMS_DIR_READ;
+	t->step_why = STEP_ENGINE;
 	/* every traced page the access can touch: it starts at or before
 	 * the faulting address, which is the first traced byte it reached */
 	for (uint64_t pg = addr & ~4095ull; pg < addr + in->width; pg += 4096) {

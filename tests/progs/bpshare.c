@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bpshare: the program's own hardware breakpoints on memory mmscope
+ * traces or watches (issue 7, C.11).  It opens a write breakpoint on
+ * near[1], a global that shares its page with near[0] (watch it with
+ * `--watch near[0] --hw-slots=0` and the page is mmscope's), and a
+ * read/write breakpoint on word 8 of a memfd mapping ("mmscope-bp", trace
+ * it with --map), both with sigtrap and a cookie, on the main thread, then
+ * makes the accesses below, each at a labelled pc, and has a second thread
+ * store to both (no trap: the breakpoints are the main thread's).  Its SIGTRAP handler prints what the
+ * kernel gave it, so a run without mmscope is the ground truth.
+ *
+ * Output, in order:
+ *   "TRAP <site> code=<si_code> addr=<what> data=<si_perf_data> type=<si_perf_type>
+ *    flags=<si_perf_flags> errno=<si_errno>"
+ *                           <site>: the access site the trap came after
+ *                           (by its pc), <what>: near[1] / ring[8] / other
+ *   "COUNT near <n>", "COUNT ring <n>"   each breakpoint's perf count
+ *   "SUM <n>"                            the values its loads returned
+ * Exit 0 when both breakpoints opened.  `bpshare default` installs no
+ * SIGTRAP handler: the first trap kills it with SIGTRAP (it prints
+ * "SURVIVED ..." if not).
+ */
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define COOKIE_NEAR 0x4e454152ull
+#define COOKIE_RING 0x52494e47ull
+
+volatile uint64_t near[2] __attribute__((aligned(4096)));
+static volatile uint64_t *ring;
+
+/* the pc after each access (a trap reports it): the asm labels below */
+extern const char after_store_near[], after_store_far[], after_load_ring[], after_store_ring[],
+	after_add_ring[], after_load_far[], after_store_ring_hi[];
+
+static const struct {
+	const char *name;
+	const char *pc;
+} sites[] = {
+	{ "store_near", after_store_near },	  { "store_far", after_store_far },
+	{ "load_ring", after_load_ring },	  { "store_ring", after_store_ring },
+	{ "add_ring", after_add_ring },		  { "load_far", after_load_far },
+	{ "store_ring_hi", after_store_ring_hi },
+};
+
+struct trap {
+	int code, err, type;
+	uint32_t flags;
+	uint64_t addr, data, pc;
+};
+static struct trap traps[64];
+static volatile sig_atomic_t ntraps;
+
+static void on_trap(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	struct trap *t;
+
+	(void)sig;
+	if (ntraps == 64)
+		return;
+	t = &traps[ntraps++];
+	t->code = si->si_code;
+	t->err = si->si_errno;
+	t->addr = (uint64_t)si->si_addr;
+	memcpy(&t->data, (char *)si + 24, 8);  /* si_perf_data */
+	memcpy(&t->type, (char *)si + 32, 4);  /* si_perf_type */
+	memcpy(&t->flags, (char *)si + 36, 4); /* si_perf_flags */
+	t->pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+}
+
+static int open_bp(volatile void *addr, int type, uint64_t cookie)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.type = PERF_TYPE_BREAKPOINT;
+	a.size = sizeof(a);
+	a.bp_type = type;
+	a.bp_addr = (uint64_t)addr;
+	a.bp_len = 8;
+	a.sample_period = 1;
+	a.exclude_kernel = 1;
+	a.exclude_hv = 1;
+	a.sigtrap = 1;
+	a.remove_on_exec = 1;
+	a.sig_data = cookie;
+	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static const char *where(uint64_t addr)
+{
+	if (addr == (uint64_t)&near[1])
+		return "near[1]";
+	if (addr == (uint64_t)&ring[8])
+		return "ring[8]";
+	return "other";
+}
+
+static const char *site(uint64_t pc)
+{
+	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		if (pc == (uint64_t)sites[i].pc)
+			return sites[i].name;
+	return "unknown-pc";
+}
+
+static uint64_t count(int fd)
+{
+	uint64_t n = 0;
+
+	return read(fd, &n, sizeof(n)) == sizeof(n) ? n : (uint64_t)-1;
+}
+
+/* one function per site (noipa: never cloned, so each label is defined
+ * once) */
+__attribute__((noipa)) static void store_near(uint64_t v)
+{
+	__asm__ volatile("movq %1, %0\n.globl after_store_near\nafter_store_near:"
+			 : "=m"(near[1])
+			 : "r"(v)
+			 : "memory");
+}
+
+__attribute__((noipa)) static void store_far(uint64_t v)
+{
+	__asm__ volatile("movq %1, %0\n.globl after_store_far\nafter_store_far:"
+			 : "=m"(near[0])
+			 : "r"(v)
+			 : "memory");
+}
+
+__attribute__((noipa)) static uint64_t load_ring(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq %1, %0\n.globl after_load_ring\nafter_load_ring:"
+			 : "=r"(v)
+			 : "m"(ring[8])
+			 : "memory");
+	return v;
+}
+
+__attribute__((noipa)) static void store_ring(uint64_t v)
+{
+	__asm__ volatile("movq %1, %0\n.globl after_store_ring\nafter_store_ring:"
+			 : "=m"(ring[8])
+			 : "r"(v)
+			 : "memory");
+}
+
+__attribute__((noipa)) static void add_ring(void)
+{
+	__asm__ volatile("lock addq %1, %0\n.globl after_add_ring\nafter_add_ring:"
+			 : "+m"(ring[8])
+			 : "r"((uint64_t)1)
+			 : "memory");
+}
+
+/* the upper half of ring[8]: the breakpoint still names its own address */
+__attribute__((noipa)) static void store_ring_hi(uint32_t v)
+{
+	__asm__ volatile("movl %1, %0\n.globl after_store_ring_hi\nafter_store_ring_hi:"
+			 : "=m"(*(volatile uint32_t *)((volatile char *)&ring[8] + 4))
+			 : "r"(v)
+			 : "memory");
+}
+
+/* another thread: the breakpoints count on the main thread only */
+static void *other_thread(void *arg)
+{
+	(void)arg;
+	store_near(40);
+	store_ring(41);
+	return NULL;
+}
+
+__attribute__((noipa)) static uint64_t load_far(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq %1, %0\n.globl after_load_far\nafter_load_far:"
+			 : "=r"(v)
+			 : "m"(ring[0])
+			 : "memory");
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa;
+	uint64_t sum = 0;
+	pthread_t th;
+	int dflt;
+	int mfd = memfd_create("mmscope-bp", 0), fn, fr;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (mfd < 0 || ftruncate(mfd, 4096) < 0)
+		return 2;
+	ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (ring == MAP_FAILED)
+		return 2;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_trap;
+	sa.sa_flags = SA_SIGINFO;
+	/* "bpshare default": no handler, the first trap kills it */
+	dflt = argc > 1 && !strcmp(argv[1], "default");
+	if (!dflt)
+		sigaction(SIGTRAP, &sa, NULL);
+	near[0] = 1;
+	ring[0] = 1;
+	fn = open_bp(&near[1], HW_BREAKPOINT_W, COOKIE_NEAR);
+	fr = open_bp(&ring[8], HW_BREAKPOINT_RW, COOKIE_RING);
+	if (fn < 0 || fr < 0) {
+		perror("perf_event_open");
+		return 1;
+	}
+	for (int k = 0; k < 3; k++) {
+		store_near((uint64_t)k + 10); /* near[1]: traps */
+		if (dflt)
+			puts("SURVIVED a trap with no handler");
+		store_far((uint64_t)k + 20);  /* near[0], the same page: does not */
+		sum += load_ring();	      /* ring[8]: a load, a store and */
+		store_ring((uint64_t)k + 30); /* a locked add trap */
+		add_ring();
+		sum += load_far(); /* ring[0]: does not */
+		store_ring_hi((uint32_t)k + 50);
+	}
+	if (pthread_create(&th, NULL, other_thread, NULL) || pthread_join(th, NULL))
+		return 2;
+	sum += load_ring();
+	for (int i = 0; i < ntraps; i++)
+		printf("TRAP %s code=%d addr=%s data=%#llx type=%d flags=%u errno=%d\n",
+		       site(traps[i].pc), traps[i].code, where(traps[i].addr),
+		       (unsigned long long)traps[i].data, traps[i].type, traps[i].flags,
+		       traps[i].err);
+	printf("COUNT near %llu\n", (unsigned long long)count(fn));
+	printf("COUNT ring %llu\n", (unsigned long long)count(fr));
+	printf("SUM %llu\n", (unsigned long long)sum);
+	return 0;
+}
