@@ -207,6 +207,11 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 		memcpy(t->step_insn, in->bytes, in->len);
 	t->step_width = in ? in->width : 0;
 	t->step_dir = !in ? 0 : in->wr ? MMS_DIR_WRITE : MMS_DIR_READ;
+	/* a decoded record only for one memory operand: a string
+	 * instruction's source and destination differ, and the faulting
+	 * address names only one of them */
+	if (why == STEP_PROGRAM_BP && (!in || in->cls != INSN_XOL))
+		why = in ? STEP_ENGINE : STEP_UNDECODED;
 	t->step_why = (uint8_t)why;
 	t->step_rmw = in && in->rd && in->wr;
 	t->step_locked = in && in->locked;

@@ -7,7 +7,7 @@ perf count and the sum of its loads: under mmscope all of it must be what
 it is without mmscope, and the trace must still hold every access."""
 import pytest
 
-from conftest import native, prog
+from conftest import expand, native, prog
 
 BPSHARE = prog("bpshare")
 
@@ -15,6 +15,8 @@ MODES = {
     "traced": dict(maps=["/memfd:mmscope-bp*"]),
     "page-watch": dict(opts=["--hw-slots=0", "--watch", "near[0]"]),
     "register-watch": dict(opts=["--watch", "near[0]"]),
+    # mmscope's page watch on the very bytes of the program's breakpoint
+    "same-bytes": dict(opts=["--hw-slots=0", "--watch", "near[1]"]),
 }
 
 
@@ -75,3 +77,40 @@ def test_a_breakpoint_without_handler_kills_as_without_mmscope(mmscope_run):
     assert run.returncode == 128 + 5, (run.returncode, run.stderr)
     assert run.stdout == nat.stdout == ""
     assert "killed by signal 5" in run.stderr
+
+
+def test_a_page_watch_on_the_breakpoint_bytes_sees_every_store(mmscope_run):
+    """mmscope's page watch and the program's breakpoint on the same
+    bytes: both see each store (the program's own check is in
+    test_breakpoints_trap_exactly_as_without_mmscope[same-bytes])."""
+    ground_truth([BPSHARE])
+    run = mmscope_run([BPSHARE], timeout=120, **MODES["same-bytes"])
+    hits = [r for r in run.records() if r["type"] == "hit"]
+    assert [(h["dir"], int(h["old"], 16), int(h["new"], 16)) for h in hits] == \
+        [("W", 0, 10), ("W", 10, 11), ("W", 11, 12), ("W", 12, 40)]
+
+
+def test_breakpoint_steps_while_other_threads_hammer(mmscope_run):
+    """Thirty rounds of the breakpoint accesses, each one a parked-threads
+    step, while two threads store to the traced mapping and to the watched
+    page all the while: the program's traps and counts are as without
+    mmscope, and no store of either hammer is lost from the trace."""
+    rounds = 30
+    nat = ground_truth([BPSHARE, "hammer", str(rounds)])
+    assert nat.returncode == 0, nat.stderr
+    run = mmscope_run([BPSHARE, "hammer", str(rounds)], timeout=300,
+                      maps=["/memfd:mmscope-bp*"],
+                      opts=["--hw-slots=0", "--watch", "near[0]"])
+
+    def steady(out):
+        return [ln for ln in out.splitlines() if not ln.startswith("HAMMER ")]
+    assert steady(run.stdout) == steady(nat.stdout)
+    assert f"TRAPS store_near {rounds}" in run.stdout
+    hammered = {m: int(n) for _, m, n in
+                (ln.split() for ln in run.stdout.splitlines() if ln.startswith("HAMMER "))}
+    recs = run.records()
+    ring16 = [int(a["value"], 16) for a in expand(recs) if a["offset"] == 0x80]
+    assert ring16 == [100 + i for i in range(hammered["ring[16]"])]
+    near0 = [r for r in recs if r["type"] == "hit"]
+    # the hammer's stores, the main thread's store_far and its first store
+    assert len(near0) == hammered["near[0]"] + rounds + 1

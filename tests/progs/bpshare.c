@@ -17,6 +17,10 @@
  *                           (by its pc), <what>: near[1] / ring[8] / other
  *   "COUNT near <n>", "COUNT ring <n>"   each breakpoint's perf count
  *   "SUM <n>"                            the values its loads returned
+ * `bpshare hammer ROUNDS`: ROUNDS of the accesses while two more threads
+ * store to ring[16] and near[0] all the while; then, instead of the TRAP
+ * lines, "TRAPS <site> <n>" per site and "HAMMER ring[16] <n>",
+ * "HAMMER near[0] <n>": the stores each hammer made.
  * Exit 0 when both breakpoints opened.  `bpshare default` installs no
  * SIGTRAP handler: the first trap kills it with SIGTRAP (it prints
  * "SURVIVED ..." if not).
@@ -27,6 +31,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -59,6 +64,9 @@ struct trap {
 };
 static struct trap traps[64];
 static volatile sig_atomic_t ntraps;
+static volatile long per_site[16]; /* traps after sites[i] (hammer mode) */
+static volatile int stop;
+static volatile unsigned long hammered[2];
 
 static void on_trap(int sig, siginfo_t *si, void *ucv)
 {
@@ -66,6 +74,9 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	struct trap *t;
 
 	(void)sig;
+	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		if ((uint64_t)uc->uc_mcontext.gregs[REG_RIP] == (uint64_t)sites[i].pc)
+			per_site[i]++;
 	if (ntraps == 64)
 		return;
 	t = &traps[ntraps++];
@@ -184,6 +195,22 @@ static void *other_thread(void *arg)
 	return NULL;
 }
 
+/* hammer mode: stores to ring[16] (traced) and near[0] (the watched
+ * page) by threads of their own, all the while */
+static void *hammer(void *arg)
+{
+	long which = (long)arg;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		if (which)
+			near[0] = hammered[1] + 100;
+		else
+			ring[16] = hammered[0] + 100;
+		__atomic_store_n(&hammered[which], hammered[which] + 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 __attribute__((noipa)) static uint64_t load_far(void)
 {
 	uint64_t v;
@@ -199,8 +226,8 @@ int main(int argc, char **argv)
 {
 	struct sigaction sa;
 	uint64_t sum = 0;
-	pthread_t th;
-	int dflt;
+	pthread_t th, ham[2];
+	int dflt, hammering, rounds;
 	int mfd = memfd_create("mmscope-bp", 0), fn, fr;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -214,6 +241,8 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_SIGINFO;
 	/* "bpshare default": no handler, the first trap kills it */
 	dflt = argc > 1 && !strcmp(argv[1], "default");
+	hammering = argc > 2 && !strcmp(argv[1], "hammer");
+	rounds = hammering ? atoi(argv[2]) : 3;
 	if (!dflt)
 		sigaction(SIGTRAP, &sa, NULL);
 	near[0] = 1;
@@ -224,7 +253,10 @@ int main(int argc, char **argv)
 		perror("perf_event_open");
 		return 1;
 	}
-	for (int k = 0; k < 3; k++) {
+	for (long i = 0; hammering && i < 2; i++)
+		if (pthread_create(&ham[i], NULL, hammer, (void *)i))
+			return 2;
+	for (int k = 0; k < rounds; k++) {
 		store_near((uint64_t)k + 10); /* near[1]: traps */
 		if (dflt)
 			puts("SURVIVED a trap with no handler");
@@ -238,6 +270,18 @@ int main(int argc, char **argv)
 	if (pthread_create(&th, NULL, other_thread, NULL) || pthread_join(th, NULL))
 		return 2;
 	sum += load_ring();
+	if (hammering) {
+		__atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+		for (int i = 0; i < 2; i++)
+			pthread_join(ham[i], NULL);
+		for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+			printf("TRAPS %s %ld\n", sites[i].name, per_site[i]);
+		printf("COUNT near %llu\n", (unsigned long long)count(fn));
+		printf("COUNT ring %llu\n", (unsigned long long)count(fr));
+		printf("SUM %llu\n", (unsigned long long)sum);
+		printf("HAMMER ring[16] %lu\nHAMMER near[0] %lu\n", hammered[0], hammered[1]);
+		return 0;
+	}
 	for (int i = 0; i < ntraps; i++)
 		printf("TRAP %s code=%d addr=%s data=%#llx type=%d flags=%u errno=%d\n",
 		       site(traps[i].pc), traps[i].code, where(traps[i].addr),
