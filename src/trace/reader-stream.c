@@ -165,6 +165,12 @@ static int record_check(const uint8_t *p, uint64_t avail, uint32_t version, char
 				(unsigned long long)count, a->width);
 			return -EBADMSG;
 		}
+		if (count > 1 &&
+		    ((const struct mms_rec_access *)(const void *)p)->last_ts_ns < a->ts_ns) {
+			err_set(why, whylen,
+				"repeated access ends (last_ts_ns) before it begins (ts_ns)");
+			return -EBADMSG;
+		}
 		if (h.size < min + vlen) {
 			err_set(why, whylen,
 				"access record of %u bytes is too small for %llu value bytes",

@@ -47,11 +47,12 @@ def map_rec(seq=1, addr=0x2000, length=0x1000, region=1, path=b"/dev/x\0"):
 
 
 def access(width, direction, flags=0, count=0, value=b"", mask=0, addr=0x2000,
-           insn=b"", seq=2):
+           insn=b"", seq=2, last_ts=None):
     off = (addr - 0x2000) % 2**64
     body = struct.pack("<QQQQQIBBHB7s16sQQ", seq, 100 + seq, 0x1000, addr, off, 1,
                        width, direction, flags, len(insn), bytes(7),
-                       insn.ljust(16, b"\0"), 100 + seq, mask) + value
+                       insn.ljust(16, b"\0"), 100 + seq if last_ts is None else last_ts,
+                       mask) + value
     return record(1, body, count)
 
 
@@ -121,6 +122,10 @@ CASES = {
         "wraps around", {}),
     "string run longer than its record": (
         access(64, READ, STRING, count=2**32 - 1, value=bytes(64)), "too small", {}),
+    "repeat ending before it begins": (
+        access(4, READ, count=3, value=bytes(4), last_ts=50), "before it begins", {}),
+    "single access with an older last_ts (unused)": (
+        access(4, READ, value=bytes(4), last_ts=50), None, {"R": 1}),
     "width 65": (access(65, READ, value=bytes(72)), "outside 1..64", {}),
     "direction 3": (access(4, 3, value=bytes(4)), "neither read nor write", {}),
 }
