@@ -5,7 +5,7 @@
 #   make bench      benchmarks -> bench/RESULTS.md
 #   make fuzz       AFL++ on `mmscope show` (FUZZ_SECONDS=600 per format)
 #   make install    PREFIX=/usr/local DESTDIR= : bin/mmscope, lib/mmscope/ (the
-#                   agent), include/mmscope/, share/doc/mmscope/
+#                   agent), include/mmscope/, share/doc/mmscope/, share/mmscope/ (gdb)
 #   V=1             show commands;  SAN=address,undefined  sanitizer build
 #
 # The agent (libmmscope-agent.so) is never built with sanitizers: it
@@ -191,13 +191,15 @@ install: $(AGENT_SO) $(MMSCOPE)
 	$(INSTALL) -m 0644 include/mmscope/mmscope.h include/mmscope/trace-format.h \
 		$(DESTDIR)$(PREFIX)/include/mmscope/
 	$(INSTALL) -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/mmscope/
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/share/mmscope
+	$(INSTALL) -m 0644 share/mmscope.gdb $(DESTDIR)$(PREFIX)/share/mmscope/mmscope.gdb
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/mmscope \
 		$(DESTDIR)$(PREFIX)/lib/mmscope/libmmscope-agent.so \
 		$(DESTDIR)$(PREFIX)/include/mmscope/mmscope.h \
 		$(DESTDIR)$(PREFIX)/include/mmscope/trace-format.h
-	rm -rf $(DESTDIR)$(PREFIX)/share/doc/mmscope
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/mmscope $(DESTDIR)$(PREFIX)/share/mmscope
 	-rmdir $(DESTDIR)$(PREFIX)/lib/mmscope $(DESTDIR)$(PREFIX)/include/mmscope
 
 clean:

@@ -29,6 +29,11 @@ static struct {
 	int owner;   /* tid running the slow path */
 } park;
 
+/* The thread whose instruction runs under the trap flag now, 0 if none:
+ * for a debugger, which sees that trap before the program does
+ * (share/mmscope.gdb hands it on only when it is this thread's). */
+MMS_EXPORT volatile int mmscope_stepping_tid;
+
 /* signal context */
 void step_on_park(int sig, siginfo_t *si, void *uc)
 {
@@ -229,6 +234,7 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 		return;
 	}
 	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
+	__atomic_store_n(&mmscope_stepping_tid, t->tid, __ATOMIC_RELEASE);
 	/* no asynchronous handler may run while the page is open */
 	t->step_saved_mask = uc->uc_sigmask;
 	signals_async_set(&uc->uc_sigmask);
@@ -294,6 +300,7 @@ int step_on_trap(struct thread_state *t, void *ucv, siginfo_t *perf)
 	ucontext_t *uc = ucv;
 
 	close_pages(t);
+	__atomic_store_n(&mmscope_stepping_tid, 0, __ATOMIC_RELEASE);
 	uc->uc_mcontext.gregs[REG_EFL] =
 		(uc->uc_mcontext.gregs[REG_EFL] & ~0x100) | t->step_saved_tf;
 	t->stepping = 0;

@@ -359,7 +359,7 @@ def test_make_install_gives_a_tree_that_finds_its_agent_after_moving(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     tree = dest / "opt" / "mms"
     for f in ("bin/mmscope", "lib/mmscope/libmmscope-agent.so", "include/mmscope/mmscope.h",
-              "share/doc/mmscope/README.md"):
+              "share/doc/mmscope/README.md", "share/mmscope/mmscope.gdb"):
         assert (tree / f).is_file(), f
     moved = tmp_path / "moved"
     shutil.copytree(tree, moved, symlinks=True)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import MMSCOPE, GroupPopen, prog, show_json
+from conftest import MMSCOPE, ROOT, GroupPopen, prog, show_json
 
 GDBME = prog("gdbme")
 
@@ -124,3 +124,69 @@ def test_gdb_attached_never_sees_a_slow_path_trap(tmp_path):
     stepped = [r for r in show_json(trace) if r["type"] == "access"
                and "unknown_insn" in r["flags"]]
     assert sum(r.get("count", 1) for r in stepped) == slow
+
+
+REPSTEP = prog("repstep")
+GDB_SCRIPT = os.path.join(ROOT, "share", "mmscope.gdb")
+
+
+def gdb_on_repstep(tmp_path, gdb_args):
+    """repstep under mmscope, gdb attached with gdb_args once it is READY:
+    (gdb's output, the program's output, the trace's records)."""
+    trace = str(tmp_path / "t")
+    go = str(tmp_path / "go")
+    prog_run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:mmscope-slow*",
+                           "--", REPSTEP, go], 300, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    gdb = None
+    try:
+        m = re.match(r"READY (\d+)", prog_run.stdout.readline())
+        assert m
+        cmd = ["gdb", "-nx", "-batch", "-p", m.group(1)] + gdb_args(go)
+        gdb = GroupPopen(cmd, 180, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        out, _ = gdb.communicate(timeout=180)
+        if "ptrace: Operation not permitted" in out:
+            pytest.skip("ptrace attach not permitted here (kernel.yama.ptrace_scope)")
+        rest, err = prog_run.communicate(timeout=60)
+        assert prog_run.returncode == 0, err
+    finally:
+        if gdb is not None:
+            gdb.kill_group()
+        prog_run.kill_group()
+    return out, rest, show_json(trace)
+
+
+def four_stepped_loads(recs):
+    return [(r["dir"], r["offset"]) for r in recs
+            if r["type"] == "access" and "unknown_insn" in r["flags"]] == \
+        [("R", 0), ("R", 1), ("R", 2), ("R", 3)]
+
+
+def test_share_mmscope_gdb_passes_slow_path_traps_and_keeps_gdbs_own(tmp_path):
+    """A REP LODSB with 32-bit addressing is still single-stepped with the
+    trap flag, one SIGTRAP per byte, and a ptrace debugger sees each first.
+    With share/mmscope.gdb loaded gdb hands them back silently, while its
+    own breakpoint (printf) and stepi work as without mmscope."""
+    out, rest, recs = gdb_on_repstep(tmp_path, lambda go: [
+        "-x", GDB_SCRIPT, "-ex", "break printf", "-ex", f"shell touch {go}",
+        "-ex", "continue", "-ex", "stepi", "-ex", "info registers rip", "-ex", "continue"])
+    assert "Program received signal" not in out, out
+    assert re.search(r"Breakpoint \d+, (__)?printf ", out), out
+    assert re.search(r"^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <(__)?printf\+[1-9]\d*>$", out, re.M), out
+    assert re.search(r"\[Inferior 1 \(process \d+\) exited normally\]", out), out
+    assert "AL 4" in rest
+    assert four_stepped_loads(recs)
+
+
+def test_without_the_script_signal_sigtrap_answers_each_step(tmp_path):
+    """Without share/mmscope.gdb, gdb stops at each of those SIGTRAPs
+    (`continue` would leave the trap flag set and stop again at every
+    instruction); `signal SIGTRAP` hands each one to the program, as
+    docs/design.md says."""
+    out, rest, recs = gdb_on_repstep(tmp_path, lambda go: sum(
+        (["-ex", h] for h in GDB_HANDLES + [f"shell touch {go}", "continue"]
+         + ["signal SIGTRAP"] * 4), []))
+    assert out.count("Program received signal SIGTRAP") == 4, out
+    assert re.search(r"\[Inferior 1 \(process \d+\) exited normally\]", out), out
+    assert "AL 4" in rest
+    assert four_stepped_loads(recs)
