@@ -88,7 +88,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(LIB_HOST_OBJ)
 	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(CLI_LIBS)
 
 # Test programs are targets: plain builds, AVX-512 code only behind cpuid.
-$(B)/tests/progs/%: tests/progs/%.c
+$(B)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC $<")
 	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread $(if $(findstring uring,$*),-luring,) $(if $(findstring static,$*),-static,) $(if $(filter early,$*),-L$(B)/tests/progs -learly -Wl$(comma)-rpath$(comma)'$$ORIGIN',)

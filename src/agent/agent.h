@@ -154,6 +154,8 @@ void watch_settle(void);
 /* hwshare.c: normal context, from interposed library calls: notice a
  * debugger that attached or detached, give the registers back or take them */
 void watch_check_tracer(void);
+/* hwshare.c, signal context: has the program a hardware breakpoint open? */
+bool hwshare_any(void);
 /* hwshare.c, signal context: would an access of [addr, addr + len) by
  * thread tid trigger one of the program's own hardware breakpoints? */
 bool hwshare_would_trap(int tid, uint64_t addr, uint64_t len, bool rd, bool wr);

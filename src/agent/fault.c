@@ -109,6 +109,8 @@ static const struct insn *decode_at(struct thread_state *t, uint64_t pc, struct 
 static bool program_bp_sees(const struct thread_state *t, const struct insn *in,
 			    const struct cpu *c, uint64_t addr)
 {
+	if (!hwshare_any())
+		return false;
 	if (in->cls == INSN_XOL && in->mem >= 0 && in->width)
 		return hwshare_would_trap(t->tid, insn_mem_addr(in, c), in->width, in->rd, in->wr);
 	return hwshare_would_trap(t->tid, addr & ~4095ull, 4096, true, true);

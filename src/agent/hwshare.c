@@ -50,10 +50,6 @@
 #include "util/proc.h"
 #include "util/sys.h"
 
-#ifndef TRAP_PERF
-#define TRAP_PERF 6 /* asm-generic/siginfo.h: perf event with sigtrap */
-#endif
-
 #define LOG_DOMAIN "hwshare"
 #include "util/log.h"
 
@@ -260,6 +256,13 @@ static bool counts_on(const struct program_bp *bp, int tid)
 	return bp->type != HW_BREAKPOINT_X && (!bp->tid || bp->tid == tid);
 }
 
+/* signal context: has the program any breakpoint open (one load: the
+ * fault path asks first) */
+bool hwshare_any(void)
+{
+	return __atomic_load_n(&nbps, __ATOMIC_ACQUIRE) > 0;
+}
+
 /* signal context */
 bool hwshare_would_trap(int tid, uint64_t addr, uint64_t len, bool rd, bool wr)
 {
@@ -276,17 +279,6 @@ bool hwshare_would_trap(int tid, uint64_t addr, uint64_t len, bool rd, bool wr)
 	return false;
 }
 
-/* signal context: a perf event's count (the first value read gives) */
-static int bp_count(int fd, uint64_t *count)
-{
-	uint64_t buf[8];
-
-	if (sys_read(fd, buf, sizeof(buf)) < (long)sizeof(buf[0]))
-		return -1;
-	*count = buf[0];
-	return 0;
-}
-
 /* signal context */
 int hwshare_snap(int tid, struct bp_snap *s, int max)
 {
@@ -296,44 +288,30 @@ int hwshare_snap(int tid, struct bp_snap *s, int max)
 		const struct program_bp *bp = __atomic_load_n(&bps[i], __ATOMIC_ACQUIRE);
 		if (!bp || !counts_on(bp, tid) || !bp->sigtrap || !bp->countable)
 			continue;
-		s[k] = (struct bp_snap){ .fd = bp->fd,
-					 .period = bp->period,
-					 .sig_data = bp->sig_data,
-					 .bp_addr = bp->addr };
-		if (bp_count(bp->fd, &s[k].count) == 0)
-			k++;
+		int64_t count = hwbp_count(bp->fd);
+		if (count < 0)
+			continue;
+		s[k++] = (struct bp_snap){ .fd = bp->fd,
+					   .count = (uint64_t)count,
+					   .period = bp->period,
+					   .sig_data = bp->sig_data,
+					   .bp_addr = bp->addr };
 	}
 	return k;
-}
-
-/* signal context: the SIGTRAP a breakpoint's overflow sends
- * (force_sig_perf: si_addr is the breakpoint's address; si_perf_data,
- * si_perf_type and si_perf_flags follow it, offsets as in
- * asm-generic/siginfo.h, which glibc's siginfo_t does not name) */
-static void perf_siginfo(siginfo_t *si, const struct bp_snap *s)
-{
-	uint32_t type = PERF_TYPE_BREAKPOINT, flags = 0;
-
-	memset(si, 0, sizeof(*si));
-	si->si_signo = SIGTRAP;
-	si->si_code = TRAP_PERF;
-	si->si_addr = (void *)s->bp_addr;
-	memcpy((char *)si + 24, &s->sig_data, 8);
-	memcpy((char *)si + 32, &type, 4);
-	memcpy((char *)si + 36, &flags, 4);
 }
 
 /* signal context */
 bool hwshare_fired(const struct bp_snap *s, int n, siginfo_t *si)
 {
 	for (int i = 0; i < n; i++) {
-		uint64_t now;
-		if (bp_count(s[i].fd, &now) < 0 || now == s[i].count)
+		int64_t count = hwbp_count(s[i].fd);
+		uint64_t now = (uint64_t)count;
+		if (count < 0 || now == s[i].count)
 			continue;
 		/* one instruction: the period ends when the count crosses a
 		 * multiple of it (a reset or a new period by ioctl aside) */
 		if (now / s[i].period != s[i].count / s[i].period) {
-			perf_siginfo(si, &s[i]);
+			hwbp_si_fill(si, s[i].bp_addr, s[i].sig_data);
 			return true;
 		}
 	}

@@ -47,12 +47,14 @@ int hwbp_open_inherited(pid_t tid, uint64_t addr, unsigned len, unsigned type, u
 
 int64_t hwbp_count(int fd)
 {
-	uint64_t v;
-	long n = sys_read(fd, &v, sizeof(v));
+	/* room for the value and every read_format field but a group's
+	 * (a program's own event may ask for times, id, lost count) */
+	uint64_t v[8];
+	long n = sys_read(fd, v, sizeof(v));
 
 	if (n < 0)
 		return n;
-	return n == sizeof(v) ? (int64_t)v : -EIO;
+	return n >= (long)sizeof(v[0]) ? (int64_t)v[0] : -EIO;
 }
 
 int hwbp_enable(int fd, bool on)

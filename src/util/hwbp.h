@@ -32,7 +32,8 @@ int hwbp_open(pid_t tid, uint64_t addr, unsigned len, unsigned type, bool sigtra
 /* The same, inherited by every thread the thread creates from now on (not
  * by forked processes). */
 int hwbp_open_inherited(pid_t tid, uint64_t addr, unsigned len, unsigned type, uint64_t cookie);
-/* The event's hit count so far, or -errno. */
+/* The event's hit count so far (the first value a read gives; not for a
+ * PERF_FORMAT_GROUP event), or -errno. */
 int64_t hwbp_count(int fd);
 int hwbp_enable(int fd, bool on);
 
@@ -44,6 +45,22 @@ static inline uint64_t hwbp_si_cookie(const siginfo_t *si)
 	uint64_t v;
 	memcpy(&v, (const char *)si + 24, sizeof(v));
 	return v;
+}
+
+/* signal context: the SIGTRAP a breakpoint's overflow sends (the kernel's
+ * force_sig_perf: si_addr the breakpoint's address, then si_perf_data,
+ * si_perf_type and si_perf_flags, at the offsets of hwbp_si_cookie). */
+static inline void hwbp_si_fill(siginfo_t *si, uint64_t bp_addr, uint64_t cookie)
+{
+	uint32_t type = 5 /* PERF_TYPE_BREAKPOINT */, flags = 0;
+
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGTRAP;
+	si->si_code = TRAP_PERF;
+	si->si_addr = (void *)(uintptr_t)bp_addr;
+	memcpy((char *)si + 24, &cookie, sizeof(cookie));
+	memcpy((char *)si + 32, &type, sizeof(type));
+	memcpy((char *)si + 36, &flags, sizeof(flags));
 }
 
 #endif

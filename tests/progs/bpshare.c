@@ -37,6 +37,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sigtrap_bp.h"
+
 #define COOKIE_NEAR 0x4e454152ull
 #define COOKIE_RING 0x52494e47ull
 
@@ -89,25 +91,6 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	t->pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 }
 
-static int open_bp(volatile void *addr, int type, uint64_t cookie)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = type;
-	a.bp_addr = (uint64_t)addr;
-	a.bp_len = 8;
-	a.sample_period = 1;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	a.sigtrap = 1;
-	a.remove_on_exec = 1;
-	a.sig_data = cookie;
-	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 static const char *where(uint64_t addr)
 {
 	if (addr == (uint64_t)&near[1])
@@ -132,57 +115,40 @@ static uint64_t count(int fd)
 	return read(fd, &n, sizeof(n)) == sizeof(n) ? n : (uint64_t)-1;
 }
 
-/* one function per site (noipa: never cloned, so each label is defined
- * once) */
-__attribute__((noipa)) static void store_near(uint64_t v)
-{
-	__asm__ volatile("movq %1, %0\n.globl after_store_near\nafter_store_near:"
-			 : "=m"(near[1])
-			 : "r"(v)
-			 : "memory");
-}
+/* One function per site (noipa: never cloned, so each label is defined
+ * once), the label right after its access. */
+#define STORE_SITE(name, type, insn, dst)                                                 \
+	__attribute__((noipa)) static void name(type v)                                   \
+	{                                                                                 \
+		__asm__ volatile(insn " %1, %0\n.globl after_" #name "\nafter_" #name ":" \
+				 : "=m"(dst)                                              \
+				 : "r"(v)                                                 \
+				 : "memory");                                             \
+	}
+#define LOAD_SITE(name, src)                                                             \
+	__attribute__((noipa)) static uint64_t name(void)                                \
+	{                                                                                \
+		uint64_t v;                                                              \
+		__asm__ volatile("movq %1, %0\n.globl after_" #name "\nafter_" #name ":" \
+				 : "=r"(v)                                               \
+				 : "m"(src)                                              \
+				 : "memory");                                            \
+		return v;                                                                \
+	}
 
-__attribute__((noipa)) static void store_far(uint64_t v)
-{
-	__asm__ volatile("movq %1, %0\n.globl after_store_far\nafter_store_far:"
-			 : "=m"(near[0])
-			 : "r"(v)
-			 : "memory");
-}
-
-__attribute__((noipa)) static uint64_t load_ring(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("movq %1, %0\n.globl after_load_ring\nafter_load_ring:"
-			 : "=r"(v)
-			 : "m"(ring[8])
-			 : "memory");
-	return v;
-}
-
-__attribute__((noipa)) static void store_ring(uint64_t v)
-{
-	__asm__ volatile("movq %1, %0\n.globl after_store_ring\nafter_store_ring:"
-			 : "=m"(ring[8])
-			 : "r"(v)
-			 : "memory");
-}
+STORE_SITE(store_near, uint64_t, "movq", near[1])
+STORE_SITE(store_far, uint64_t, "movq", near[0])
+STORE_SITE(store_ring, uint64_t, "movq", ring[8])
+/* the upper half of ring[8]: the breakpoint still names its own address */
+STORE_SITE(store_ring_hi, uint32_t, "movl", *(volatile uint32_t *)((volatile char *)&ring[8] + 4))
+LOAD_SITE(load_ring, ring[8])
+LOAD_SITE(load_far, ring[0])
 
 __attribute__((noipa)) static void add_ring(void)
 {
 	__asm__ volatile("lock addq %1, %0\n.globl after_add_ring\nafter_add_ring:"
 			 : "+m"(ring[8])
 			 : "r"((uint64_t)1)
-			 : "memory");
-}
-
-/* the upper half of ring[8]: the breakpoint still names its own address */
-__attribute__((noipa)) static void store_ring_hi(uint32_t v)
-{
-	__asm__ volatile("movl %1, %0\n.globl after_store_ring_hi\nafter_store_ring_hi:"
-			 : "=m"(*(volatile uint32_t *)((volatile char *)&ring[8] + 4))
-			 : "r"(v)
 			 : "memory");
 }
 
@@ -211,17 +177,6 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-__attribute__((noipa)) static uint64_t load_far(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("movq %1, %0\n.globl after_load_far\nafter_load_far:"
-			 : "=r"(v)
-			 : "m"(ring[0])
-			 : "memory");
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
@@ -247,8 +202,8 @@ int main(int argc, char **argv)
 		sigaction(SIGTRAP, &sa, NULL);
 	near[0] = 1;
 	ring[0] = 1;
-	fn = open_bp(&near[1], HW_BREAKPOINT_W, COOKIE_NEAR);
-	fr = open_bp(&ring[8], HW_BREAKPOINT_RW, COOKIE_RING);
+	fn = sigtrap_bp(&near[1], HW_BREAKPOINT_W, COOKIE_NEAR);
+	fr = sigtrap_bp(&ring[8], HW_BREAKPOINT_RW, COOKIE_RING);
 	if (fn < 0 || fr < 0) {
 		perror("perf_event_open");
 		return 1;

@@ -27,6 +27,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sigtrap_bp.h"
+
 #define STORES 10
 #define COOKIE 0x1000
 
@@ -62,25 +64,6 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-static int open_bp(volatile void *addr, uint64_t cookie)
-{
-	struct perf_event_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.type = PERF_TYPE_BREAKPOINT;
-	a.size = sizeof(a);
-	a.bp_type = HW_BREAKPOINT_W;
-	a.bp_addr = (uint64_t)addr;
-	a.bp_len = 8;
-	a.sample_period = 1;
-	a.exclude_kernel = 1;
-	a.exclude_hv = 1;
-	a.sigtrap = 1;
-	a.remove_on_exec = 1;
-	a.sig_data = cookie;
-	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-}
-
 /* Let the other thread store to watched[0] at least n more times: the
  * moves between debug registers and pages happen while it hammers. */
 static void let_hammer(unsigned long n)
@@ -112,7 +95,7 @@ int main(void)
 	pthread_create(&t, NULL, hammer, NULL);
 	for (int i = 0; i < 4; i++) {
 		let_hammer(50);
-		fd[i] = open_bp(&mine[i * 8], COOKIE + i);
+		fd[i] = sigtrap_bp(&mine[i * 8], HW_BREAKPOINT_W, COOKIE + i);
 		printf("OPEN %d %s\n", i, fd[i] >= 0 ? "ok" : strerror(errno));
 		ok &= fd[i] >= 0;
 		for (int k = 1; k <= 3; k++)
