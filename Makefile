@@ -33,6 +33,7 @@ endif
 ENGINE_SRC := $(wildcard src/engine/*.c) $(wildcard src/engine/*.S)
 UTIL_SRC   := $(wildcard src/util/*.c)
 TRACE_SRC  := $(wildcard src/trace/*.c)
+DEBUG_SRC  := $(wildcard src/debug/*.c)
 AGENT_SRC  := $(wildcard src/agent/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
@@ -42,9 +43,9 @@ BENCH_SRC  := $(wildcard bench/*.c)
 objs = $(patsubst %,$(B)/$(1)/%.o,$(basename $(2)))
 
 # Two object flavours: "agent" (never sanitized) and "host" (SAN applies).
-AGENT_OBJ := $(call objs,agent,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(AGENT_SRC))
+AGENT_OBJ := $(call objs,agent,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(DEBUG_SRC) $(AGENT_SRC))
 CLI_OBJ   := $(call objs,host,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(CLI_SRC))
-LIB_HOST_OBJ := $(call objs,host,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC))
+LIB_HOST_OBJ := $(call objs,host,$(ENGINE_SRC) $(UTIL_SRC) $(TRACE_SRC) $(DEBUG_SRC))
 
 AGENT_SO := $(B)/libmmscope-agent.so
 MMSCOPE  := $(B)/mmscope

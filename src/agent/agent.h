@@ -123,7 +123,8 @@ void fault_on_trap(int sig, siginfo_t *si, void *uc);
 void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc);
 
 /* step.c */
-void step_on_park(int sig, siginfo_t *si, void *uc);
+/* the thread stepping through the slow path under the trap flag, 0 none */
+extern volatile int mmscope_stepping_tid;
 /* Why an instruction runs natively under the trap flag. */
 enum step_why {
 	STEP_UNDECODED, /* not decoded: width, direction and value unknown */
@@ -171,10 +172,6 @@ void watch_on_unmapped(uint64_t lo, uint64_t hi);
  * a traced mapping, and for a watched page unless its watchpoints only
  * watch writes (then it stays readable as the program made it). */
 int agent_view_prot(const struct region *r);
-/* signal context: the bytes of any memory of ours through /proc/self/mem
- * (ignores the view's protection; no data breakpoint sees it) */
-int watch_peek(uint64_t addr, void *buf, unsigned len);
-int watch_poke(uint64_t addr, const void *buf, unsigned len);
 /* signal context: one thread at a time completes accesses to watched
  * private pages and updates watch values (recursive per thread) */
 void watch_lock(void);

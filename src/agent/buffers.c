@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/mem.h"
 #include "agent/real.h"
 #include "mmscope/trace-format.h"
 #include "util/sys.h"
@@ -60,7 +61,7 @@ static void *kbuf_begin(struct kbuf *k, const void *buf, size_t n, bool kernel_w
 	k->bounce = sys_mmap(NULL, k->bounce_len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (sys_mmap_failed(k->bounce) ||
-	    (!kernel_writes && watch_peek(a, k->bounce, (unsigned)n) < 0)) {
+	    (!kernel_writes && mem_peek(a, k->bounce, (unsigned)n) < 0)) {
 		if (!sys_mmap_failed(k->bounce))
 			sys_munmap(k->bounce, k->bounce_len);
 		k->bounce = NULL;
@@ -78,7 +79,7 @@ static ssize_t kbuf_end(struct kbuf *k, ssize_t r)
 
 	if (!k->bounce)
 		return r;
-	if (r > 0 && (!k->kernel_writes || watch_poke(k->addr, k->bounce, (unsigned)r) == 0) &&
+	if (r > 0 && (!k->kernel_writes || mem_poke(k->addr, k->bounce, (unsigned)r) == 0) &&
 	    (t = thread_get())) {
 		for (ssize_t off = 0; off < r; off += 64) {
 			struct emu_access a = {

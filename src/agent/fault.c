@@ -12,6 +12,9 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/mem.h"
+#include "agent/debugsock.h"
+#include "agent/park.h"
 #include "agent/observe.h"
 #include "agent/record.h"
 #include "engine/emulate.h"
@@ -117,7 +120,7 @@ static bool program_bp_sees(const struct thread_state *t, const struct insn *in,
 }
 
 /* signal context */
-void fault_on_segv(int sig, siginfo_t *si, void *ucv)
+static void on_segv(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 	ucontext_t *uc = ucv;
@@ -173,8 +176,8 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 		.record = record_access,
 		.arg = t,
 		.cached = ce,
-		.peek = watch_peek,
-		.poke = watch_poke,
+		.peek = mem_peek,
+		.poke = mem_poke,
 	};
 	enum emu_result res;
 	if (r.alias) {
@@ -189,10 +192,12 @@ void fault_on_segv(int sig, siginfo_t *si, void *ucv)
 	switch (res) {
 	case EMU_DONE:
 		cpu_to_uc(&c, uc);
+		debug_after_step(uc);
 		goto out;
 	case EMU_SLOW:
 		if (step_out_of_line(t, &c, &r, addr, in) == 0) {
 			cpu_to_uc(&c, uc);
+			debug_after_step(uc);
 			goto out;
 		}
 		step_begin(t, uc, &r, addr, in, &c, STEP_ENGINE);
@@ -213,11 +218,15 @@ out:
 }
 
 /* signal context */
-void fault_on_trap(int sig, siginfo_t *si, void *ucv)
+static void on_trap(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 
 	if (agent.active && agent.nwatches && watch_on_trap(si, ucv)) {
+		errno = saved_errno;
+		return;
+	}
+	if (agent.active && debug_on_trap(si, ucv)) {
 		errno = saved_errno;
 		return;
 	}
@@ -227,10 +236,31 @@ void fault_on_trap(int sig, siginfo_t *si, void *ucv)
 		if (t && t->stepping) {
 			if (step_on_trap(t, ucv, &perf)) /* the program's own */
 				signals_chain(SIGTRAP, &perf, ucv);
+			debug_after_step(ucv);
 			errno = saved_errno;
 			return;
 		}
 	}
 	errno = saved_errno;
 	signals_chain(sig, si, ucv);
+}
+
+/* signal context: a debugger stop that parks this thread inside either
+ * handler shows it where the program was (park.c) */
+void fault_on_segv(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *saved;
+
+	park_handler_enter(uc, &saved);
+	on_segv(sig, si, uc);
+	park_handler_leave(saved);
+}
+
+void fault_on_trap(int sig, siginfo_t *si, void *uc)
+{
+	ucontext_t *saved;
+
+	park_handler_enter(uc, &saved);
+	on_trap(sig, si, uc);
+	park_handler_leave(saved);
 }

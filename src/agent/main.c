@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/debugsock.h"
+#include "agent/mem.h"
 #include "agent/observe.h"
 #include "agent/record.h"
 #include "agent/seccomp.h"
@@ -113,7 +115,9 @@ static void after_fork_child(void)
 	thread_after_fork();
 	rec_proc(MMS_PROC_FORK, getppid(), "");
 	agent_save_maps();
+	mem_setup(); /* the inherited descriptor reads the parent's memory */
 	watch_after_fork();
+	debug_after_fork();
 	/* The child keeps the parent's armed regions: say so in its trace. */
 	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, snap, 64)) > 0) {
 		for (int i = 0; i < n; i++)
@@ -197,7 +201,9 @@ __attribute__((constructor(102))) static void agent_init(void)
 	agent_save_maps();
 	obs_reconcile(MMS_MF_INHERITED);
 	seccomp_setup();
+	mem_setup();
 	watch_setup();
+	debug_start();
 }
 
 /* The process is exiting normally: the exiting thread's stream ends at its

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/park.h"
 #include "agent/real.h"
 #include "agent/seccomp.h"
 #include "util/sys.h"
@@ -123,7 +124,7 @@ void signals_install(void)
 {
 	install(SIGSEGV, fault_on_segv);
 	install(SIGTRAP, fault_on_trap);
-	install(AGENT_SIG_PARK, step_on_park);
+	install(AGENT_SIG_PARK, park_on_signal);
 	install(SIGSYS, on_sigsys);
 }
 
@@ -168,10 +169,14 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	if (pa->sa_flags & SA_RESETHAND)
 		pa->sa_handler = SIG_DFL; /* the kernel keeps flags and mask */
 	sys_rt_sigprocmask(SIG_SETMASK, &mask, &inside);
+	ucontext_t *outer;
+	park_handler_enter(NULL, &outer); /* the program's handler is its own code */
+	park_handler_leave(NULL);
 	if (info)
 		action(sig, si, ucv);
 	else
 		handler(sig);
+	park_handler_leave(outer);
 	sys_rt_sigprocmask(SIG_SETMASK, &inside, NULL);
 }
 

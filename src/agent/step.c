@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The slow path for what the engine cannot complete: park every other
- * thread (AGENT_SIG_PARK), re-open the faulting page, single-step the
+ * thread (park.c), re-open the faulting page, single-step the
  * instruction with TF, re-arm, release.  While the page is open no other
  * thread runs, so nothing slips past untraced (the mmiotrace SMP lesson).
  * The access is recorded with MMS_AF_UNKNOWN_INSN and an unknown value.
@@ -16,128 +16,17 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/park.h"
 #include "agent/record.h"
 #include "engine/xol.h"
 #include "mmscope/trace-format.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
-static struct {
-	int lock;    /* one slow path at a time */
-	int release; /* bumped to let parked threads go */
-	int parked;  /* threads currently parked */
-	int owner;   /* tid running the slow path */
-} park;
-
 /* The thread whose instruction runs under the trap flag now, 0 if none:
  * for a debugger, which sees that trap before the program does
  * (share/mmscope.gdb hands it on only when it is this thread's). */
 MMS_EXPORT volatile int mmscope_stepping_tid;
-
-/* signal context */
-void step_on_park(int sig, siginfo_t *si, void *uc)
-{
-	int gen = __atomic_load_n(&park.release, __ATOMIC_ACQUIRE);
-
-	if (!__atomic_load_n(&park.lock, __ATOMIC_ACQUIRE) || si->si_code != SI_TKILL ||
-	    si->si_pid != agent.pid) {
-		signals_chain(sig, si, uc);
-		return;
-	}
-	__atomic_add_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
-	while (__atomic_load_n(&park.release, __ATOMIC_ACQUIRE) == gen)
-		sys_futex(&park.release, FUTEX_WAIT, gen, NULL);
-	__atomic_sub_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
-}
-
-#define PARK_MAX_THREADS 4096
-
-struct signal_scan {
-	int self;
-	int *tids;
-	int *ntids;
-	int added;
-};
-
-/* signal context: one thread of /proc/self/task */
-static int signal_one(void *arg, int tid)
-{
-	struct signal_scan *sc = arg;
-	bool known = tid == sc->self;
-
-	for (int i = 0; i < *sc->ntids && !known; i++)
-		known = sc->tids[i] == tid;
-	if (tid <= 0 || known || *sc->ntids == PARK_MAX_THREADS)
-		return 0;
-	if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
-		sc->tids[(*sc->ntids)++] = tid;
-		sc->added++;
-	}
-	return 0;
-}
-
-/* signal context: signal every thread in /proc/self/task not signalled
- * yet (through the /proc descriptor opened at start: the program may have
- * chrooted); returns how many were added to tids[] */
-static int signal_new_threads(int self, int *tids, int *ntids)
-{
-	struct signal_scan sc = { .self = self, .tids = tids, .ntids = ntids };
-
-	proc_each_task(signal_one, &sc);
-	return sc.added;
-}
-
-/* signal context: how many of the signalled threads still exist */
-static int alive(const int *tids, int ntids)
-{
-	int n = 0;
-
-	for (int i = 0; i < ntids; i++)
-		n += sys_tgkill(agent.pid, tids[i], 0) == 0;
-	return n;
-}
-
-/* signal context: until every signalled thread that still exists is
- * parked (a thread that exits before it parks never will) */
-static void wait_parked(const int *tids, int ntids)
-{
-	for (long spins = 0; spins < 2000000; spins++) {
-		int parked = __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE);
-		if (parked >= ntids || (spins % 64 == 63 && parked >= alive(tids, ntids)))
-			return;
-		sys_call0(SYS_sched_yield);
-	}
-}
-
-/*
- * signal context: signal every other thread, wait until all are parked.
- * A thread created while we scan (its parent was inside clone() when its
- * park signal came) is not in the first scan and would run on the open
- * page untraced: scan again once everyone signalled is parked, until a
- * scan finds nobody new.  Parked threads cannot create threads, so the
- * last scan saw them all.
- */
-static void park_others(int self)
-{
-	static int tids[PARK_MAX_THREADS]; /* park.lock serialises us */
-	int ntids = 0;
-
-	for (int round = 0; round < 64; round++) {
-		int added = signal_new_threads(self, tids, &ntids);
-		if (round && !added)
-			break;
-		wait_parked(tids, ntids);
-	}
-}
-
-static void release_others(void)
-{
-	__atomic_add_fetch(&park.release, 1, __ATOMIC_ACQ_REL);
-	sys_futex(&park.release, FUTEX_WAKE, 1 << 30, NULL);
-	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) > 0 && spins < 2000000;
-	     spins++)
-		sys_call0(SYS_sched_yield);
-}
 
 /* signal context: open the armed page(s) holding addr for this step */
 static int open_page(struct thread_state *t, uint64_t addr)
@@ -198,10 +87,7 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 {
 	ucontext_t *uc = ucv;
 
-	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
-		sys_call0(SYS_sched_yield);
-	park.owner = t->tid;
-	park_others(t->tid);
+	park_begin(t->tid);
 	t->step_nranges = 0;
 	t->stepping = 1;
 	t->step_region = r->id;
@@ -229,8 +115,7 @@ void step_begin(struct thread_state *t, void *ucv, const struct region *r, uint6
 	t->step_saved_tf = uc->uc_mcontext.gregs[REG_EFL] & 0x100;
 	if (open_page(t, addr) < 0) {
 		t->stepping = 0;
-		release_others();
-		__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+		park_end();
 		return;
 	}
 	uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
@@ -316,8 +201,7 @@ int step_on_trap(struct thread_state *t, void *ucv, siginfo_t *perf)
 	}
 	record_step(t);
 	bool fired = t->step_nbps && hwshare_fired(t->step_bps, t->step_nbps, perf);
-	release_others();
-	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+	park_end();
 	return fired;
 }
 
@@ -374,10 +258,7 @@ int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region 
 
 	if (!out_of_line_ok(in, r))
 		return -EOPNOTSUPP;
-	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
-		sys_call0(SYS_sched_yield);
-	park.owner = t->tid;
-	park_others(t->tid);
+	park_begin(t->tid);
 	t->step_nranges = 0;
 	t->step_region = r->id;
 	t->step_addr = addr;
@@ -395,8 +276,7 @@ int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region 
 			continue;
 		if (open_page(t, pg) < 0) {
 			close_pages(t);
-			release_others();
-			__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+			park_end();
 			return -EAGAIN;
 		}
 	}
@@ -415,7 +295,6 @@ int step_out_of_line(struct thread_state *t, struct cpu *c, const struct region 
 	c->rip += in->len;
 	close_pages(t);
 	record_step(t);
-	release_others();
-	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+	park_end();
 	return 0;
 }

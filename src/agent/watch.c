@@ -6,7 +6,7 @@
  * Page mechanism: the watched pages get a REGION_WATCH entry in the region
  * table and a closed view (PROT_NONE, or read-only for write-only watches);
  * the fault path completes every access to them through /proc/self/mem
- * (watch_peek/poke: the kernel's access ignores the view's protection) and
+ * (mem_peek/poke: the kernel's access ignores the view's protection) and
  * hands the completed access to watch_on_access(), which records the hits
  * and drops the misses.  Private memory cannot be mapped twice, so this is
  * the page mechanism's "alias".
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/mem.h"
 #include "agent/observe.h"
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
@@ -53,26 +54,6 @@
 static __thread int my_tid;
 
 /* ---- /proc/self/mem ---- */
-
-/* signal context */
-int watch_peek(uint64_t addr, void *buf, unsigned len)
-{
-	long n = sys_call4(SYS_pread64, agent.memfd, buf, len, addr);
-	return n == (long)len ? 0 : n < 0 ? (int)n : -EIO;
-}
-
-/* signal context */
-int watch_poke(uint64_t addr, const void *buf, unsigned len)
-{
-	long n = sys_call4(SYS_pwrite64, agent.memfd, buf, len, addr);
-	return n == (long)len ? 0 : n < 0 ? (int)n : -EIO;
-}
-
-static int open_memfd(void)
-{
-	long fd = proc_open("self/mem", O_RDWR);
-	return fd < 0 ? (int)fd : agent_high_fd((int)fd);
-}
 
 /* ---- the lock for watched private pages ---- */
 
@@ -209,7 +190,7 @@ void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsign
 
 	if (a.width > 64)
 		a.width = 64;
-	if (watch_peek(addr, now, a.width) == 0)
+	if (mem_peek(addr, now, a.width) == 0)
 		a.value = now;
 	watch_on_access(t, pc, &a, 0);
 }
@@ -231,7 +212,7 @@ bool watch_on_trap(siginfo_t *si, void *ucv)
 	if ((uint32_t)cookie == 0 || (uint32_t)cookie > agent.nwatches)
 		return true; /* ours, from a watch that no longer exists */
 	w = agent.watches[(uint32_t)cookie - 1];
-	if (w->len > sizeof(now) || watch_peek(w->addr, now, (unsigned)w->len) < 0)
+	if (w->len > sizeof(now) || mem_peek(w->addr, now, (unsigned)w->len) < 0)
 		return true;
 	watch_lock();
 	bool changed = !w->old_known || memcmp(now, w->shadow, w->len);
@@ -613,24 +594,20 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	/* never read a traced (device) mapping for it: its old value is
 	 * learnt from the first write that covers it */
 	if (!in_traced_region(first, end))
-		w->old_known = watch_peek(w->addr, w->shadow, (unsigned)w->len) == 0;
+		w->old_known = mem_peek(w->addr, w->shadow, (unsigned)w->len) == 0;
 	return w;
 }
 
 void watch_setup(void)
 {
 	const struct config *c = &agent.cfg;
-	int r;
 
 	if (!c->nwatches)
 		return;
-	r = open_memfd();
-	if (r < 0) {
-		dprintf(2, "mmscope: cannot open /proc/self/mem (%s); --watch ignored\n",
-			strerror(-r));
+	if (agent.memfd < 0) {
+		dprintf(2, "mmscope: cannot open /proc/self/mem; --watch ignored\n");
 		return;
 	}
-	agent.memfd = r;
 	/* loads libgcc_s now, outside signal context (see call_chain()) */
 	void *warm[2];
 	agent.backtraces = !c->no_backtrace && backtrace(warm, 2) > 0;
@@ -669,15 +646,8 @@ void watch_setup(void)
 
 void watch_after_fork(void)
 {
-	int r;
-
 	if (!agent.nwatches)
 		return;
-	/* the inherited descriptor reads the parent's memory */
-	if (agent.memfd >= 0)
-		sys_close(agent.memfd);
-	r = open_memfd();
-	agent.memfd = r < 0 ? -1 : r;
 	agent.watch_owner = 0;
 	agent.watch_depth = 0;
 	my_tid = 0;

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -81,6 +82,18 @@ static void run_usage(FILE *f)
 		"                      are caught with a seccomp filter, so their\n"
 		"                      mappings are traced too; off: only calls through\n"
 		"                      libc are seen\n"
+		"      --gdb=unix:PATH|tcp:[HOST:]PORT\n"
+		"                      serve the GDB remote protocol from inside PROGRAM\n"
+		"                      (gdb PROGRAM -ex 'target remote PATH' or HOST:PORT);\n"
+		"                      a UNIX socket is created 0600, TCP listens on\n"
+		"                      loopback only; a peer is accepted only if it could\n"
+		"                      ptrace PROGRAM (docs/debugging.md)\n"
+		"      --gdb-wait      with --gdb: stop PROGRAM at its entry point until a\n"
+		"                      debugger connects\n"
+		"      --device-reads=shadow|live\n"
+		"                      whether a debugger's reads of a device mapping reach\n"
+		"                      the device (live) or not (shadow, the default: a read\n"
+		"                      can have side effects, such as clearing a status)\n"
 		"  -f, --force         replace a trace already in DIR (only its trace\n"
 		"                      files are deleted)\n"
 		"  -q, --quiet         no summary at exit (problems are still reported)\n"
@@ -90,6 +103,70 @@ static void run_usage(FILE *f)
 		"      mmscope mark --pid PID TEXT  (a marker in the running trace)\n"
 		"The exit status is PROGRAM's (128+N if it was killed by signal N; 127: not\n"
 		"found, 126: found but mmscope cannot run it).\n");
+}
+
+/*
+ * --gdb's argument, checked and made absolute for the agent (the program
+ * may change directory before it listens): "unix:PATH" or
+ * "tcp:[HOST:]PORT" with HOST an IPv4 loopback address.  0 or -1 with a
+ * message.
+ */
+static int gdb_spec(const char *arg, char *out, size_t cap)
+{
+	if (!strncmp(arg, "unix:", 5) && arg[5]) {
+		char cwd[PATH_MAX];
+		const char *path = arg + 5;
+		int n;
+		if (path[0] == '/')
+			n = snprintf(out, cap, "unix:%s", path);
+		else if (getcwd(cwd, sizeof(cwd)))
+			n = snprintf(out, cap, "unix:%s/%s", cwd, path);
+		else
+			n = -1;
+		/* sockaddr_un holds 107 bytes of path */
+		if (n < 0 || (size_t)n >= cap || strlen(out + 5) > 107) {
+			fprintf(stderr,
+				"mmscope run: --gdb=%s: the socket path is too long (at most "
+				"107 bytes, made absolute)\n",
+				arg);
+			return -1;
+		}
+		return 0;
+	}
+	if (!strncmp(arg, "tcp:", 4)) {
+		const char *port = strrchr(arg + 4, ':');
+		char host[64] = "127.0.0.1", *end;
+		struct in_addr a;
+		long p;
+		if (port) {
+			size_t hl = (size_t)(port - (arg + 4));
+			if (hl >= sizeof(host)) {
+				fprintf(stderr, "mmscope run: --gdb=%s: bad host\n", arg);
+				return -1;
+			}
+			memcpy(host, arg + 4, hl);
+			host[hl] = 0;
+			port++;
+		} else {
+			port = arg + 4;
+		}
+		p = strtol(port, &end, 10);
+		if (!*port || *end || p < 1 || p > 65535) {
+			fprintf(stderr, "mmscope run: --gdb=%s: the port must be 1..65535\n", arg);
+			return -1;
+		}
+		if (inet_pton(AF_INET, host, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127) {
+			fprintf(stderr,
+				"mmscope run: --gdb=%s: the host must be an IPv4 loopback address "
+				"(127.x.x.x): the debugger connection is never open to the network\n",
+				arg);
+			return -1;
+		}
+		snprintf(out, cap, "tcp:%s:%ld", host, p);
+		return 0;
+	}
+	fprintf(stderr, "mmscope run: --gdb wants unix:PATH or tcp:[HOST:]PORT, got '%s'\n", arg);
+	return -1;
 }
 
 /*
@@ -250,7 +327,15 @@ static void add_exit_record(const char *out, const char *dir, pid_t pid, int sta
 
 int cmd_run(int argc, char **argv)
 {
-	enum { OPT_HW_SLOTS = 256, OPT_NO_BACKTRACE, OPT_HW_INVASIVE, OPT_RAW_MMAP };
+	enum {
+		OPT_HW_SLOTS = 256,
+		OPT_NO_BACKTRACE,
+		OPT_HW_INVASIVE,
+		OPT_RAW_MMAP,
+		OPT_GDB,
+		OPT_GDB_WAIT,
+		OPT_DEVICE_READS
+	};
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "map", required_argument, NULL, 'm' },
@@ -260,6 +345,9 @@ int cmd_run(int argc, char **argv)
 		{ "no-backtrace", no_argument, NULL, OPT_NO_BACKTRACE },
 		{ "hw-invasive", no_argument, NULL, OPT_HW_INVASIVE },
 		{ "raw-mmap", required_argument, NULL, OPT_RAW_MMAP },
+		{ "gdb", required_argument, NULL, OPT_GDB },
+		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+		{ "device-reads", required_argument, NULL, OPT_DEVICE_READS },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -305,6 +393,23 @@ int cmd_run(int argc, char **argv)
 			hw_max = (int)v;
 			break;
 		}
+		case OPT_GDB:
+			if (gdb_spec(optarg, cfg.gdb, sizeof(cfg.gdb)) < 0)
+				return 2;
+			break;
+		case OPT_GDB_WAIT:
+			cfg.gdb_wait = 1;
+			break;
+		case OPT_DEVICE_READS:
+			if (strcmp(optarg, "shadow") && strcmp(optarg, "live")) {
+				fprintf(stderr,
+					"mmscope run: --device-reads wants 'shadow' or 'live', got "
+					"'%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.device_reads_live = !strcmp(optarg, "live");
+			break;
 		case OPT_RAW_MMAP:
 			if (strcmp(optarg, "trap") && strcmp(optarg, "off")) {
 				fprintf(stderr,
@@ -346,6 +451,11 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "Try 'mmscope run --help'.\n");
 			return 2;
 		}
+	}
+	if (cfg.gdb_wait && !cfg.gdb[0]) {
+		fprintf(stderr,
+			"mmscope run: --gdb-wait needs --gdb=unix:PATH or --gdb=tcp:PORT\n");
+		return 2;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "mmscope run: no program to run\nTry 'mmscope run --help'.\n");

@@ -34,6 +34,10 @@ int config_write(const struct config *c, int dirfd, const char *path)
 	fprintf(f, "no_backtrace %d\n", c->no_backtrace);
 	fprintf(f, "hw_invasive %d\n", c->hw_invasive);
 	fprintf(f, "no_raw_mmap %d\n", c->no_raw_mmap);
+	if (c->gdb[0])
+		fprintf(f, "gdb %s\n", c->gdb);
+	fprintf(f, "gdb_wait %d\n", c->gdb_wait);
+	fprintf(f, "device_reads_live %d\n", c->device_reads_live);
 	for (int i = 0; i < c->nwatches; i++) {
 		const struct config_watch *w = &c->watches[i];
 		fprintf(f, "watch\t%d\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", w->type, w->len,
@@ -137,6 +141,13 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			sscanf(line + 12, "%d", &c->hw_invasive);
 		} else if (!strncmp(line, "no_raw_mmap ", 12)) {
 			sscanf(line + 12, "%d", &c->no_raw_mmap);
+		} else if (!strncmp(line, "gdb ", 4)) {
+			if (strlen(line + 4) < sizeof(c->gdb))
+				memcpy(c->gdb, line + 4, strlen(line + 4) + 1);
+		} else if (!strncmp(line, "gdb_wait ", 9)) {
+			sscanf(line + 9, "%d", &c->gdb_wait);
+		} else if (!strncmp(line, "device_reads_live ", 18)) {
+			sscanf(line + 18, "%d", &c->device_reads_live);
 		} else if (!strncmp(line, "no_backtrace ", 13)) {
 			sscanf(line + 13, "%d", &c->no_backtrace);
 		} else if (!strncmp(line, "hw ", 3)) {

@@ -13,6 +13,9 @@
  *   no_raw_mmap 1               (raw mmap-family system calls not trapped)
  *   hw 4 2 15                   (data slots that fire, how many mmscope may
  *                                use, mask of working lengths: bit i = 1 << i)
+ *   gdb unix:/path | tcp:HOST:PORT   (the debugger connection, part 4)
+ *   gdb_wait 1                  (stop at the entry point until one connects)
+ *   device_reads_live 1         (debugger reads of device mappings are real)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
  *
  * A watch's address is VADDR plus the load address of MODULE (an absolute
@@ -48,12 +51,15 @@ struct config {
 	int ndevices;
 	char devices[CONFIG_DEVICES_MAX][CONFIG_PATTERN_MAX]; /* --device */
 	int verbose;
-	int no_backtrace; /* hits without their call chain */
-	int hw_invasive;  /* watches outrank the program's breakpoints */
-	int no_raw_mmap;  /* do not trap raw mmap-family system calls */
-	int hw_slots;	  /* data watchpoint slots that fire (probe) */
-	int hw_max;	  /* how many of them mmscope may hold */
-	unsigned hw_lens; /* lengths that fire: bit i = length 1 << i */
+	int no_backtrace;      /* hits without their call chain */
+	int hw_invasive;       /* watches outrank the program's breakpoints */
+	int no_raw_mmap;       /* do not trap raw mmap-family system calls */
+	int hw_slots;	       /* data watchpoint slots that fire (probe) */
+	int hw_max;	       /* how many of them mmscope may hold */
+	unsigned hw_lens;      /* lengths that fire: bit i = length 1 << i */
+	char gdb[PATH_MAX];    /* "unix:PATH" or "tcp:HOST:PORT"; "" none */
+	int gdb_wait;	       /* stop at the entry point until a debugger */
+	int device_reads_live; /* debugger reads of a device are real */
 	int nwatches;
 	struct config_watch *watches; /* malloc'd; config_free() */
 };

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The debugger connection (issue 8): an agent thread serving the GDB
+ * remote protocol from inside the program (docs/debugging.md).
+ */
+#ifndef MMS_AGENT_DEBUGSOCK_H
+#define MMS_AGENT_DEBUGSOCK_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+/* Normal context, at start: listen where the config says (if it does). */
+void debug_start(void);
+/* In a fork child: no debugger here; the parent's breakpoints go. */
+void debug_after_fork(void);
+/* signal context: a SIGTRAP that is the debugger's (a breakpoint it set,
+ * or the end of its single step); the thread has stopped and run again */
+bool debug_on_trap(siginfo_t *si, void *uc);
+/* signal context: the faulting instruction was completed by mmscope (the
+ * engine, or the slow path): if the debugger was single-stepping this
+ * thread, its step ends here */
+void debug_after_step(void *uc);
+
+#endif

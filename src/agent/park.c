@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Parking the other threads (see park.h).  A thread parks inside its
+ * AGENT_SIG_PARK handler, so whatever it was doing (user code, a system
+ * call, a nested handler) waits with it.  Threads created while we scan
+ * are caught by scanning again once everyone signalled is parked.
+ */
+#include <asm/prctl.h>
+#include <linux/futex.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "agent/agent.h"
+#include "agent/park.h"
+#include "util/proc.h"
+#include "util/sys.h"
+
+static struct {
+	int lock;    /* one stop at a time */
+	int release; /* bumped to let parked threads go */
+	int parked;  /* threads currently parked */
+	int owner;   /* tid running the stop */
+	int exempt;  /* the debugger's thread */
+	int debug;   /* the stop is the debugger's: give parked threads slots */
+} park;
+
+static struct park_slot slots[PARK_MAX_THREADS];
+static __thread ucontext_t *handler_uc; /* see park_handler_enter() */
+
+void park_handler_enter(ucontext_t *uc, ucontext_t **saved)
+{
+	*saved = handler_uc;
+	if (!handler_uc)
+		handler_uc = uc;
+}
+
+void park_handler_leave(ucontext_t *saved)
+{
+	handler_uc = saved;
+}
+
+struct park_slot *park_slots(void)
+{
+	return slots;
+}
+
+void park_exempt(int tid)
+{
+	__atomic_store_n(&park.exempt, tid, __ATOMIC_RELEASE);
+}
+
+/* signal context: tid's slot, claimed if it has none (NULL: table full) */
+static struct park_slot *slot_get(int tid)
+{
+	for (int i = 0; i < PARK_MAX_THREADS; i++)
+		if (__atomic_load_n(&slots[i].tid, __ATOMIC_ACQUIRE) == tid)
+			return &slots[i];
+	for (int i = 0; i < PARK_MAX_THREADS; i++) {
+		int free_tid = 0;
+		if (__atomic_compare_exchange_n(&slots[i].tid, &free_tid, tid, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			slots[i].uc = NULL;
+			slots[i].event = 0;
+			slots[i].fs_base_set = slots[i].gs_base_set = false;
+			slots[i].in_handler = false;
+			return &slots[i];
+		}
+	}
+	return NULL;
+}
+
+/* signal context: the slot's thread publishes where it stopped */
+static void slot_enter(struct park_slot *s, ucontext_t *uc)
+{
+	s->uc = uc;
+	sys_call2(SYS_arch_prctl, ARCH_GET_FS, &s->fs_base);
+	sys_call2(SYS_arch_prctl, ARCH_GET_GS, &s->gs_base);
+}
+
+/* signal context: held until the debugger clears the hold */
+static void slot_hold(struct park_slot *s)
+{
+	while (__atomic_load_n(&s->hold, __ATOMIC_ACQUIRE))
+		sys_futex(&s->hold, FUTEX_WAIT, 1, NULL);
+}
+
+/* signal context: the thread runs again; what the debugger changed that
+ * only the thread itself can apply, it applies now */
+static void slot_leave(struct park_slot *s)
+{
+	if (s->fs_base_set)
+		sys_call2(SYS_arch_prctl, ARCH_SET_FS, s->fs_base);
+	if (s->gs_base_set)
+		sys_call2(SYS_arch_prctl, ARCH_SET_GS, s->gs_base);
+	s->uc = NULL;
+	s->event = 0;
+	s->in_handler = false;
+	__atomic_store_n(&s->tid, 0, __ATOMIC_RELEASE);
+}
+
+/* signal context */
+void park_on_signal(int sig, siginfo_t *si, void *uc)
+{
+	int gen = __atomic_load_n(&park.release, __ATOMIC_ACQUIRE);
+	struct park_slot *s = NULL;
+	bool outer = false;
+
+	if (!__atomic_load_n(&park.lock, __ATOMIC_ACQUIRE) || si->si_code != SI_TKILL ||
+	    si->si_pid != agent.pid) {
+		signals_chain(sig, si, uc);
+		return;
+	}
+	if (__atomic_load_n(&park.debug, __ATOMIC_ACQUIRE)) {
+		/* the outermost park of this thread holds the program's
+		 * context; a nested one (parked again while held, or while
+		 * it stops itself) leaves it be */
+		s = slot_get((int)sys_gettid());
+		if (s && !s->uc) {
+			slot_enter(s, handler_uc ? handler_uc : uc);
+			s->in_handler = handler_uc != NULL;
+			outer = true;
+		}
+	}
+	__atomic_add_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&park.release, __ATOMIC_ACQUIRE) == gen)
+		sys_futex(&park.release, FUTEX_WAIT, gen, NULL);
+	__atomic_sub_fetch(&park.parked, 1, __ATOMIC_ACQ_REL);
+	if (s)
+		slot_hold(s);
+	if (outer)
+		slot_leave(s);
+}
+
+struct signal_scan {
+	int self;
+	int *tids;
+	int *ntids;
+	int added;
+};
+
+/* signal context: one thread of /proc/self/task */
+static int signal_one(void *arg, int tid)
+{
+	struct signal_scan *sc = arg;
+	bool known = tid == sc->self || tid == __atomic_load_n(&park.exempt, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < *sc->ntids && !known; i++)
+		known = sc->tids[i] == tid;
+	if (tid <= 0 || known || *sc->ntids == PARK_MAX_THREADS)
+		return 0;
+	if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
+		sc->tids[(*sc->ntids)++] = tid;
+		sc->added++;
+	}
+	return 0;
+}
+
+/* signal context: signal every thread in /proc/self/task not signalled
+ * yet (through the /proc descriptor opened at start: the program may have
+ * chrooted); returns how many were added to tids[] */
+static int signal_new_threads(int self, int *tids, int *ntids)
+{
+	struct signal_scan sc = { .self = self, .tids = tids, .ntids = ntids };
+
+	proc_each_task(signal_one, &sc);
+	return sc.added;
+}
+
+/* signal context: how many of the signalled threads still exist */
+static int alive(const int *tids, int ntids)
+{
+	int n = 0;
+
+	for (int i = 0; i < ntids; i++)
+		n += sys_tgkill(agent.pid, tids[i], 0) == 0;
+	return n;
+}
+
+/* signal context: until every signalled thread that still exists is
+ * parked (a thread that exits before it parks never will) */
+static void wait_parked(const int *tids, int ntids)
+{
+	for (long spins = 0; spins < 2000000; spins++) {
+		int parked = __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE);
+		if (parked >= ntids || (spins % 64 == 63 && parked >= alive(tids, ntids)))
+			return;
+		sys_call0(SYS_sched_yield);
+	}
+}
+
+/*
+ * signal context: signal every other thread, wait until all are parked.
+ * A thread created while we scan (its parent was inside clone() when its
+ * park signal came) is not in the first scan and would run untraced:
+ * scan again once everyone signalled is parked, until a scan finds nobody
+ * new.  Parked threads cannot create threads, so the last scan saw them
+ * all.
+ */
+static void park_others(int self)
+{
+	static int tids[PARK_MAX_THREADS]; /* park.lock serialises us */
+	int ntids = 0;
+
+	for (int round = 0; round < 64; round++) {
+		int added = signal_new_threads(self, tids, &ntids);
+		if (round && !added)
+			break;
+		wait_parked(tids, ntids);
+	}
+}
+
+void park_begin(int self)
+{
+	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
+		sys_call0(SYS_sched_yield);
+	park.owner = self;
+	park_others(self);
+}
+
+void park_begin_debug(int self)
+{
+	while (__atomic_exchange_n(&park.lock, 1, __ATOMIC_ACQ_REL))
+		sys_call0(SYS_sched_yield);
+	park.owner = self;
+	__atomic_store_n(&park.debug, 1, __ATOMIC_RELEASE);
+	park_others(self);
+	for (int i = 0; i < PARK_MAX_THREADS; i++)
+		if (__atomic_load_n(&slots[i].tid, __ATOMIC_ACQUIRE))
+			__atomic_store_n(&slots[i].hold, 1, __ATOMIC_RELEASE);
+}
+
+void park_end(void)
+{
+	__atomic_store_n(&park.debug, 0, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&park.release, 1, __ATOMIC_ACQ_REL);
+	sys_futex(&park.release, FUTEX_WAKE, 1 << 30, NULL);
+	for (long spins = 0; __atomic_load_n(&park.parked, __ATOMIC_ACQUIRE) > 0 && spins < 2000000;
+	     spins++)
+		sys_call0(SYS_sched_yield);
+	park.owner = 0;
+	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+}
+
+void park_unhold(struct park_slot *s)
+{
+	__atomic_store_n(&s->hold, 0, __ATOMIC_RELEASE);
+	sys_futex(&s->hold, FUTEX_WAKE, 1 << 30, NULL);
+}
+
+void park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void))
+{
+	struct park_slot *s = slot_get((int)sys_gettid());
+
+	if (!s)
+		return; /* no room to be seen: it runs on */
+	slot_enter(s, uc);
+	s->event_addr = addr;
+	__atomic_store_n(&s->hold, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->event, why, __ATOMIC_RELEASE);
+	notify();
+	slot_hold(s);
+	slot_leave(s);
+}
