@@ -614,6 +614,24 @@ static void refuse(const char *why)
 	int n = snprintf(msg, sizeof(msg), "E.%s", why);
 
 	pr_warn("refused a debugger: %s", why + 9);
+	/* answer its first packet (gdb's qSupported), at most 2 s away */
+	rsp_parser_init(&dbg.parser);
+	for (int tries = 0; tries < 20; tries++) {
+		struct pollfd p = { .fd = dbg.client_fd, .events = POLLIN };
+		uint8_t b[512];
+		long got;
+		if (sys_call3(SYS_poll, (long)&p, 1, 100) <= 0)
+			continue;
+		if ((got = sys_read(dbg.client_fd, b, sizeof(b))) <= 0)
+			break;
+		bool packet = false;
+		for (long i = 0; i < got && !packet; i++)
+			packet = rsp_feed(&dbg.parser, b[i]) == RSP_PACKET;
+		if (packet) {
+			send_all("+", 1);
+			break;
+		}
+	}
 	send_packet(msg, (size_t)n);
 	sys_call2(SYS_shutdown, dbg.client_fd, SHUT_RDWR);
 	sys_close(dbg.client_fd);

@@ -243,20 +243,31 @@ void park_end(void)
 
 void park_unhold(struct park_slot *s)
 {
-	__atomic_store_n(&s->hold, 0, __ATOMIC_RELEASE);
+	/* only a wake: the hold was cleared before the park ended, and the
+	 * thread may have run and held itself again since (a new stop) */
 	sys_futex(&s->hold, FUTEX_WAKE, 1 << 30, NULL);
 }
 
 void park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void))
 {
-	struct park_slot *s = slot_get((int)sys_gettid());
+	sigset_t park_sig, saved;
+	struct park_slot *s;
 
+	/* published whole before a park can look at it: a park arriving
+	 * half-way would take the slot for itself, with its own context */
+	sigemptyset(&park_sig);
+	sigaddset(&park_sig, AGENT_SIG_PARK);
+	sys_rt_sigprocmask(SIG_BLOCK, &park_sig, &saved);
+	s = slot_get((int)sys_gettid());
+	if (s) {
+		slot_enter(s, uc);
+		s->event_addr = addr;
+		__atomic_store_n(&s->hold, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&s->event, why, __ATOMIC_RELEASE);
+	}
+	sys_rt_sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (!s)
 		return; /* no room to be seen: it runs on */
-	slot_enter(s, uc);
-	s->event_addr = addr;
-	__atomic_store_n(&s->hold, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&s->event, why, __ATOMIC_RELEASE);
 	notify();
 	slot_hold(s);
 	slot_leave(s);

@@ -49,7 +49,7 @@ void park_exempt(int tid);
  * held; the slots are park_slots()[0..PARK_MAX_THREADS), tid != 0. */
 void park_begin_debug(int self);
 struct park_slot *park_slots(void);
-/* Wake a held thread whose hold was cleared. */
+/* Wake a held thread whose hold was cleared (before park_end). */
 void park_unhold(struct park_slot *s);
 /* signal context: the calling thread stops itself for the debugger with
  * its context uc, why (non-zero) and addr; notify() is called once it is
