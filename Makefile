@@ -3,7 +3,8 @@
 #   make check      deps, build, unit tests (cmocka) + e2e tests (pytest)
 #   make demo       deps, build, a traced run and its summary
 #   make bench      benchmarks -> bench/RESULTS.md
-#   make fuzz       AFL++ on `mmscope show` (FUZZ_SECONDS=600 per format)
+#   make fuzz       AFL++ on `mmscope show` (FUZZ_SECONDS=600 per format) and
+#                   on the gdb protocol layer (build/tests/fuzz/rsp_fuzz)
 #   make install    PREFIX=/usr/local DESTDIR= : bin/mmscope, lib/mmscope/ (the
 #                   agent), include/mmscope/, share/doc/mmscope/, share/mmscope/ (gdb)
 #   V=1             show commands;  SAN=address,undefined  sanitizer build
@@ -38,6 +39,7 @@ AGENT_SRC  := $(wildcard src/agent/*.c)
 CLI_SRC    := $(wildcard src/cli/*.c)
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 PROG_SRC   := $(wildcard tests/progs/*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/*.c)
 BENCH_SRC  := $(wildcard bench/*.c)
 
 objs = $(patsubst %,$(B)/$(1)/%.o,$(basename $(2)))
@@ -52,13 +54,14 @@ MMSCOPE  := $(B)/mmscope
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 PROG_BIN := $(patsubst tests/progs/%.c,$(B)/tests/progs/%,$(PROG_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRC))
 
 LIBS := -lZydis -lpthread -ldl
 CLI_LIBS := $(LIBS) -ldw -lelf
 
 comma := ,
 
-all: $(AGENT_SO) $(MMSCOPE) $(UNIT_BIN) $(PROG_BIN) $(BENCH_BIN)
+all: $(AGENT_SO) $(MMSCOPE) $(UNIT_BIN) $(PROG_BIN) $(BENCH_BIN) $(FUZZ_BIN)
 
 $(B)/agent/%.o: %.c
 	@mkdir -p $(@D)
@@ -86,7 +89,16 @@ $(MMSCOPE): $(CLI_OBJ)
 $(B)/tests/unit/%: tests/unit/%.c $(LIB_HOST_OBJ)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC $<")
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $^ -lcmocka $(CLI_LIBS)
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $(filter-out %.h,$^) -lcmocka $(CLI_LIBS)
+
+# Fuzz harnesses: the debugger's protocol layer alone, nothing else linked
+# (make check runs them briefly, make fuzz under AFL++ from build-fuzz/)
+DEBUG_HOST_OBJ := $(call objs,host,$(DEBUG_SRC))
+.SECONDARY: $(DEBUG_HOST_OBJ) # kept when a harness alone is made (run_rsp.sh)
+$(B)/tests/fuzz/%: tests/fuzz/%.c $(DEBUG_HOST_OBJ)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC $<")
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(SANFLAGS) -o $@ $(filter-out %.h,$^)
 
 # Test programs are targets: plain builds, AVX-512 code only behind cpuid.
 $(B)/tests/progs/%: tests/progs/%.c $(wildcard tests/progs/*.h)

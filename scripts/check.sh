@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make check: every unit test (cmocka) then every e2e suite (pytest), and one
+# make check: every unit test (cmocka), the gdb protocol layer's fuzz smoke
+# run (tests/fuzz/rsp_smoke.sh), then every e2e suite (pytest), and one
 # closing summary line "check: N passed, N failed, N skipped".
 set -uo pipefail
 B=${B:-build}
@@ -11,6 +12,9 @@ for t in "$B"/tests/unit/*; do
 	if "$t"; then upass=$((upass + 1)); else ufail=$((ufail + 1)); echo "unit: FAILED $t"; fi
 done
 echo "unit: $upass programs passed, $ufail failed"
+
+# counted as one more program: it passes or it fails
+if B="$B" bash tests/fuzz/rsp_smoke.sh; then upass=$((upass + 1)); else ufail=$((ufail + 1)); fi
 
 xml="$B/e2e-results.xml"
 rm -f "$xml"

@@ -342,7 +342,10 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 		o += snprintf(out + o, cap - (size_t)o,
 			      "id  start              end                "
 			      "prot kind\n");
+		if ((size_t)o + 100 >= cap)
+			return 0;
 		while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, r, 64)) > 0) {
+			/* a line is under 100 bytes: each one fits whole */
 			for (int i = 0; i < n && (size_t)o + 100 < cap; i++)
 				o += snprintf(out + o, cap - (size_t)o,
 					      "r%-2u 0x%016llx 0x%016llx %c%c%c  %s%s%s\n", r[i].id,

@@ -10,6 +10,8 @@
  * masks are filtered and the program is shown the mask it asked for.
  */
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,7 +262,38 @@ struct thread_start {
 	void *(*fn)(void *);
 	void *arg;
 	sigset_t blocked;
+	atomic_bool busy; /* a slot of starts[] handed to a thread not yet running */
 };
+
+/* Where a new thread's start is passed: slots here, not the heap, because
+ * a thread's first free() makes glibc give it a tcache and often an arena
+ * of its own (a 64 MiB reservation) that the program, never calling
+ * malloc there, would not have had.  malloc only when every slot is in
+ * use. */
+static struct thread_start starts[64];
+
+static struct thread_start *start_slot(void)
+{
+	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		bool idle = false;
+		if (atomic_compare_exchange_strong_explicit(&starts[i].busy, &idle, true,
+							    memory_order_acquire,
+							    memory_order_relaxed))
+			return &starts[i];
+	}
+	struct thread_start *st = malloc(sizeof(*st));
+	if (st)
+		atomic_init(&st->busy, true);
+	return st;
+}
+
+static void start_slot_drop(struct thread_start *st)
+{
+	if (st >= starts && st < starts + sizeof(starts) / sizeof(starts[0]))
+		atomic_store_explicit(&st->busy, false, memory_order_release);
+	else
+		free(st);
+}
 
 static void thread_exiting(void *unused)
 {
@@ -270,10 +303,10 @@ static void thread_exiting(void *unused)
 
 static void *thread_trampoline(void *p)
 {
-	struct thread_start st = *(struct thread_start *)p;
+	struct thread_start *given = p, st = *given;
 	void *ret;
 
-	free(p);
+	start_slot_drop(given);
 	prog_blocked = st.blocked; /* a new thread inherits its mask */
 	/* runs on return, pthread_exit and cancellation alike */
 	pthread_cleanup_push(thread_exiting, NULL);
@@ -288,14 +321,14 @@ MMS_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(
 	typeof(REAL(pthread_create)) real = REAL(pthread_create);
 	struct thread_start *st;
 
-	if (!agent.active || !(st = malloc(sizeof(*st))))
+	if (!agent.active || !(st = start_slot()))
 		return real(th, attr, fn, arg);
 	st->fn = fn;
 	st->arg = arg;
 	st->blocked = prog_blocked;
 	int r = real(th, attr, thread_trampoline, st);
 	if (r)
-		free(st);
+		start_slot_drop(st);
 	return r;
 }
 

@@ -113,7 +113,7 @@ long rsp_frame(char *out, size_t cap, const char *payload, size_t len)
 	out[o++] = '$';
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = (uint8_t)payload[i];
-		bool esc = c == '$' || c == '#' || c == '}' || c == '*';
+		bool esc = rsp_frame_escapes(c);
 		if (o + (esc ? 2 : 1) + 3 > cap)
 			return -ENOSPC;
 		if (esc) {

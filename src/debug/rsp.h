@@ -44,6 +44,11 @@ long rsp_unescape(char *buf, size_t len);
 /* `$payload#cc` into out, escaping the bytes the protocol reserves
  * ('$', '#', '}', '*'); its length, or -ENOSPC. */
 long rsp_frame(char *out, size_t cap, const char *payload, size_t len);
+/* Does rsp_frame send c as two bytes? */
+static inline bool rsp_frame_escapes(uint8_t c)
+{
+	return c == '$' || c == '#' || c == '}' || c == '*';
+}
 
 /* Two lower-case hex digits per byte; returns 2 * n. */
 size_t rsp_hex_encode(char *out, const void *in, size_t n);

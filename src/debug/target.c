@@ -304,16 +304,23 @@ static size_t mem_write(struct dbg_session *s, char *arg, size_t avail, bool bin
 static size_t xfer_window(const char *obj, size_t olen, const char *range, char *out, size_t cap)
 {
 	uint64_t off, len;
+	size_t wire = 1, n = 0;
 
 	if (addr_len(&range, &off, &len) < 0 || *range)
 		return err(out, EINVAL);
 	if (off > olen)
 		return err(out, EINVAL);
-	if (len > cap - 2)
-		len = cap - 2;
 	if (len > olen - off)
 		len = olen - off;
-	/* rsp_frame escapes what the framing needs; any byte may be sent */
+	/* rsp_frame escapes what the framing needs, so any byte may be
+	 * sent; counted as it goes on the wire, the window still fits in
+	 * cap - 1: PacketSize data bytes at most */
+	for (; n < len; n++) {
+		wire += rsp_frame_escapes((uint8_t)obj[off + n]) ? 2 : 1;
+		if (wire > cap - 1)
+			break;
+	}
+	len = n;
 	out[0] = off + len < olen ? 'm' : 'l';
 	memcpy(out + 1, obj + off, (size_t)len);
 	return 1 + (size_t)len;
@@ -416,6 +423,9 @@ static size_t monitor(struct dbg_session *s, const char *hex, char *out, size_t 
 		return err(out, (int)-got);
 	if (got == 0)
 		return str(out, 4, "OK");
+	/* a length from snprintf may be what did not fit: send what did */
+	if ((size_t)got >= room)
+		got = (long)room - 1;
 	return rsp_hex_encode(out, text, (size_t)got);
 }
 
@@ -577,6 +587,10 @@ enum dbg_result dbg_handle(struct dbg_session *s, char *pkt, size_t len, char *o
 	*outlen = 0;
 	if (!len)
 		return DBG_REPLY;
+	/* every reply is built in at most cap - 1 bytes: none is longer
+	 * than the PacketSize qSupported advertises, whatever the buffer */
+	if (cap > RSP_PACKET_MAX + 1)
+		cap = RSP_PACKET_MAX + 1;
 	switch (pkt[0]) {
 	case '?':
 		*outlen = dbg_stop_reply(s, &s->last, out, cap);

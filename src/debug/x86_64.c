@@ -178,8 +178,9 @@ int x86_reg_get(const struct x86_regctx *c, int n, uint8_t *out)
 			return size;
 		}
 	}
+	/* st0..st7 of a context without FP state: v is 8 of their 10 zeros */
 	if (n < 40 || n >= 57 || n == 17 || (n >= 18 && n < 24))
-		memcpy(out, &v, (size_t)size);
+		memcpy(out, &v, (size_t)(size < 8 ? size : 8));
 	return size;
 }
 

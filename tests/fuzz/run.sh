@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # make fuzz: AFL++ against `mmscope show`, the part of mmscope that parses
 # bytes it did not write (a trace can be damaged, truncated, or handed over
-# by someone else).
+# by someone else), and, beside it, against the gdb protocol layer
+# (tests/fuzz/run_rsp.sh).
 #
 #   FUZZ_SECONDS=600   how long each instance runs
+#   FUZZ_TARGETS="show rsp"   what is fuzzed (FUZZ_TARGETS=rsp: the
+#                      protocol layer alone)
 #   FUZZ_FORMATS="text mmiotrace json"   one afl-fuzz instance per format,
 #                      all in parallel (mmiotrace covers the expansion
 #                      that text --expand shares with it)
@@ -20,11 +23,22 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${FUZZ_SECONDS:-600}
 FORMATS=${FUZZ_FORMATS:-"text mmiotrace json"}
+TARGETS=" ${FUZZ_TARGETS:-show rsp} "
 B=${B:-build}
 FB=build-fuzz
 OUT=${FUZZ_OUT:-$FB/out}
 
 command -v afl-fuzz >/dev/null || { echo "fuzz: afl-fuzz missing (apt-get install afl++)" >&2; exit 1; }
+rsp_pid=
+if [[ $TARGETS == *" rsp "* ]]; then
+	make --no-print-directory B=$FB CC=afl-clang-fast SAN=address,undefined $FB/tests/fuzz/rsp_fuzz
+	FUZZ_NO_BUILD=1 FUZZ_OUT=$OUT bash tests/fuzz/run_rsp.sh &
+	rsp_pid=$!
+fi
+if [[ $TARGETS != *" show "* ]]; then
+	[ -z "$rsp_pid" ] || wait "$rsp_pid"
+	exit
+fi
 make --no-print-directory all
 make --no-print-directory B=$FB CC=afl-clang-fast SAN=address,undefined $FB/mmscope
 
@@ -95,6 +109,9 @@ for fmt in $FORMATS; do
 	done
 done
 [ $expansion -eq 0 ] || echo "fuzz: $expansion hangs were long expansions (a repeat count of up to 2^32 printed line by line), not kept"
+if [ -n "$rsp_pid" ] && ! wait "$rsp_pid"; then
+	rc=1
+fi
 if [ $found -gt 0 ]; then
 	echo "fuzz: $found crashing or hanging inputs copied to tests/fuzz/regress/" >&2
 	exit 1

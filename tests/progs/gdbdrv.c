@@ -10,6 +10,7 @@
  * shows here), "POLLS n" (the workers' reads of bar0[0]) and DONE.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,7 @@ static void *worker(void *arg)
 
 	while (!done) {
 		(void)bar0[0];
-		(*n)++;
+		__atomic_fetch_add(n, 1, __ATOMIC_RELEASE);
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
@@ -56,6 +57,11 @@ int main(void)
 	fflush(stdout);
 	for (int i = 0; i < 2; i++)
 		pthread_create(&th[i], NULL, worker, &polls[i]);
+	/* both workers in their loop before the first submit: a debugger
+	 * stopped there finds each of them inside worker() */
+	while (!__atomic_load_n(&polls[0], __ATOMIC_ACQUIRE) ||
+	       !__atomic_load_n(&polls[1], __ATOMIC_ACQUIRE))
+		sched_yield();
 	for (uint32_t v = 1; v <= 3; v++) {
 		submit(v);
 		printf("SUBMIT %u\n", v);
