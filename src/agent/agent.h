@@ -183,6 +183,12 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width, int dir);
 /* signal context: true if this SIGTRAP is one of our data breakpoints */
 bool watch_on_trap(siginfo_t *si, void *uc);
+/* The debugger's watches (debugsock.c, the program stopped): insert or
+ * remove one of type (enum mms_watch_type); 0 or -errno (-EINVAL length,
+ * -EFAULT not mapped, -EPERM code or a stack, -ENOSPC pool full). */
+int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len);
+/* remove every one of them (detach, a closed session) */
+void watch_debugger_clear(void);
 /* signal context: addr was in a watched page disarmed a moment ago (a
  * fault raised before the disarm: retry the instruction) */
 bool watch_recently_disarmed(uint64_t addr);

@@ -39,11 +39,13 @@
 #include "agent/real.h"
 #include "debug/rsp.h"
 #include "debug/target.h"
+#include "mmscope/trace-format.h"
 #include "util/log.h"
+#include "util/maps.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
-enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY };
+enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH };
 
 #define BP_MAX 1024
 #define STEP_MAX 64
@@ -117,10 +119,41 @@ static bool take_stepping(int tid)
 	return false;
 }
 
+/* A debugger watch this thread hit in the access being completed: it
+ * stops when the access is over (debug_after_fault), or its step stop
+ * reports it (gdb stepping over a watched store wants the watch). */
+static __thread struct {
+	int ev;
+	uint64_t addr;
+} pending;
+
+void debug_watch_hit(int type, uint64_t addr)
+{
+	if (!dbg.on || pending.ev)
+		return; /* the first byte of the first hit is the one reported */
+	pending.ev = type == MMS_WATCH_WRITE  ? EV_WATCH
+		     : type == MMS_WATCH_READ ? EV_RWATCH
+					      : EV_AWATCH;
+	pending.addr = addr;
+}
+
 static void step_stop(ucontext_t *uc)
 {
+	int ev = pending.ev ? pending.ev : EV_STEP;
+
+	pending.ev = 0;
 	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100ll;
-	park_stop_self(uc, EV_STEP, 0, notify);
+	park_stop_self(uc, ev, pending.addr, notify);
+}
+
+void debug_after_fault(void *ucv)
+{
+	if (!pending.ev)
+		return;
+	int ev = pending.ev;
+	pending.ev = 0;
+	if (dbg.on && dbg.client_fd >= 0)
+		park_stop_self(ucv, ev, pending.addr, notify);
 }
 
 void debug_after_step(void *ucv)
@@ -271,11 +304,55 @@ static int bp_remove(uint64_t addr)
 static int op_bp(void *arg, bool insert, enum dbg_bp_type type, uint64_t addr, uint64_t len)
 {
 	(void)arg;
+	if (type == DBG_WP_WRITE || type == DBG_WP_READ || type == DBG_WP_ACCESS) {
+		int r = watch_debugger_set(insert,
+					   type == DBG_WP_WRITE	 ? MMS_WATCH_WRITE
+					   : type == DBG_WP_READ ? MMS_WATCH_READ
+								 : MMS_WATCH_RW,
+					   addr, len);
+		/* gdb's own message names no reason: the log does */
+		if (r < 0)
+			pr_warn("cannot watch 0x%llx,%llu: %s", (unsigned long long)addr,
+				(unsigned long long)len,
+				r == -EPERM
+					? "code or a thread's stack (pages cannot be closed there)"
+				: r == -EINVAL ? "length 0 or over 256 bytes"
+				: r == -EFAULT ? "not mapped"
+				: r == -ENOSPC ? "every one of 256 debugger watches is in use"
+					       : "the watch engine is off");
+		return r;
+	}
 	if (type != DBG_BP_SW)
 		return -EOPNOTSUPP; /* gdb steps instead, or says it cannot */
 	if (len != 1)
 		return -EINVAL;
 	return insert ? bp_insert(addr) : bp_remove(addr);
+}
+
+/* Does [lo, hi) overlap the mapping a stopped thread's stack pointer is
+ * in?  (watch.c will not close such a page: the fault's signal frame
+ * would have to be written there.) */
+bool debug_is_stack(uint64_t lo, uint64_t hi)
+{
+	static struct maps_reader mr;
+	static struct maps_line m;
+	struct park_slot *s = park_slots();
+	bool hit = false;
+
+	if (!dbg.stopped || maps_open(&mr) < 0)
+		return false;
+	while (!hit && maps_next(&mr, &m) > 0) {
+		if (m.hi <= lo || m.lo >= hi)
+			continue;
+		for (int i = 0; i < PARK_MAX_THREADS && !hit; i++) {
+			uint64_t sp = s[i].tid && s[i].uc
+					      ? (uint64_t)s[i].uc->uc_mcontext.gregs[REG_RSP]
+					      : 0;
+			hit = sp >= m.lo && sp < m.hi;
+		}
+	}
+	maps_close(&mr);
+	return hit;
 }
 
 static long read_file(const char *rel, char *buf, size_t cap)
@@ -435,6 +512,7 @@ static void remove_all_bps(void)
 	for (int i = 0; i < BP_MAX; i++)
 		if (bps[i].used)
 			bp_remove_at(i);
+	watch_debugger_clear();
 	for (int i = 0; i < STEP_MAX; i++)
 		__atomic_store_n(&stepping[i], 0, __ATOMIC_RELEASE);
 }
@@ -507,7 +585,12 @@ static bool stop_all(int sig, bool from_event, struct dbg_stop *st)
 	*st = (struct dbg_stop){ .why = DBG_STOP_SIGNAL, .sig = sig, .tid = who ? who->tid : 0 };
 	if (ev) {
 		st->sig = SIGTRAP;
-		st->why = ev->event == EV_SWBREAK ? DBG_STOP_SWBREAK : DBG_STOP_SIGNAL;
+		st->why = ev->event == EV_SWBREAK  ? DBG_STOP_SWBREAK
+			  : ev->event == EV_WATCH  ? DBG_STOP_WATCH
+			  : ev->event == EV_RWATCH ? DBG_STOP_RWATCH
+			  : ev->event == EV_AWATCH ? DBG_STOP_AWATCH
+						   : DBG_STOP_SIGNAL;
+		st->addr = ev->event_addr;
 	}
 	for (int i = 0; i < PARK_MAX_THREADS; i++)
 		s[i].event = 0;

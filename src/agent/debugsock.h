@@ -8,6 +8,11 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+/* The longest watch the debugger may set (gdb sends a whole `watch
+ * array` as one Z2). */
+#define DEBUG_WATCH_LEN_MAX 256
 
 /* Normal context, at start: listen where the config says (if it does). */
 void debug_start(void);
@@ -20,5 +25,13 @@ bool debug_on_trap(siginfo_t *si, void *uc);
  * engine, or the slow path): if the debugger was single-stepping this
  * thread, its step ends here */
 void debug_after_step(void *uc);
+/* signal context: the access being completed hit a debugger watch of
+ * type (enum mms_watch_type) at addr */
+void debug_watch_hit(int type, uint64_t addr);
+/* signal context, at the end of mmscope's fault and trap handlers: stop
+ * for a watch hit in the access just completed */
+void debug_after_fault(void *uc);
+/* The program is stopped: does [lo, hi) overlap a thread's stack? */
+bool debug_is_stack(uint64_t lo, uint64_t hi);
 
 #endif

@@ -254,6 +254,7 @@ void fault_on_segv(int sig, siginfo_t *si, void *uc)
 	park_handler_enter(uc, &saved);
 	on_segv(sig, si, uc);
 	park_handler_leave(saved);
+	debug_after_fault(uc);
 }
 
 void fault_on_trap(int sig, siginfo_t *si, void *uc)
@@ -263,4 +264,5 @@ void fault_on_trap(int sig, siginfo_t *si, void *uc)
 	park_handler_enter(uc, &saved);
 	on_trap(sig, si, uc);
 	park_handler_leave(saved);
+	debug_after_fault(uc);
 }

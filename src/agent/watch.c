@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/debugsock.h"
 #include "agent/mem.h"
 #include "agent/observe.h"
 #include "agent/record.h"
@@ -146,18 +147,53 @@ static void set_mech(struct watch *w, uint8_t mech)
 
 /* ---- hits ---- */
 
+/* The debugger's watches (Z2/Z3/Z4): pages only for now, in a static
+ * pool because they are set while the program is stopped, when a parked
+ * thread may hold malloc's lock.  A slot keeps its id while gdb removes
+ * and inserts the same watch around every stop. */
+#define DBG_WATCH_MAX 256
+#define DBG_WATCH_LEN DEBUG_WATCH_LEN_MAX
+static struct dbg_watch {
+	struct watch w;
+	uint8_t shadow[DBG_WATCH_LEN];
+	char expr[64];
+	bool used; /* armed for the debugger now */
+	bool made; /* w describes a watch (armed or not) */
+} dws[DBG_WATCH_MAX];
+
+/* signal context: the watch with index i of every watch there is */
+static struct watch *watch_at(uint32_t i)
+{
+	if (i < agent.nwatches)
+		return agent.watches[i];
+	i -= agent.nwatches;
+	return i < DBG_WATCH_MAX && __atomic_load_n(&dws[i].used, __ATOMIC_ACQUIRE) ? &dws[i].w
+										    : NULL;
+}
+
+static uint32_t watch_count(void)
+{
+	return agent.nwatches + DBG_WATCH_MAX;
+}
+
+static bool is_debuggers(const struct watch *w)
+{
+	return (const void *)w >= (const void *)dws &&
+	       (const void *)w < (const void *)(dws + DBG_WATCH_MAX);
+}
+
 /* signal context */
 void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_access *a,
 		     uint16_t hit_flags)
 {
 	watch_lock();
-	for (uint32_t i = 0; i < agent.nwatches; i++) {
-		struct watch *w = agent.watches[i];
+	for (uint32_t i = 0; i < watch_count(); i++) {
+		struct watch *w = watch_at(i);
 		uint64_t lo, hi, any_lo, any_hi;
 		/* a watch held in a debug register counts too: an access
 		 * completed here went through the kernel, which the register
 		 * does not see (its page is armed for another watch) */
-		if (!w->pages_armed && !w->hw_armed)
+		if (!w || (!w->pages_armed && !w->hw_armed))
 			continue;
 		if (watch_hits(w, a->addr, a->width, a->dir, &lo, &hi)) {
 			const uint8_t *val = a->value ? a->value + (lo - a->addr) : NULL;
@@ -168,6 +204,10 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 				   hit_flags | (old ? 0 : MMS_HF_OLD_UNKNOWN) |
 					   (val ? 0 : MMS_HF_NEW_UNKNOWN),
 				   old, val);
+			/* the kernel's own accesses (a read() into it) are
+			 * recorded; the debugger stops on the program's */
+			if (is_debuggers(w) && !(hit_flags & MMS_HF_SYSCALL))
+				debug_watch_hit(w->type, lo);
 		}
 		/* any access with a known value tells the watched bytes' value */
 		if (a->value && watch_hits(w, a->addr, a->width, 0, &any_lo, &any_hi)) {
@@ -646,11 +686,15 @@ void watch_setup(void)
 
 void watch_after_fork(void)
 {
-	if (!agent.nwatches)
-		return;
 	agent.watch_owner = 0;
 	agent.watch_depth = 0;
 	my_tid = 0;
+	/* the child is not debugged: its pages go back to it */
+	for (int i = 0; i < DBG_WATCH_MAX; i++)
+		if (dws[i].used) {
+			dws[i].used = false;
+			pages_disarm(&dws[i].w);
+		}
 	/* breakpoints are not inherited by a forked process: arm its own */
 	for (uint32_t i = 0; i < agent.nwatches; i++) {
 		struct watch *w = agent.watches[i];
@@ -668,10 +712,106 @@ void watch_after_fork(void)
  * gone with their memory (docs/watch.md); say so in the trace. */
 void watch_on_unmapped(uint64_t lo, uint64_t hi)
 {
-	for (uint32_t i = 0; i < agent.nwatches; i++) {
-		struct watch *w = agent.watches[i];
-		if (w->mech == MMS_WM_NONE || w->addr >= hi || w->addr + w->len <= lo)
+	for (uint32_t i = 0; i < watch_count(); i++) {
+		struct watch *w = watch_at(i);
+		if (!w || w->mech == MMS_WM_NONE || w->addr >= hi || w->addr + w->len <= lo)
 			continue;
 		set_mech(w, MMS_WM_NONE);
 	}
+}
+
+/* ---- the debugger's watches ---- */
+
+static int dbg_watch_check(uint64_t addr, uint64_t len)
+{
+	uint64_t first = addr & ~(WATCH_PAGE - 1),
+		 end = (addr + len + WATCH_PAGE - 1) & ~(WATCH_PAGE - 1);
+
+	if (!len || len > DBG_WATCH_LEN || addr + len < addr)
+		return -EINVAL;
+	if (agent.memfd < 0)
+		return -EOPNOTSUPP;
+	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
+		bool private;
+		int prot = page_prot(p, &private);
+		if (prot < 0)
+			return -EFAULT;
+		/* code runs from it; a stack takes the fault's signal frame */
+		if ((prot & PROT_EXEC) || debug_is_stack(p, p + WATCH_PAGE))
+			return -EPERM;
+	}
+	return 0;
+}
+
+int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
+{
+	struct dbg_watch *d = NULL, *spare = NULL;
+	static unsigned reuse;
+	sigset_t saved;
+	int r;
+
+	for (int i = 0; i < DBG_WATCH_MAX && !d; i++) {
+		struct dbg_watch *c = &dws[i];
+		if (c->made && c->w.type == type && c->w.addr == addr && c->w.len == len)
+			d = c;
+		else if (!c->made && !spare)
+			spare = c;
+	}
+	if (!insert) {
+		if (d && d->used) {
+			mlock_take(&agent.arb_lock, &saved);
+			__atomic_store_n(&d->used, false, __ATOMIC_RELEASE);
+			pages_disarm(&d->w);
+			set_mech(&d->w, MMS_WM_NONE);
+			mlock_give(&agent.arb_lock, &saved);
+		}
+		return 0; /* gdb removes what a closed session already removed */
+	}
+	if (d && d->used)
+		return 0;
+	if ((r = dbg_watch_check(addr, len)) < 0)
+		return r;
+	if (!d) {
+		/* a new watch; past 256 of them the oldest unused slot is
+		 * described again (its WATCH record says so) */
+		for (int k = 0; !spare && k < DBG_WATCH_MAX; k++) {
+			struct dbg_watch *c = &dws[reuse++ % DBG_WATCH_MAX];
+			if (!c->used)
+				spare = c;
+		}
+		if (!spare)
+			return -ENOSPC;
+		d = spare;
+		d->w = (struct watch){ .id = agent.nwatches + 1 + (uint32_t)(d - dws),
+				       .type = (uint8_t)type,
+				       .addr = addr,
+				       .len = len,
+				       .shadow = d->shadow,
+				       .expr = d->expr };
+		snprintf(d->expr, sizeof(d->expr), "gdb %s 0x%llx,%llu",
+			 type == MMS_WATCH_WRITE  ? "watch"
+			 : type == MMS_WATCH_READ ? "rwatch"
+						  : "awatch",
+			 (unsigned long long)addr, (unsigned long long)len);
+		d->made = true;
+	}
+	/* never read a traced (device) mapping for it: the old value comes
+	 * from the first write that covers it */
+	uint64_t first, end;
+	watch_pages(&d->w, &first, &end);
+	d->w.old_known =
+		!in_traced_region(first, end) && mem_peek(addr, d->shadow, (unsigned)len) == 0;
+	mlock_take(&agent.arb_lock, &saved);
+	pages_arm(&d->w);
+	set_mech(&d->w, MMS_WM_PAGE);
+	__atomic_store_n(&d->used, true, __ATOMIC_RELEASE);
+	mlock_give(&agent.arb_lock, &saved);
+	return 0;
+}
+
+void watch_debugger_clear(void)
+{
+	for (int i = 0; i < DBG_WATCH_MAX; i++)
+		if (dws[i].used)
+			watch_debugger_set(false, dws[i].w.type, dws[i].w.addr, dws[i].w.len);
 }

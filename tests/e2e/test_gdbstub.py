@@ -135,6 +135,74 @@ def test_stepi_over_a_traced_store_ends_after_it_and_traces_it_once(tmp_path):
     check_trace_exact(out, trace)
 
 
+def hits(trace):
+    return [r for r in show_json(trace) if r["type"] == "hit"]
+
+
+def test_watch_on_an_untraced_variable_stops_after_each_store_with_old_and_new(tmp_path):
+    g, out, trace = session(tmp_path, [
+        "watch global_counter", "continue", "continue", "bt 2", "delete", "continue"])
+    # submit(1) and submit(2) each add one: gdb saw both stores, in submit
+    assert re.search(r"Hardware watchpoint 1: global_counter\s+Old value = 7\s+"
+                     r"New value = 8\s+.*in submit \(v=v@entry=1\)", g), g
+    assert re.search(r"Old value = 8\s+New value = 9\s+.*in submit \(v=v@entry=2\)", g), g
+    assert re.search(r"#1 .* in main \(\) at .*gdbdrv.c", g), g
+    assert "COUNTER 10\n" in out and "DONE\n" in out, out
+    # the trace holds the two hits gdb stopped on, as watch records
+    h = [(x["old"], x["new"]) for x in hits(trace)]
+    assert h == [("0x00000007", "0x00000008"), ("0x00000008", "0x00000009")], h
+    check_trace_exact(out, trace)
+
+
+def test_awatch_and_rwatch_on_the_traced_mapping(tmp_path):
+    """x86 has no read-only debug register; rwatch is exact here: a
+    worker's poll of bar0[0] stops it.  main stays stopped meanwhile
+    (scheduler-locking: vCont continues one thread)."""
+    g, out, trace = session(tmp_path, [
+        "break submit", "continue", "delete",
+        "awatch -location bar0[3]", "continue", "continue", "delete",
+        "set scheduler-locking on", "thread 2", "rwatch -location bar0[0]", "continue",
+        "bt 1", "delete", "set scheduler-locking off", "continue"])
+    # submit(1)'s read-modify-write of bar0[3]: its read, then its write
+    assert re.search(r"hit Hardware access \(read/write\) watchpoint 2: -location bar0\[3\]"
+                     r"\s+Value = 0\s+.*in submit \(v=v@entry=1\)", g), g
+    assert re.search(r"watchpoint 2: -location bar0\[3\]\s+Old value = 0\s+New value = 1\s+"
+                     r"(.* in )?submit \(v=v@entry=1\)", g), g
+    assert re.search(r"Thread 2 \"gdbdrv\" hit Hardware read watchpoint 3: -location bar0\[0\]"
+                     r"\s+Value = 0\s+worker \(", g), g
+    assert re.search(r"#0 .*\bworker \(", g), g
+    assert "SUBMIT 3\n" in out and "BAR0 0 0x3 0 0x3\n" in out, out
+    check_trace_exact(out, trace)
+
+
+def test_sixty_four_watches_are_accepted_and_the_one_that_is_hit_stops(tmp_path):
+    """gdbserver stops at four debug registers; the engine takes them all."""
+    cmds = ["break submit", "continue", "delete"]
+    cmds += [f"watch -location bar0[{k}]" for k in range(8, 72)]
+    cmds += ["watch global_counter", "continue", "info watchpoints", "delete", "continue"]
+    g, out, trace = session(tmp_path, cmds)
+    assert "Could not insert" not in g, g
+    assert len(re.findall(r"^Hardware watchpoint \d+: -location bar0\[\d+\]$", g, re.M)) == 64, g
+    assert re.search(r"hit Hardware watchpoint 66: global_counter\s+Old value = 7\s+"
+                     r"New value = 8", g), g
+    assert "COUNTER 10\n" in out and "DONE\n" in out, out
+    check_trace_exact(out, trace)
+
+
+def test_a_watch_on_a_threads_stack_is_refused_and_the_program_runs_on(tmp_path):
+    """Pages on a stack cannot be closed (the fault's own signal frame
+    goes there): gdb is told it cannot insert the watch, the log says why."""
+    g, out, trace = session(tmp_path, [
+        "break submit", "continue", "delete", "set scheduler-locking on", "thread 2",
+        "frame function worker", "watch -location ts.tv_nsec", "continue", "delete",
+        "set scheduler-locking off", "continue"])
+    assert "Could not insert hardware watchpoint 2" in g, g
+    log = open(os.path.join(trace, "agent.log")).read()
+    assert re.search(r"cannot watch 0x[0-9a-f]+,8: code or a thread's stack", log), log
+    assert "SUBMIT 3\n" in out and "DONE\n" in out, out
+    check_trace_exact(out, trace)
+
+
 def test_gdb_over_tcp_on_loopback(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
