@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <sys/ucontext.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -67,6 +68,8 @@ static struct {
 	char reply[RSP_PACKET_MAX + 8];
 	char framed[2 * RSP_PACKET_MAX + 16];
 	struct x86_regctx ctx[PARK_MAX_THREADS];
+	int exit_status; /* 0x100 | status: the program is in exit() */
+	int exit_sent;	 /* the debugger was told */
 } dbg = { .listen_fd = -1, .client_fd = -1, .event_fd = -1 };
 
 static struct {
@@ -826,6 +829,39 @@ static void on_client_bytes(void)
 	}
 }
 
+/* exit(status) with a debugger connected: it gets W before the
+ * connection goes (on_exit runs after the program's own atexit handlers).
+ * Waits at most two seconds for the debugger's thread.  _exit() and a
+ * fatal signal end the connection without a W. */
+static void on_program_exit(int status, void *unused)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	(void)unused;
+	if (!dbg.on || __atomic_load_n(&dbg.client_fd, __ATOMIC_ACQUIRE) < 0)
+		return;
+	__atomic_store_n(&dbg.exit_status, 0x100 | (status & 0xff), __ATOMIC_RELEASE);
+	notify();
+	for (int i = 0; i < 200 && !__atomic_load_n(&dbg.exit_sent, __ATOMIC_ACQUIRE); i++)
+		sys_call2(SYS_nanosleep, (long)&ts, 0);
+}
+
+/* The program is exiting: say so and close (the debugger's thread). */
+static bool exit_reported(void)
+{
+	int status = __atomic_load_n(&dbg.exit_status, __ATOMIC_ACQUIRE);
+	uint64_t drain;
+
+	if (!status)
+		return false;
+	sys_read(dbg.event_fd, &drain, 8);
+	struct dbg_stop st = { .why = DBG_STOP_EXITED, .status = status & 0xff };
+	send_stop(&st);
+	session_close("the program exited");
+	__atomic_store_n(&dbg.exit_sent, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 static void *serve(void *unused)
 {
 	sigset_t all;
@@ -858,6 +894,8 @@ static void *serve(void *unused)
 			on_client_bytes();
 		if (np == 2 && (p[1].revents & POLLIN) && dbg.client_fd >= 0 && !dbg.stopped) {
 			struct dbg_stop st;
+			if (exit_reported())
+				continue;
 			if (stop_all(SIGTRAP, true, &st))
 				send_stop(&st);
 		}
@@ -987,6 +1025,7 @@ void debug_start(void)
 		else
 			pr_warn("cannot stop at the entry point: the program runs");
 	}
+	on_exit(on_program_exit, NULL);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (real_get()->pthread_create(&th, &attr, serve, NULL) != 0) {

@@ -148,6 +148,8 @@ def test_watch_on_an_untraced_variable_stops_after_each_store_with_old_and_new(t
     assert re.search(r"Old value = 8\s+New value = 9\s+.*in submit \(v=v@entry=2\)", g), g
     assert re.search(r"#1 .* in main \(\) at .*gdbdrv.c", g), g
     assert "COUNTER 10\n" in out and "DONE\n" in out, out
+    # gdb is told the program exited, with its status
+    assert re.search(r"\[Inferior 1 \(process \d+\) exited normally\]", g), g
     # the trace holds the two hits gdb stopped on, as watch records
     h = [(x["old"], x["new"]) for x in hits(trace)]
     assert h == [("0x00000007", "0x00000008"), ("0x00000008", "0x00000009")], h
