@@ -171,9 +171,12 @@ static struct watch *watch_at(uint32_t i)
 										    : NULL;
 }
 
+/* slots of dws[] ever described: the loops of the fault path stop there */
+static uint32_t dws_made;
+
 static uint32_t watch_count(void)
 {
-	return agent.nwatches + DBG_WATCH_MAX;
+	return agent.nwatches + __atomic_load_n(&dws_made, __ATOMIC_ACQUIRE);
 }
 
 static bool is_debuggers(const struct watch *w)
@@ -794,6 +797,8 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 						  : "awatch",
 			 (unsigned long long)addr, (unsigned long long)len);
 		d->made = true;
+		if ((uint32_t)(d - dws) >= dws_made)
+			__atomic_store_n(&dws_made, (uint32_t)(d - dws) + 1, __ATOMIC_RELEASE);
 	}
 	/* never read a traced (device) mapping for it: the old value comes
 	 * from the first write that covers it */
