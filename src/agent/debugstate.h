@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the debugger connection's two halves share: debugsock.c (the
+ * socket, who may connect, the serving thread) and debugtarget.c (the
+ * program as gdb sees it: threads, registers, memory, breakpoints, stops).
+ * Private to those two files.
+ */
+#ifndef MMS_AGENT_DEBUGSTATE_H
+#define MMS_AGENT_DEBUGSTATE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/park.h"
+#include "debug/rsp.h"
+#include "debug/target.h"
+
+/* why a thread stopped itself (park_slot.event) */
+enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH };
+
+struct debug_state {
+	bool on;
+	int listen_fd, client_fd, event_fd;
+	int tid;
+	char where[PATH_MAX + 8]; /* as the config says it, for messages */
+	char path[PATH_MAX];	  /* the UNIX socket, "" for TCP */
+	bool stopped;		  /* we hold the park */
+	int reported;
+	unsigned mem_flags;
+	uint64_t entry; /* --gdb-wait: the entry point's breakpoint, 0 none */
+	uint8_t entry_orig;
+	struct dbg_session sess;
+	struct rsp_parser parser;
+	char reply[RSP_PACKET_MAX + 8];
+	char framed[2 * RSP_PACKET_MAX + 16];
+	struct x86_regctx ctx[PARK_MAX_THREADS];
+	int exit_status; /* 0x100 | status: the program is in exit() */
+	int exit_sent;	 /* the debugger was told */
+};
+
+extern struct debug_state dbg;
+extern const struct dbg_ops debug_target_ops;
+
+/* any context: wake the serving thread (a thread stopped itself) */
+void debug_notify(void);
+/* Park and hold every thread and fill st with the stop to report; false
+ * when woken by an event already reported (the threads run again). */
+bool debug_stop_all(int sig, bool from_event, struct dbg_stop *st);
+/* Let the threads go as r says (NULL: all continue). */
+void debug_resume(const struct dbg_resume *r);
+/* Every breakpoint, debugger watch and pending step goes. */
+void debug_remove_all(void);
+/* In a fork child: the parent's int3s come out of the child's text. */
+void debug_target_after_fork(void);
+/* the parked thread tid's slot, NULL if it is not parked */
+struct park_slot *debug_slot_of(int tid);
+/* a /proc file (rel to /proc) into buf: bytes read or -errno */
+long debug_read_proc(const char *rel, char *buf, size_t cap);
+
+#endif
