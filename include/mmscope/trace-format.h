@@ -88,6 +88,9 @@ enum mms_access_flags {
 					   traced): e0 f0 e1 f1 ... */
 	MMS_AF_DOWN = 1u << 7,		/* v3 string run with DF set: element
 					   i is at addr - i * width */
+	MMS_AF_DEBUGGER = 1u << 8,	/* made by the debugger connection
+					   (mmscope's gdb stub), not by the
+					   program; pc is 0 */
 };
 
 /*

@@ -462,7 +462,7 @@ void debug_start(void)
 		return;
 	}
 	dbg.event_fd = agent_high_fd(fd);
-	dbg.mem_flags = agent.cfg.device_reads_live ? MEM_DEVICE_LIVE : 0;
+	dbg.mem_flags = MEM_DEBUGGER | (agent.cfg.device_reads_live ? MEM_DEVICE_LIVE : 0);
 	dbg.on = true;
 	if (agent.cfg.gdb_wait) {
 		static const uint8_t int3 = 0xcc;

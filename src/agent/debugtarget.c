@@ -355,8 +355,8 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 				     : dbg.mem_flags & ~(unsigned)MEM_DEVICE_LIVE;
 		return snprintf(out, cap, "device reads: %s\n",
 				live ? "live (each read reaches the device)"
-				     : "not made (answered with an error until the shadow "
-				       "register file exists)");
+				     : "shadow (the last value the program read or wrote; "
+				       "bytes it never touched are errors)");
 	}
 	if (!strcmp(cmd, "device-reads"))
 		return snprintf(out, cap, "device reads: %s\n",

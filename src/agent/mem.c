@@ -11,6 +11,8 @@
 
 #include "agent/agent.h"
 #include "agent/mem.h"
+#include "agent/record.h"
+#include "agent/shadow.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
@@ -49,9 +51,30 @@ static size_t piece(uint64_t addr, uint64_t end)
 	return n;
 }
 
+/* The debugger's access in the trace, flagged as its own (and in a
+ * device's shadow, as any access is). */
+static void record(const struct region *r, uint64_t addr, size_t n, bool wr, uint64_t v)
+{
+	struct emu_access a = {
+		.addr = addr,
+		.offset = addr - r->base,
+		.region = r->id,
+		.width = (uint8_t)n,
+		.dir = wr ? MMS_DIR_WRITE : MMS_DIR_READ,
+		.flags = MMS_AF_DEBUGGER,
+		.rflags = r->flags,
+		.run_left = 1,
+		.value = (const uint8_t *)&v,
+	};
+
+	rec_access(thread_get(), 0, NULL, 0, &a);
+}
+
 /* Copy through a traced mapping's alias with accesses of the widths a
- * driver would use, so a device sees whole registers, each once. */
-static void alias_copy(volatile uint8_t *a, uint8_t *buf, size_t len, uint64_t addr, bool wr)
+ * driver would use, so a device sees whole registers, each once; each
+ * is recorded when rec says which region it is. */
+static void alias_copy(volatile uint8_t *a, uint8_t *buf, size_t len, uint64_t addr, bool wr,
+		       const struct region *rec)
 {
 	for (size_t i = 0; i < len;) {
 		size_t n = piece(addr + i, addr + len);
@@ -86,6 +109,8 @@ static void alias_copy(volatile uint8_t *a, uint8_t *buf, size_t len, uint64_t a
 		}
 		if (!wr)
 			memcpy(buf + i, &v, n);
+		if (rec)
+			record(rec, addr + i, n, wr, v);
 		i += n;
 	}
 }
@@ -98,6 +123,20 @@ static long plain(uint64_t addr, void *buf, size_t len, bool wr)
 			      0)
 		  : sys_call6(SYS_process_vm_readv, agent.pid, (long)&local, 1, (long)&remote, 1,
 			      0);
+}
+
+/* A device region read without reading the device: the bytes its shadow
+ * knows from addr on, -EIO when it knows not even the first. */
+static long from_shadow(const struct region *r, uint64_t addr, uint8_t *buf, size_t len)
+{
+	const struct shadow *s = shadow_of(r->id);
+	uint64_t off = addr - r->base;
+	size_t n = s ? shadow_known_run(s, off, len) : 0;
+
+	if (!n)
+		return -EIO;
+	memcpy(buf, s->value + off, n);
+	return (long)n;
 }
 
 /* The bytes of one page (or less) at addr; bytes done or -errno. */
@@ -113,8 +152,9 @@ static long one_page(uint64_t addr, uint8_t *buf, size_t len, unsigned flags, bo
 		return -EFAULT; /* the program's own protection */
 	if (r.alias) {
 		if (!wr && (r.flags & REGION_DEVICE) && !(flags & MEM_DEVICE_LIVE))
-			return -EIO;
-		alias_copy(r.alias + (addr - r.start), buf, len, addr, wr);
+			return from_shadow(&r, addr, buf, len);
+		alias_copy(r.alias + (addr - r.start), buf, len, addr, wr,
+			   (flags & MEM_DEBUGGER) && (r.flags & REGION_TRACE) ? &r : NULL);
 		return (long)len;
 	}
 	/* a watched private page: our PROT_NONE is not the program's */

@@ -22,6 +22,7 @@
 #include "agent/agent.h"
 #include "agent/observe.h"
 #include "agent/record.h"
+#include "agent/shadow.h"
 #include "mmscope/trace-format.h"
 #include "util/fmt.h"
 #include "util/lock.h"
@@ -126,6 +127,8 @@ static uint32_t arm_locked(struct region *r, void *alias, const char *path, bool
 		return 0;
 	}
 	sys_mprotect((void *)r->start, r->end - r->start, PROT_NONE);
+	if (r->flags & REGION_DEVICE)
+		shadow_track(r);
 	rec_map(r, path, pc, mapflags);
 	return r->id;
 }
@@ -187,6 +190,7 @@ static void unmap_piece(void *arg, const struct region *piece)
 static void forget_locked(uint64_t lo, uint64_t hi, uint64_t pc)
 {
 	region_cut(&agent.regions, lo, hi, unmap_piece, &pc);
+	shadow_prune(&agent.regions);
 }
 
 /* signal context: see observe.h */
@@ -400,8 +404,13 @@ long obs_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uin
 	if (!arm_locked(&nr, alias_existing(nr.start, nr.end, nr.prot, (long)nr.file_offset, 0),
 			path, false, pc, MMS_MF_MREMAP))
 		sys_mprotect((void *)p, nr.end - nr.start, r[0].prot); /* untraced, but usable */
-	else if (device)
-		region_get_mut(&agent.regions, nr.start)->flags |= REGION_DEVICE;
+	else if (device) {
+		/* a fresh shadow: the moved registers are not known again
+		 * until the program touches them */
+		struct region *moved = region_get_mut(&agent.regions, nr.start);
+		moved->flags |= REGION_DEVICE;
+		shadow_track(moved);
+	}
 	agent_table_unlock(&set);
 	watch_on_unmapped(old, old + old_len);
 	return (long)p;

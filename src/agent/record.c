@@ -6,6 +6,7 @@
 
 #include "agent/agent.h"
 #include "agent/record.h"
+#include "agent/shadow.h"
 #include "mmscope/trace-format.h"
 #include "util/fmt.h"
 #include "util/log.h"
@@ -95,8 +96,9 @@ static bool same_value(const struct mms_rec_access *r, const struct emu_access *
 	return !memcmp(r->value, a->value, a->width);
 }
 
-/* signal context: a repeat of the open single access? */
-static bool merge_repeat(struct thread_state *t, uint64_t pc, const struct emu_access *a,
+/* signal context: a repeat of the open single access?  The record it
+ * joined, or NULL. */
+static const struct mms_rec_access *merge_repeat(struct thread_state *t, uint64_t pc, const struct emu_access *a,
 			 uint16_t flags)
 {
 	struct rec_run *run = &t->runs[0];
@@ -106,13 +108,13 @@ static bool merge_repeat(struct thread_state *t, uint64_t pc, const struct emu_a
 	if (t->nruns != 1 || (r->flags & MMS_AF_STRING) || r->pc != pc || r->addr != a->addr ||
 	    r->width != a->width || r->dir != a->dir || r->flags != flags ||
 	    r->region != a->region || r->mask != a->mask || !same_value(r, a, flags))
-		return false;
+		return NULL;
 	n = run_count(run);
 	if (n == UINT32_MAX)
-		return false;
+		return NULL;
 	r->last_ts_ns = rec_now();
 	stream_republish(r, MMS_REC_ACCESS, r->h.size, n + 1);
-	return true;
+	return r;
 }
 
 /* signal context: the next element of the open run? */
@@ -135,7 +137,8 @@ static bool run_takes(const struct rec_run *run, uint64_t pc, const struct emu_a
 	return a->addr == (*down ? r->addr - step : r->addr + step);
 }
 
-static void run_append(struct rec_run *run, const struct emu_access *a, bool down)
+static const struct mms_rec_access *run_append(struct rec_run *run, const struct emu_access *a,
+					       bool down)
 {
 	struct mms_rec_access *r = run->r;
 	uint32_t n = run_count(run);
@@ -146,32 +149,35 @@ static void run_append(struct rec_run *run, const struct emu_access *a, bool dow
 		r->flags |= MMS_AF_DOWN;
 	r->last_ts_ns = rec_now();
 	stream_republish(r, MMS_REC_ACCESS, r->h.size, n + 1);
+	return r;
 }
 
 /* signal context: an element of a string run already open?  A MOVS/CMPS
  * pair alternates: the first run takes an element when both have the
- * same count, the second when it is one behind. */
-static bool merge_string(struct thread_state *t, uint64_t pc, const struct emu_access *a,
+ * same count, the second when it is one behind.  The record it joined,
+ * or NULL. */
+static const struct mms_rec_access *merge_string(struct thread_state *t, uint64_t pc, const struct emu_access *a,
 			 uint16_t flags)
 {
 	bool down;
 
-	if (t->nruns == 1 && run_takes(&t->runs[0], pc, a, flags, &down)) {
-		run_append(&t->runs[0], a, down);
-		return true;
-	}
+	if (t->nruns == 1 && run_takes(&t->runs[0], pc, a, flags, &down))
+		return run_append(&t->runs[0], a, down);
 	if (t->nruns != 2)
-		return false;
+		return NULL;
 	uint32_t n0 = run_count(&t->runs[0]), n1 = run_count(&t->runs[1]);
-	if (n0 == n1 && run_takes(&t->runs[0], pc, a, flags, &down)) {
-		run_append(&t->runs[0], a, down);
-		return true;
-	}
-	if (n1 + 1 == n0 && run_takes(&t->runs[1], pc, a, flags, &down)) {
-		run_append(&t->runs[1], a, down);
-		return true;
-	}
-	return false;
+	if (n0 == n1 && run_takes(&t->runs[0], pc, a, flags, &down))
+		return run_append(&t->runs[0], a, down);
+	if (n1 + 1 == n0 && run_takes(&t->runs[1], pc, a, flags, &down))
+		return run_append(&t->runs[1], a, down);
+	return NULL;
+}
+
+/* signal context: a device's shadow register file learns the access */
+static void seen(const struct emu_access *a, uint64_t seq)
+{
+	if (a->rflags & REGION_DEVICE)
+		shadow_note(a, seq);
 }
 
 /* signal context */
@@ -184,11 +190,17 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 	struct mms_rec_access *r;
 	size_t size;
 
-	if (!t)
+	if (!t) {
+		seen(a, 0);
 		return;
+	}
 	runs_check(t);
-	if (string ? merge_string(t, pc, a, flags) : merge_repeat(t, pc, a, flags))
+	const struct mms_rec_access *joined =
+		string ? merge_string(t, pc, a, flags) : merge_repeat(t, pc, a, flags);
+	if (joined) {
+		seen(a, joined->seq);
 		return;
+	}
 	if (string && a->width) {
 		uint32_t max = RUN_DATA_MAX / a->width;
 		cap = a->run_left < 1 ? 1 : a->run_left > max ? max : a->run_left;
@@ -197,6 +209,7 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 	r = reserve(t, size);
 	if (!r) {
 		t->nruns = 0;
+		seen(a, 0);
 		return;
 	}
 	/* reserving may have moved the window: open runs then point into
@@ -217,6 +230,7 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 	memcpy(r->insn, insn, r->insn_len);
 	if (a->value)
 		memcpy(r->value, a->value, a->width);
+	seen(a, r->seq);
 
 	/* the second half of a MOVS/CMPS pair starts right after the
 	 * first's first element */

@@ -80,13 +80,20 @@ def program_accesses(out):
     return 3 * 3 + polls + 4
 
 
+def debuggers(a):
+    return "debugger" in (a.get("flags") or [])
+
+
 def check_trace_exact(out, trace):
-    """The trace holds the program's accesses, each once: none made by
-    the debugger, none lost while the program was stopped."""
+    """The trace holds the program's accesses, each once: none lost while
+    the program was stopped, and the debugger's own (flagged "debugger")
+    apart.  Returns the debugger's."""
     accesses = expand(show_json(trace))
-    assert len(accesses) == program_accesses(out), out
-    stores = [(a["offset"], a["value"]) for a in accesses if a["dir"] == "W" and a["offset"] == 4]
+    program = [a for a in accesses if not debuggers(a)]
+    assert len(program) == program_accesses(out), out
+    stores = [(a["offset"], a["value"]) for a in program if a["dir"] == "W" and a["offset"] == 4]
     assert [v for _, v in stores] == ["0x00000001", "0x00000002", "0x00000003"], stores
+    return [a for a in accesses if debuggers(a)]
 
 
 def test_gdb_stops_at_a_breakpoint_and_sees_every_thread_and_its_stack(tmp_path):
@@ -259,19 +266,46 @@ def test_the_unix_socket_is_private(tmp_path):
         run.kill_group()
 
 
-def test_device_mappings_are_not_read_unless_asked(tmp_path):
-    """With bar0 declared device memory, gdb's x is refused (a read can
-    have side effects) until `monitor device-reads live`; a write goes
-    through.  Neither reaches the trace."""
+def test_device_reads_come_from_the_shadow_register_file_unless_asked(tmp_path):
+    """With bar0 declared device memory, gdb's reads are answered from the
+    shadow register file (the last value the program read or wrote at each
+    byte) and never reach the device: bar0[2], which the program never
+    touched, is an error.  `monitor device-reads live` reads the device
+    (each read in the trace, flagged "debugger"); a debugger write goes
+    through, is traced, and the shadow learns it."""
     g, out, trace = session(tmp_path, [
-        "break submit", "continue", "continue", "x/wx bar0", "monitor device-reads",
-        "monitor device-reads live", "x/4wx bar0", "set var bar0[2] = 5", "delete", "detach"],
+        "break submit", "continue", "continue", "monitor device-reads",
+        "x/2wx bar0", "x/wx &bar0[3]", "x/wx &bar0[2]",
+        "monitor device-reads live", "x/4wx bar0", "set var bar0[2] = 5",
+        "monitor device-reads shadow", "x/wx &bar0[2]", "delete", "detach"],
         opts=["--device", "/memfd:bar0*"])
+    assert "device reads: shadow\n" in g and "device reads: live" in g, g
+    # at the second submit: the workers read 0, the first submit wrote
+    # 1 to bar0[1] and incremented bar0[3] from 0 to 1
+    assert re.search(r"0x[0-9a-f]+:\s+0x00000000\s+0x00000001\n", g), g
+    assert re.search(r"<bar0\+12>|0x[0-9a-f]+:\s+0x00000001\n", g), g
     assert re.search(r"Cannot access memory at address 0x[0-9a-f]+", g), g
-    assert "device reads: shadow" in g and "device reads: live" in g, g
     assert re.search(r"0x[0-9a-f]+:\s+0x00000000\s+0x00000001\s+0x00000000\s+0x00000001", g), g
+    assert re.search(r"0x[0-9a-f]+:\s+0x00000005\n", g), g
     assert "BAR0 0 0x3 0x5 0x3\n" in out, out
-    check_trace_exact(out, trace)
+    dbg = check_trace_exact(out, trace)
+    reads = [a for a in dbg if a["dir"] == "R"]
+    writes = [(a["offset"], a["width"], a["value"]) for a in dbg if a["dir"] == "W"]
+    # only the live x/4wx read the device: 16 bytes in naturally aligned
+    # pieces, each byte once
+    covered = sorted(o for a in reads for o in range(a["offset"], a["offset"] + a["width"]))
+    assert covered == list(range(16)), dbg
+    assert writes == [(8, 4, "0x00000005")], dbg
+    assert all(int(a["pc"], 16) == 0 for a in dbg), dbg
+
+
+def test_debugger_accesses_to_a_ram_mapping_are_traced_as_the_debuggers(tmp_path):
+    g, out, trace = session(tmp_path, [
+        "break submit", "continue", "x/wx &bar0[1]", "set var bar0[1] = 9", "delete", "detach"])
+    assert re.search(r"0x[0-9a-f]+(?: <[^>]*>)?:\s+0x00000000\n", g), g
+    dbg = check_trace_exact(out, trace)
+    assert [(a["dir"], a["offset"], a["value"]) for a in dbg
+            if a["offset"] == 4] == [("R", 4, "0x00000000"), ("W", 4, "0x00000009")], dbg
 
 
 def test_monitor_help_and_regions(tmp_path):
