@@ -98,8 +98,8 @@ static bool same_value(const struct mms_rec_access *r, const struct emu_access *
 
 /* signal context: a repeat of the open single access?  The record it
  * joined, or NULL. */
-static const struct mms_rec_access *merge_repeat(struct thread_state *t, uint64_t pc, const struct emu_access *a,
-			 uint16_t flags)
+static const struct mms_rec_access *merge_repeat(struct thread_state *t, uint64_t pc,
+						 const struct emu_access *a, uint16_t flags)
 {
 	struct rec_run *run = &t->runs[0];
 	struct mms_rec_access *r = run->r;
@@ -156,8 +156,8 @@ static const struct mms_rec_access *run_append(struct rec_run *run, const struct
  * pair alternates: the first run takes an element when both have the
  * same count, the second when it is one behind.  The record it joined,
  * or NULL. */
-static const struct mms_rec_access *merge_string(struct thread_state *t, uint64_t pc, const struct emu_access *a,
-			 uint16_t flags)
+static const struct mms_rec_access *merge_string(struct thread_state *t, uint64_t pc,
+						 const struct emu_access *a, uint16_t flags)
 {
 	bool down;
 

@@ -17,7 +17,8 @@
 #include "cli/symbolize.h"
 
 static const char *const access_flag_names[] = {
-	"value_unknown", "locked", "unknown_insn", "split", "masked", "string", "paired", "down", "debugger",
+	"value_unknown", "locked", "unknown_insn", "split",    "masked",
+	"string",	 "paired", "down",	   "debugger",
 };
 
 /* elements of a string run printed on its text line; --expand prints all */
