@@ -189,6 +189,9 @@ bool watch_on_trap(siginfo_t *si, void *uc);
 int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len);
 /* remove every one of them (detach, a closed session) */
 void watch_debugger_clear(void);
+/* Every watch armed or once armed, one line each, for `monitor watches`;
+ * bytes written (lines that do not fit whole are left out). */
+long watch_describe(char *out, size_t cap);
 /* signal context: addr was in a watched page disarmed a moment ago (a
  * fault raised before the disarm: retry the instruction) */
 bool watch_recently_disarmed(uint64_t addr);

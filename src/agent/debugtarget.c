@@ -21,6 +21,7 @@
 #include "agent/debugsock.h"
 #include "agent/debugstate.h"
 #include "agent/mem.h"
+#include "agent/record.h"
 #include "mmscope/trace-format.h"
 #include "util/log.h"
 #include "util/maps.h"
@@ -347,8 +348,16 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 			"mmscope monitor commands:\n"
 			"  help                     this text\n"
 			"  regions                  the mappings mmscope traces or watches\n"
+			"  watches                  every watch: gdb's and --watch's\n"
+			"  mark TEXT                a MARK record with TEXT in the trace\n"
 			"  device-reads live|shadow whether reads of a device mapping are "
 			"real\n");
+	if (!strcmp(cmd, "watches"))
+		return watch_describe(out, cap);
+	if (!strncmp(cmd, "mark ", 5) && cmd[5]) {
+		rec_mark(cmd + 5);
+		return snprintf(out, cap, "marked\n");
+	}
 	if (!strcmp(cmd, "device-reads live") || !strcmp(cmd, "device-reads shadow")) {
 		bool live = cmd[13] == 'l';
 		dbg.mem_flags = live ? dbg.mem_flags | MEM_DEVICE_LIVE

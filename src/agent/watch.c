@@ -38,6 +38,7 @@
 #include "agent/mem.h"
 #include "agent/observe.h"
 #include "agent/record.h"
+#include "agent/watch-internal.h"
 #include "mmscope/trace-format.h"
 #include "util/hwbp.h"
 #include "util/maps.h"
@@ -132,7 +133,7 @@ static void record_hit(struct thread_state *t, const struct watch *w, uint64_t p
 	rec_hit(t, w, pc, addr, width, dir, flags, old, new, frames, nframes);
 }
 
-static void set_mech(struct watch *w, uint8_t mech)
+void watch_set_mech(struct watch *w, uint8_t mech)
 {
 	if (w->mech == mech)
 		return;
@@ -147,42 +148,17 @@ static void set_mech(struct watch *w, uint8_t mech)
 
 /* ---- hits ---- */
 
-/* The debugger's watches (Z2/Z3/Z4): pages only for now, in a static
- * pool because they are set while the program is stopped, when a parked
- * thread may hold malloc's lock.  A slot keeps its id while gdb removes
- * and inserts the same watch around every stop. */
-#define DBG_WATCH_MAX 256
-#define DBG_WATCH_LEN DEBUG_WATCH_LEN_MAX
-static struct dbg_watch {
-	struct watch w;
-	uint8_t shadow[DBG_WATCH_LEN];
-	char expr[64];
-	bool used; /* armed for the debugger now */
-	bool made; /* w describes a watch (armed or not) */
-} dws[DBG_WATCH_MAX];
-
 /* signal context: the watch with index i of every watch there is */
 static struct watch *watch_at(uint32_t i)
 {
 	if (i < agent.nwatches)
 		return agent.watches[i];
-	i -= agent.nwatches;
-	return i < DBG_WATCH_MAX && __atomic_load_n(&dws[i].used, __ATOMIC_ACQUIRE) ? &dws[i].w
-										    : NULL;
+	return watch_debugger_at(i - agent.nwatches);
 }
-
-/* slots of dws[] ever described: the loops of the fault path stop there */
-static uint32_t dws_made;
 
 static uint32_t watch_count(void)
 {
-	return agent.nwatches + __atomic_load_n(&dws_made, __ATOMIC_ACQUIRE);
-}
-
-static bool is_debuggers(const struct watch *w)
-{
-	return (const void *)w >= (const void *)dws &&
-	       (const void *)w < (const void *)(dws + DBG_WATCH_MAX);
+	return agent.nwatches + watch_debugger_made();
 }
 
 /* signal context */
@@ -209,7 +185,7 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 				   old, val);
 			/* the kernel's own accesses (a read() into it) are
 			 * recorded; the debugger stops on the program's */
-			if (is_debuggers(w) && !(hit_flags & MMS_HF_SYSCALL))
+			if (watch_is_debuggers(w) && !(hit_flags & MMS_HF_SYSCALL))
 				debug_watch_hit(w->type, lo);
 		}
 		/* any access with a known value tells the watched bytes' value */
@@ -299,7 +275,7 @@ int agent_view_prot(const struct region *r)
 
 /* The protection the program has on the page at addr, from
  * /proc/self/maps; -ENOMEM if nothing is mapped there. */
-static int page_prot(uint64_t addr, bool *private)
+int watch_page_prot(uint64_t addr, bool *private)
 {
 	static struct maps_reader mr; /* setup and arbiter moves: arb_lock held */
 	static struct maps_line m;
@@ -318,7 +294,7 @@ static int page_prot(uint64_t addr, bool *private)
 	return prot;
 }
 
-static void pages_arm(struct watch *w)
+void watch_pages_arm(struct watch *w)
 {
 	uint64_t first, end;
 	sigset_t old;
@@ -326,7 +302,7 @@ static void pages_arm(struct watch *w)
 	watch_pages(w, &first, &end);
 	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
 		bool private = true;
-		int prot = page_prot(p, &private);
+		int prot = watch_page_prot(p, &private);
 		agent_table_lock(&old);
 		struct region *r = region_get_mut(&agent.regions, p);
 		if (!r && prot >= 0) {
@@ -354,7 +330,7 @@ static void pages_arm(struct watch *w)
 	w->pages_armed = true;
 }
 
-static void pages_disarm(struct watch *w)
+void watch_pages_disarm(struct watch *w)
 {
 	uint64_t first, end;
 	sigset_t old;
@@ -511,8 +487,8 @@ static void on_gained(struct arb_req *req, int slot)
 		return;
 	}
 	if (w->pages_armed)
-		pages_disarm(w);
-	set_mech(w, MMS_WM_HW);
+		watch_pages_disarm(w);
+	watch_set_mech(w, MMS_WM_HW);
 }
 
 static void on_lost(struct arb_req *req, int slot)
@@ -521,9 +497,9 @@ static void on_lost(struct arb_req *req, int slot)
 
 	(void)slot;
 	if (!w->pages_armed)
-		pages_arm(w);
+		watch_pages_arm(w);
 	hw_disarm(w);
-	set_mech(w, MMS_WM_PAGE);
+	watch_set_mech(w, MMS_WM_PAGE);
 }
 
 /* After any arbiter call: a watch granted a slot it could not use goes
@@ -537,8 +513,8 @@ void watch_settle(void)
 			if (w->req.active && w->req.slot >= 0 && !w->hw_armed) {
 				arb_release(&agent.arb, &w->req);
 				if (!w->pages_armed)
-					pages_arm(w);
-				set_mech(w, MMS_WM_PAGE);
+					watch_pages_arm(w);
+				watch_set_mech(w, MMS_WM_PAGE);
 			}
 		}
 	}
@@ -566,7 +542,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-static bool in_traced_region(uint64_t lo, uint64_t hi)
+bool watch_in_traced(uint64_t lo, uint64_t hi)
 {
 	struct region r[8];
 	int n = region_overlaps(&agent.regions, lo, hi, r, 8);
@@ -622,7 +598,7 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	watch_pages(w, &first, &end);
 	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
 		bool private;
-		int prot = page_prot(p, &private);
+		int prot = watch_page_prot(p, &private);
 		const char *why = prot < 0	       ? "not mapped when the program started"
 				  : (prot & PROT_EXEC) ? "executable memory cannot be watched"
 						       : NULL;
@@ -636,7 +612,7 @@ static struct watch *watch_create(const struct config_watch *cw, uint32_t id)
 	}
 	/* never read a traced (device) mapping for it: its old value is
 	 * learnt from the first write that covers it */
-	if (!in_traced_region(first, end))
+	if (!watch_in_traced(first, end))
 		w->old_known = mem_peek(w->addr, w->shadow, (unsigned)w->len) == 0;
 	return w;
 }
@@ -670,7 +646,7 @@ void watch_setup(void)
 		agent.watches[agent.nwatches++] = w;
 		uint64_t first, end;
 		watch_pages(w, &first, &end);
-		if (watch_hw_capable(w, c->hw_lens) && !in_traced_region(first, end) &&
+		if (watch_hw_capable(w, c->hw_lens) && !watch_in_traced(first, end) &&
 		    arb_request(&agent.arb, &w->req) >= 0) {
 			watch_settle();
 			if (w->hw_armed)
@@ -681,8 +657,8 @@ void watch_setup(void)
 				w->id, w->expr, c->hw_max);
 		}
 		if (!w->pages_armed)
-			pages_arm(w);
-		set_mech(w, MMS_WM_PAGE);
+			watch_pages_arm(w);
+		watch_set_mech(w, MMS_WM_PAGE);
 	}
 	mlock_give(&agent.arb_lock, &arb_saved);
 }
@@ -693,11 +669,7 @@ void watch_after_fork(void)
 	agent.watch_depth = 0;
 	my_tid = 0;
 	/* the child is not debugged: its pages go back to it */
-	for (int i = 0; i < DBG_WATCH_MAX; i++)
-		if (dws[i].used) {
-			dws[i].used = false;
-			pages_disarm(&dws[i].w);
-		}
+	watch_debugger_after_fork();
 	/* breakpoints are not inherited by a forked process: arm its own */
 	for (uint32_t i = 0; i < agent.nwatches; i++) {
 		struct watch *w = agent.watches[i];
@@ -705,8 +677,8 @@ void watch_after_fork(void)
 			continue;
 		hw_disarm(w);
 		if (hw_arm(w) < 0) {
-			pages_arm(w);
-			set_mech(w, MMS_WM_PAGE);
+			watch_pages_arm(w);
+			watch_set_mech(w, MMS_WM_PAGE);
 		}
 	}
 }
@@ -719,104 +691,29 @@ void watch_on_unmapped(uint64_t lo, uint64_t hi)
 		struct watch *w = watch_at(i);
 		if (!w || w->mech == MMS_WM_NONE || w->addr >= hi || w->addr + w->len <= lo)
 			continue;
-		set_mech(w, MMS_WM_NONE);
+		watch_set_mech(w, MMS_WM_NONE);
 	}
 }
 
-/* ---- the debugger's watches ---- */
-
-static int dbg_watch_check(uint64_t addr, uint64_t len)
+long watch_describe(char *out, size_t cap)
 {
-	uint64_t first = addr & ~(WATCH_PAGE - 1),
-		 end = (addr + len + WATCH_PAGE - 1) & ~(WATCH_PAGE - 1);
+	static const char *const types[] = { "", "read", "write", "access" };
+	static const char *const mechs[] = { "none", "hw", "page" };
+	long o = snprintf(out, cap, "id   type    mech  address            len  what\n");
 
-	if (!len || len > DBG_WATCH_LEN || addr + len < addr)
-		return -EINVAL;
-	if (agent.memfd < 0)
-		return -EOPNOTSUPP;
-	for (uint64_t p = first; p < end; p += WATCH_PAGE) {
-		bool private;
-		int prot = page_prot(p, &private);
-		if (prot < 0)
-			return -EFAULT;
-		/* code runs from it; a stack takes the fault's signal frame */
-		if ((prot & PROT_EXEC) || debug_is_stack(p, p + WATCH_PAGE))
-			return -EPERM;
+	for (uint32_t i = 0; i < watch_count() && (size_t)o < cap; i++) {
+		struct watch *w = watch_at(i);
+		char line[160];
+		if (!w)
+			continue;
+		int n = snprintf(line, sizeof(line), "w%-3u %-7s %-5s 0x%016llx %-4llu %s\n", w->id,
+				 w->type < 4 ? types[w->type] : "?",
+				 w->mech < 3 ? mechs[w->mech] : "?", (unsigned long long)w->addr,
+				 (unsigned long long)w->len, w->expr ? w->expr : "");
+		if (n < 0 || (size_t)o + (size_t)n >= cap)
+			break;
+		memcpy(out + o, line, (size_t)n + 1);
+		o += n;
 	}
-	return 0;
-}
-
-int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
-{
-	struct dbg_watch *d = NULL, *spare = NULL;
-	static unsigned reuse;
-	sigset_t saved;
-	int r;
-
-	for (int i = 0; i < DBG_WATCH_MAX && !d; i++) {
-		struct dbg_watch *c = &dws[i];
-		if (c->made && c->w.type == type && c->w.addr == addr && c->w.len == len)
-			d = c;
-		else if (!c->made && !spare)
-			spare = c;
-	}
-	if (!insert) {
-		if (d && d->used) {
-			mlock_take(&agent.arb_lock, &saved);
-			__atomic_store_n(&d->used, false, __ATOMIC_RELEASE);
-			pages_disarm(&d->w);
-			set_mech(&d->w, MMS_WM_NONE);
-			mlock_give(&agent.arb_lock, &saved);
-		}
-		return 0; /* gdb removes what a closed session already removed */
-	}
-	if (d && d->used)
-		return 0;
-	if ((r = dbg_watch_check(addr, len)) < 0)
-		return r;
-	if (!d) {
-		/* a new watch; past 256 of them the oldest unused slot is
-		 * described again (its WATCH record says so) */
-		for (int k = 0; !spare && k < DBG_WATCH_MAX; k++) {
-			struct dbg_watch *c = &dws[reuse++ % DBG_WATCH_MAX];
-			if (!c->used)
-				spare = c;
-		}
-		if (!spare)
-			return -ENOSPC;
-		d = spare;
-		d->w = (struct watch){ .id = agent.nwatches + 1 + (uint32_t)(d - dws),
-				       .type = (uint8_t)type,
-				       .addr = addr,
-				       .len = len,
-				       .shadow = d->shadow,
-				       .expr = d->expr };
-		snprintf(d->expr, sizeof(d->expr), "gdb %s 0x%llx,%llu",
-			 type == MMS_WATCH_WRITE  ? "watch"
-			 : type == MMS_WATCH_READ ? "rwatch"
-						  : "awatch",
-			 (unsigned long long)addr, (unsigned long long)len);
-		d->made = true;
-		if ((uint32_t)(d - dws) >= dws_made)
-			__atomic_store_n(&dws_made, (uint32_t)(d - dws) + 1, __ATOMIC_RELEASE);
-	}
-	/* never read a traced (device) mapping for it: the old value comes
-	 * from the first write that covers it */
-	uint64_t first, end;
-	watch_pages(&d->w, &first, &end);
-	d->w.old_known =
-		!in_traced_region(first, end) && mem_peek(addr, d->shadow, (unsigned)len) == 0;
-	mlock_take(&agent.arb_lock, &saved);
-	pages_arm(&d->w);
-	set_mech(&d->w, MMS_WM_PAGE);
-	__atomic_store_n(&d->used, true, __ATOMIC_RELEASE);
-	mlock_give(&agent.arb_lock, &saved);
-	return 0;
-}
-
-void watch_debugger_clear(void)
-{
-	for (int i = 0; i < DBG_WATCH_MAX; i++)
-		if (dws[i].used)
-			watch_debugger_set(false, dws[i].w.type, dws[i].w.addr, dws[i].w.len);
+	return o;
 }

@@ -312,9 +312,28 @@ def test_monitor_help_and_regions(tmp_path):
     g, out, trace = session(tmp_path, [
         "break submit", "continue", "monitor help", "monitor regions", "monitor bogus",
         "detach"])
-    assert "device-reads live|shadow" in g, g
+    assert "device-reads live|shadow" in g and "mark TEXT" in g, g
     assert re.search(r"r1\s+0x[0-9a-f]{16} 0x[0-9a-f]{16} rw-\s+traced", g), g
     assert "unknown monitor command 'bogus'" in g, g
+    check_trace_exact(out, trace)
+
+
+def test_monitor_watches_lists_the_inserted_ones_and_mark_reaches_the_trace(tmp_path):
+    # gdb takes watches out at every stop unless told to keep them in
+    g, out, trace = session(tmp_path, [
+        "set breakpoint always-inserted on", "break submit", "continue",
+        "watch global_counter", "rwatch -location bar0[0]", "monitor watches",
+        "monitor mark before the second submit", "delete", "monitor watches", "detach"])
+    tables = g.split("id   type    mech  address            len  what\n")
+    assert len(tables) == 3, g
+    rows = re.findall(r"^w(\d+)\s+(\w+)\s+page\s+0x([0-9a-f]{16}) (\d+)\s+gdb (\w+) 0x", tables[1],
+                      re.M)
+    assert [(r[1], r[3], r[4]) for r in rows] == [("write", "4", "watch"), ("read", "4", "rwatch")], g
+    bar0 = int(re.search(r"^READY \d+ (0x[0-9a-f]+)$", out, re.M).group(1), 16)
+    assert int(rows[1][2], 16) == bar0, (rows, out)
+    assert not tables[2].startswith("w"), g  # none after delete
+    marks = [r for r in show_json(trace) if r["type"] == "mark"]
+    assert [m["text"] for m in marks] == ["before the second submit"], marks
     check_trace_exact(out, trace)
 
 
