@@ -45,6 +45,7 @@
 #include "util/log.h"
 #include "util/maps.h"
 #include "util/proc.h"
+#include "util/sockpath.h"
 #include "util/sys.h"
 
 struct debug_state dbg = { .listen_fd = -1, .client_fd = -1, .event_fd = -1 };
@@ -277,6 +278,8 @@ static void on_client_bytes(void)
 	}
 }
 
+static void remove_socket(void);
+
 /* exit(status) with a debugger connected: it gets W before the
  * connection goes (on_exit runs after the program's own atexit handlers).
  * Waits at most two seconds for the debugger's thread.  _exit() and a
@@ -286,7 +289,10 @@ static void on_program_exit(int status, void *unused)
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
 
 	(void)unused;
-	if (!dbg.on || __atomic_load_n(&dbg.client_fd, __ATOMIC_ACQUIRE) < 0)
+	if (!dbg.on)
+		return;
+	remove_socket();
+	if (__atomic_load_n(&dbg.client_fd, __ATOMIC_ACQUIRE) < 0)
 		return;
 	__atomic_store_n(&dbg.exit_status, 0x100 | (status & 0xff), __ATOMIC_RELEASE);
 	debug_notify();
@@ -353,45 +359,67 @@ static void *serve(void *unused)
 
 /* ---- setting up ---- */
 
+/* Listen at path: the socket (0600) is made in a fresh 0700 directory
+ * beside path, which becomes a symbolic link to it, so nobody else can
+ * reach the socket at any moment (docs/debugging.md). */
 static int listen_unix(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	int fd;
+	char dir[PATH_MAX];
+	int fd, e;
 
-	if (strlen(path) >= sizeof(a.sun_path))
+	sockpath_dir(path, dbg.sock_dir, sizeof(dbg.sock_dir));
+	snprintf(dir, sizeof(dir), "%s", dbg.sock_dir);
+	if (snprintf(dbg.sock_dir, sizeof(dbg.sock_dir), "%s/" SOCKPATH_DIR_PREFIX "%d-XXXXXX", dir,
+		     (int)getpid()) >= (int)sizeof(dbg.sock_dir) ||
+	    strlen(dbg.sock_dir) + sizeof("/sock") > sizeof(a.sun_path)) {
+		dbg.sock_dir[0] = 0;
 		return -ENAMETOOLONG;
-	strcpy(a.sun_path, path);
+	}
+	if (!mkdtemp(dbg.sock_dir)) {
+		e = errno;
+		dbg.sock_dir[0] = 0;
+		return -e;
+	}
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/sock", dbg.sock_dir);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == EADDRINUSE) {
-		/* left by an earlier image of this process (exec) or a run
-		 * that died: take it over only if nobody answers there and it
-		 * is a socket of ours */
-		struct stat st;
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		bool stale = probe >= 0 && connect(probe, (struct sockaddr *)&a, sizeof(a)) < 0 &&
-			     errno == ECONNREFUSED;
-		if (probe >= 0)
-			close(probe);
-		if (stale && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
-		    st.st_uid == geteuid() && unlink(path) == 0 &&
-		    bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0)
-			goto bound;
-		errno = EADDRINUSE;
 		goto fail;
-	} else if (errno && access(path, F_OK) != 0) {
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || chmod(a.sun_path, 0600) < 0 ||
+	    listen(fd, 4) < 0)
+		goto fail;
+	if (symlink(a.sun_path, path) < 0 &&
+	    !(errno == EEXIST && sockpath_remove_stale(path) && symlink(a.sun_path, path) == 0)) {
+		if (errno == EEXIST)
+			errno = EADDRINUSE;
 		goto fail;
 	}
-bound:
-	if (chmod(path, 0600) < 0 || listen(fd, 4) < 0)
-		goto fail;
 	return fd;
-fail : {
-	int e = errno;
-	close(fd);
+fail:
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(a.sun_path);
+	rmdir(dbg.sock_dir);
+	dbg.sock_dir[0] = 0;
 	return -e;
 }
+
+/* The program is leaving: its socket, directory and link go. */
+static void remove_socket(void)
+{
+	char sock[PATH_MAX + 8], target[PATH_MAX];
+	long n;
+
+	if (!dbg.sock_dir[0] || getpid() != agent.pid)
+		return;
+	snprintf(sock, sizeof(sock), "%s/sock", dbg.sock_dir);
+	n = readlink(dbg.path, target, sizeof(target) - 1);
+	if (n > 0 && (target[n] = 0, !strcmp(target, sock)))
+		unlink(dbg.path); /* still ours, not a new run's */
+	unlink(sock);
+	rmdir(dbg.sock_dir);
+	dbg.sock_dir[0] = 0;
 }
 
 static int listen_tcp(const char *spec)

@@ -26,6 +26,7 @@ struct debug_state {
 	int tid;
 	char where[PATH_MAX + 8]; /* as the config says it, for messages */
 	char path[PATH_MAX];	  /* the UNIX socket, "" for TCP */
+	char sock_dir[PATH_MAX];  /* its private directory, "" none */
 	bool stopped;		  /* we hold the park */
 	int reported;
 	unsigned mem_flags;

@@ -31,6 +31,7 @@
 #include "mmscope/trace-format.h"
 #include "util/config.h"
 #include "util/elf.h"
+#include "util/sockpath.h"
 
 static void run_usage(FILE *f)
 {
@@ -559,6 +560,9 @@ int cmd_run(int argc, char **argv)
 			fprintf(stderr, "mmscope run: waitpid: %s\n", strerror(errno));
 			return 1;
 		}
+	/* a program that died leaves its debugger socket behind */
+	if (!strncmp(cfg.gdb, "unix:", 5))
+		sockpath_remove_stale(cfg.gdb + 5);
 	if (!untraced) {
 		add_exit_record(cfg.out, dir, child_pid, status);
 		run_summary(&cfg, dir, page, quiet);

@@ -253,17 +253,74 @@ def test_a_peer_that_could_not_ptrace_the_program_is_refused(tmp_path):
     check_trace_exact(out, trace)
 
 
-def test_the_unix_socket_is_private(tmp_path):
-    trace = str(tmp_path / "t.d")
+def start_waiting(tmp_path, sock, name="t.d"):
+    trace = str(tmp_path / name)
+    return trace, GroupPopen([MMSCOPE, "run", "-q", "-o", trace, f"--gdb=unix:{sock}",
+                              "--gdb-wait", "--", GDBDRV], 60, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+
+
+def leftovers(d):
+    return sorted(n for n in os.listdir(d) if n.startswith(".mmscope-gdb") or n == "gdb.sock")
+
+
+def test_the_unix_socket_is_private_and_goes_when_the_program_does(tmp_path):
+    """The socket (0600) is made in a fresh 0700 directory of its own, so
+    nobody else can reach it at any moment; the path given is a link to
+    it.  Socket, directory and link go when the program exits."""
     sock = str(tmp_path / "gdb.sock")
-    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, f"--gdb=unix:{sock}", "--gdb-wait",
-                      "--", GDBDRV], 60, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                     text=True)
+    trace, run = start_waiting(tmp_path, sock)
     try:
         wait_socket(sock, run)
-        assert os.stat(sock).st_mode & 0o777 == 0o600
+        assert os.path.islink(sock)
+        real = os.path.realpath(sock)
+        sdir = os.path.dirname(real)
+        assert os.path.dirname(sdir) == str(tmp_path), real
+        assert os.path.basename(sdir).startswith(".mmscope-gdb-"), real
+        assert os.stat(sdir).st_mode & 0o777 == 0o700 and os.stat(sdir).st_uid == os.geteuid()
+        assert os.stat(real).st_mode & 0o777 == 0o600
+        g = run_gdb(["continue"], sock)
+        out, _ = run.communicate(timeout=60)
     finally:
         run.kill_group()
+    assert "exited normally" in g, g
+    assert "DONE\n" in out, out
+    assert leftovers(tmp_path) == [], os.listdir(tmp_path)
+
+
+def test_a_stale_socket_is_taken_over_and_a_foreign_file_is_left_alone(tmp_path):
+    sock = str(tmp_path / "gdb.sock")
+    # a run killed with everything it had (mmscope run too): its socket stays
+    trace, run = start_waiting(tmp_path, sock, "a.d")
+    try:
+        wait_socket(sock, run)
+    finally:
+        run.kill_group()
+    run.wait(timeout=30)
+    assert os.path.islink(sock) and len(leftovers(tmp_path)) == 2, os.listdir(tmp_path)
+    trace, run = start_waiting(tmp_path, sock, "b.d")
+    try:
+        deadline = time.monotonic() + 30
+        while "listening on" not in (open(os.path.join(trace, "agent.log")).read()
+                                     if os.path.exists(os.path.join(trace, "agent.log")) else ""):
+            assert time.monotonic() < deadline, "the second run never listened"
+            time.sleep(0.05)
+        g = run_gdb(["continue"], sock)
+        out, _ = run.communicate(timeout=60)
+    finally:
+        run.kill_group()
+    assert "exited normally" in g and "DONE\n" in out, (g, out)
+    assert leftovers(tmp_path) == [], os.listdir(tmp_path)
+    # a file that is not mmscope's at the path: refused, untouched, and
+    # the program runs without a debugger connection
+    with open(sock, "w") as f:
+        f.write("mine\n")
+    p = run_group([MMSCOPE, "run", "-q", "-o", str(tmp_path / "c.d"), f"--gdb=unix:{sock}",
+                   "--", GDBDRV], 60, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert "cannot listen for a debugger on unix:" in p.stdout, p.stdout
+    assert "Address already in use" in p.stdout and "DONE\n" in p.stdout, p.stdout
+    assert open(sock).read() == "mine\n"
+    assert leftovers(tmp_path) == ["gdb.sock"], os.listdir(tmp_path)
 
 
 def test_device_reads_come_from_the_shadow_register_file_unless_asked(tmp_path):
