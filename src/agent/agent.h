@@ -187,8 +187,11 @@ bool watch_on_trap(siginfo_t *si, void *uc);
  * remove one of type (enum mms_watch_type); 0 or -errno (-EINVAL length,
  * -EFAULT not mapped, -EPERM code or a stack, -ENOSPC pool full). */
 int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len);
-/* remove every one of them (detach, a closed session) */
+/* remove every one of them now (detach, a closed session) */
 void watch_debugger_clear(void);
+/* The program is about to run: disarm the watches removed since it
+ * stopped and not inserted again. */
+void watch_debugger_commit(void);
 /* Every watch armed or once armed, one line each, for `monitor watches`;
  * bytes written (lines that do not fit whole are left out). */
 long watch_describe(char *out, size_t cap);

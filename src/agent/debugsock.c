@@ -466,6 +466,7 @@ void debug_start(void)
 
 	if (!spec[0])
 		return;
+	debug_find_agent_text();
 	snprintf(dbg.where, sizeof(dbg.where), "%s", spec);
 	if (!strncmp(spec, "unix:", 5)) {
 		size_t n = strlen(spec + 5);

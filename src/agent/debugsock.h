@@ -31,6 +31,11 @@ void debug_watch_hit(int type, uint64_t addr);
 /* signal context, at the end of mmscope's fault and trap handlers: stop
  * for a watch hit in the access just completed */
 void debug_after_fault(void *uc);
+/* Normal context, at start: where the agent's own code is. */
+void debug_find_agent_text(void);
+/* A return address as the program made it (not the step-over trampoline
+ * the debugger's step may have put in its place). */
+uint64_t debug_caller(uint64_t ra);
 /* The program is stopped: does [lo, hi) overlap a thread's stack? */
 bool debug_is_stack(uint64_t lo, uint64_t hi);
 

@@ -11,7 +11,9 @@
  * take a lock a parked thread holds: raw system calls and static buffers.
  */
 #define LOG_DOMAIN "gdb"
+#include <elf.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,12 +127,95 @@ void debug_after_step(void *ucv)
 		step_stop(ucv);
 }
 
+/*
+ * Stepping into mmscope.  A step that lands in the agent's own code (the
+ * program called an interposed function: mmap, pthread_create, ...) must
+ * not go on inside it: the agent blocks every signal around its critical
+ * sections, and a trap while SIGTRAP is blocked kills the process.  So the
+ * call runs at full speed and the step ends where it returns: the return
+ * address on the stack is swapped for debug_step_return, whose int3 puts
+ * it back and reports the step there.  Per thread, so other threads never
+ * see it; a fork child returns through it too and just goes on.
+ */
+__asm__(".pushsection .text\n"
+	".globl debug_step_return\n"
+	".hidden debug_step_return\n"
+	"debug_step_return:\n"
+	"\tint3\n"
+	"\tud2\n"
+	".popsection\n");
+extern const char debug_step_return[];
+
+static __thread uint64_t step_return_to; /* the call's real return address */
+static uint64_t agent_lo, agent_hi;	 /* the agent's text */
+
+static int find_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uint64_t self = (uint64_t)arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && self >= lo && self < hi) {
+			agent_lo = lo;
+			agent_hi = hi;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void debug_find_agent_text(void)
+{
+	dl_iterate_phdr(find_text, (void *)(uintptr_t)debug_find_agent_text);
+}
+
+static bool in_agent(uint64_t pc)
+{
+	return pc >= agent_lo && pc < agent_hi;
+}
+
+uint64_t debug_caller(uint64_t ra)
+{
+	return ra == (uint64_t)debug_step_return && step_return_to ? step_return_to : ra;
+}
+
+/* The step ended at pc inside the agent: run the call free. */
+static void step_over_agent(ucontext_t *uc)
+{
+	uint64_t sp = (uint64_t)uc->uc_mcontext.gregs[REG_RSP], ra;
+	static const uint64_t tramp = (uint64_t)debug_step_return;
+
+	uc->uc_mcontext.gregs[REG_EFL] &= ~0x100ll;
+	/* at a function's first instruction the return address is on top;
+	 * anywhere else (a program function returned into the agent's
+	 * thread start) the thread runs on and the step never ends */
+	if (!step_return_to && mem_peek(sp, &ra, 8) == 0 && ra && !in_agent(ra) &&
+	    mem_poke(sp, &tramp, 8) == 0)
+		step_return_to = ra;
+}
+
+/* The call stepped over returned here: put the return address back. */
+static bool step_returned(ucontext_t *uc, uint64_t addr)
+{
+	if (addr != (uint64_t)debug_step_return || !step_return_to)
+		return false;
+	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)step_return_to;
+	step_return_to = 0;
+	if (dbg.on && dbg.client_fd >= 0)
+		step_stop(uc);
+	return true;
+}
+
 bool debug_on_trap(siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
 	int tid;
 
+	if (si->si_code == SI_KERNEL && step_returned(uc, pc - 1))
+		return true; /* also in a fork child: no debugger there */
 	if (!dbg.on)
 		return false;
 	if (si->si_code == SI_KERNEL) { /* int3 */
@@ -160,7 +245,10 @@ bool debug_on_trap(siginfo_t *si, void *ucv)
 	if (__atomic_load_n(&mmscope_stepping_tid, __ATOMIC_ACQUIRE) == tid)
 		return false; /* the slow path's own step */
 	if ((si->si_code == TRAP_TRACE || si->si_code == TRAP_BRKPT) && take_stepping(tid)) {
-		step_stop(uc);
+		if (in_agent(pc))
+			step_over_agent(uc);
+		else
+			step_stop(uc);
 		return true;
 	}
 	return false;
@@ -410,6 +498,7 @@ void debug_resume(const struct dbg_resume *r)
 	int nrun = 0, nsig = 0;
 
 	forget_removed();
+	watch_debugger_commit();
 	for (int i = 0; i < PARK_MAX_THREADS; i++) {
 		int tid = s[i].tid;
 		enum dbg_act act = DBG_ACT_STOP;

@@ -16,8 +16,10 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "agent/debugsock.h"
+
 /* The caller of an interposed function: the pc records name. */
-#define PC() ((uint64_t)__builtin_return_address(0))
+#define PC() debug_caller((uint64_t)__builtin_return_address(0))
 
 /* An observer's -errno result as libc returns it: -1 and errno. */
 static inline long obs_errno(long r)

@@ -24,8 +24,11 @@ static struct dbg_watch {
 	struct watch w;
 	uint8_t shadow[DBG_WATCH_LEN];
 	char expr[64];
-	bool used; /* armed for the debugger now */
-	bool made; /* w describes a watch (armed or not) */
+	bool used;    /* armed for the debugger now */
+	bool leaving; /* removed, its pages still armed until the program
+			 runs again (gdb removes every watch at a stop and
+			 inserts it again before it resumes) */
+	bool made;    /* w describes a watch (armed or not) */
 } dws[DBG_WATCH_MAX];
 
 /* slots of dws[] ever described: the loops of the fault path stop there */
@@ -51,8 +54,8 @@ bool watch_is_debuggers(const struct watch *w)
 void watch_debugger_after_fork(void)
 {
 	for (int i = 0; i < DBG_WATCH_MAX; i++)
-		if (dws[i].used) {
-			dws[i].used = false;
+		if (dws[i].used || dws[i].leaving) {
+			dws[i].used = dws[i].leaving = false;
 			watch_pages_disarm(&dws[i].w);
 		}
 }
@@ -94,16 +97,18 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 	}
 	if (!insert) {
 		if (d && d->used) {
-			mlock_take(&agent.arb_lock, &saved);
 			__atomic_store_n(&d->used, false, __ATOMIC_RELEASE);
-			watch_pages_disarm(&d->w);
-			watch_set_mech(&d->w, MMS_WM_NONE);
-			mlock_give(&agent.arb_lock, &saved);
+			d->leaving = true; /* watch_debugger_commit() disarms */
 		}
 		return 0; /* gdb removes what a closed session already removed */
 	}
 	if (d && d->used)
 		return 0;
+	if (d && d->leaving) { /* back before the program ran: nothing changed */
+		d->leaving = false;
+		__atomic_store_n(&d->used, true, __ATOMIC_RELEASE);
+		return 0;
+	}
 	if ((r = dbg_watch_check(addr, len)) < 0)
 		return r;
 	if (!d) {
@@ -146,9 +151,28 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 	return 0;
 }
 
+static void disarm(struct dbg_watch *d)
+{
+	sigset_t saved;
+
+	mlock_take(&agent.arb_lock, &saved);
+	__atomic_store_n(&d->used, false, __ATOMIC_RELEASE);
+	d->leaving = false;
+	watch_pages_disarm(&d->w);
+	watch_set_mech(&d->w, MMS_WM_NONE);
+	mlock_give(&agent.arb_lock, &saved);
+}
+
+void watch_debugger_commit(void)
+{
+	for (uint32_t i = 0; i < dws_made; i++)
+		if (dws[i].leaving)
+			disarm(&dws[i]);
+}
+
 void watch_debugger_clear(void)
 {
-	for (int i = 0; i < DBG_WATCH_MAX; i++)
-		if (dws[i].used)
-			watch_debugger_set(false, dws[i].w.type, dws[i].w.addr, dws[i].w.len);
+	for (uint32_t i = 0; i < dws_made; i++)
+		if (dws[i].used || dws[i].leaving)
+			disarm(&dws[i]);
 }

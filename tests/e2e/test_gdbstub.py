@@ -142,6 +142,31 @@ def test_stepi_over_a_traced_store_ends_after_it_and_traces_it_once(tmp_path):
     check_trace_exact(out, trace)
 
 
+def test_single_stepping_the_whole_program_steps_over_mmscopes_own_code(tmp_path):
+    """gdb's software watchpoint single-steps main from its first
+    instruction: through memfd_create, mmap and pthread_create, which are
+    mmscope's (a step into them runs the call and ends where it returns:
+    inside, mmscope blocks signals and a trap would kill the program),
+    printf, and the traced stores of submit.  The watch stops at each of
+    the three increments with the right values, the program's output and
+    trace are as without a debugger, and the MAP record names main as the
+    caller of mmap, not the step's trampoline."""
+    g, out, trace = session(tmp_path, [
+        "break main", "continue", "delete", "set can-use-hw-watchpoints 0",
+        "watch global_counter", "continue", "continue", "continue", "continue"])
+    changes = re.findall(r"Old value = (\d+)\nNew value = (\d+)", g)
+    assert changes == [("7", "8"), ("8", "9"), ("9", "10")], g
+    assert "exited normally" in g, g
+    assert "COUNTER 10\n" in out and "DONE\n" in out, out
+    check_trace_exact(out, trace)
+    recs = show_json(trace)
+    maps = [r for r in recs if r["type"] == "map"]
+    # the caller of mmap is gdbdrv's main: in the executable, beside
+    # submit's stores
+    store_pc = next(int(r["pc"], 16) for r in recs if r["type"] == "access" and r["dir"] == "W")
+    assert len(maps) == 1 and abs(int(maps[0]["pc"], 16) - store_pc) < 4096, (maps, store_pc)
+
+
 def hits(trace):
     return [r for r in show_json(trace) if r["type"] == "hit"]
 
