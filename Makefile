@@ -166,7 +166,11 @@ peers: deps
 bench-peers: all
 	$(Q)B=$(B) bash bench/peers.sh
 
-.PHONY: peers bench-peers
+# make bench-gdb: the gdb stub against gdbserver, section 8 of bench/RESULTS.md
+bench-gdb: all
+	$(Q)B=$(B) bash bench/gdbstub.sh
+
+.PHONY: peers bench-peers bench-gdb
 # ---- end of peers ----
 
 deps:
@@ -182,7 +186,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; exit $$rc
 
 fuzz: deps
 	$(Q)B=$(B) bash tests/fuzz/run.sh

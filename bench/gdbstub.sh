@@ -31,9 +31,22 @@ done
 bench_init mmscope-gbench
 AWK_FMT='function fmt(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }'
 
-cat >"$WORK/rt.gdb" <<GDB
+# gdbserver's `watch g` is a debug register when they fire on this host
+# (mmscope probe), else gdb's software watchpoint (it single-steps)
+HWFIRE=$("$MMSCOPE" probe --json | sed -n 's/.*"write_fire":\([0-9]*\).*/\1/p')
+HWFIRE=${HWFIRE:-0}
+GS_WATCH="a debug register set through ptrace"
+GS_SW=""
+if [ "$HWFIRE" -eq 0 ]; then
+	GS_WATCH="gdb's software watchpoint (set can-use-hw-watchpoints 0: gdb single-steps until g changes), because debug registers do not fire on this host (mmscope probe: 0 write watchpoints fire)"
+	GS_SW="set can-use-hw-watchpoints 0"
+fi
+# rt_script FILE [EXTRA]: the stepi / watch-stop session
+rt_script() {
+cat >"$1" <<GDB
 set pagination off
 set confirm off
+$2
 break stores
 continue
 delete
@@ -50,9 +63,15 @@ for i in range($K):
     gdb.execute("continue", to_string=True)
 c = time.monotonic() - t
 print("stepi_us=%.2f watch_us=%.2f stores=%d" % (s / $K * 1e6, c / $K * 1e6, int(gdb.parse_and_eval("g")) - g0))
+try:
+    gdb.execute("kill")
+except gdb.error:
+    pass  # the stub's connection closes as the program dies
 end
-kill
 GDB
+}
+rt_script "$WORK/rt_stub.gdb" ""
+rt_script "$WORK/rt_gdbserver.gdb" "$GS_SW"
 
 # the 64-watchpoint session: $1 = 1 for gdb's software watchpoints
 spread_script() {
@@ -108,7 +127,7 @@ log "bench: 8. gdb stub vs gdbserver ($REPS repetitions, $K stepi and watch stop
 want_sum=$("$PROG" spread "$SPREAD")
 for ((r = 0; r < REPS; r++)); do
 	for kind in stub gdbserver; do
-		session $kind "$WORK/rt.gdb" store $((K * 4)) >/dev/null
+		session $kind "$WORK/rt_$kind.gdb" store $((K * 4)) >/dev/null
 		line=$(grep -o 'stepi_us=.*' "$WORK/gdb")
 		[ "$(field stores "$line")" = "$K" ] || problem "$kind: $K watch stops saw $(field stores "$line") stores"
 		add ${kind}_stepi "$(field stepi_us "$line")"
@@ -124,7 +143,12 @@ for ((r = 0; r < REPS; r++)); do
 		sc=$WORK/spread_hw.gdb
 		[ $kind = gdbserver ] && sc=$WORK/spread_sw.gdb
 		add ${kind}_64 "$(session $kind "$sc" spread "$SPREAD")"
-		grep -q "^$want_sum\$" "$WORK/prog" || problem "$kind, 64 watchpoints: the program printed $(head -c 200 "$WORK/prog")"
+		if ! grep -q "^$want_sum\$" "$WORK/prog"; then
+			got="$(grep -v -e '^Process ' -e '^Listening ' -e '^Remote debugging' -e '^Child exited' -e '^$' "$WORK/prog" | head -c 200)"
+			msg="$kind, 64 watchpoints: the program printed '$got', not '$want_sum'"
+			# gdbserver's fault is a finding about it, not a failure of ours
+			if [ $kind = gdbserver ]; then printf -- '- %s\n' "$msg" >>"$WORK/notes"; else problem "$msg"; fi
+		fi
 		grep -q "exited normally" "$WORK/gdb" || problem "$kind, 64 watchpoints: gdb: $(tail -c 300 "$WORK/gdb")"
 	done
 	add w64_ratio "$(ratio "$(tail -n1 "$S/gdbserver_64")" "$(tail -n1 "$S/stub_64")")"
@@ -144,8 +168,8 @@ The same gdb drives \`bench/gdb_loop.c\` under mmscope's stub
 - **stepi** and **watch stop**: one gdb session stops at \`stores()\`, then
   gdb's python times $K \`stepi\` commands, sets \`watch g\` and times $K
   \`continue\` commands, each of which stops at the next store to \`g\` (the
-  script checks that g moved by exactly $K).  Under gdbserver \`watch g\` is a
-  debug register set through ptrace; under the stub it is the page engine.
+  script checks that g moved by exactly $K).  Under gdbserver \`watch g\` is
+  $GS_WATCH; under the stub it is the page engine.
 - **64 watchpoints**: a session stops at \`spread()\`, sets \`watch -l w[k]\`
   for k = 0..63, each with \`commands / silent / continue / end\`, and
   continues; \`spread()\` stores $SPREAD times, so each watch is hit
@@ -168,8 +192,11 @@ The same gdb drives \`bench/gdb_loop.c\` under mmscope's stub
 | gdbserver, 64 software watchpoints | $(median gdbserver_64) ($(spread gdbserver_64)) |
 | gdbserver ÷ stub | **$(median w64_ratio)×** ($(spread w64_ratio)) |
 
-Problems found:
-$(if [ -s "$PROBLEMS" ]; then cat "$PROBLEMS"; else echo "none: every watch stop saw one store, every 64-watch run printed the program's sum and exited normally."; fi)
+Problems found (mmscope):
+$(if [ -s "$PROBLEMS" ]; then cat "$PROBLEMS"; else echo "none: every watch stop saw one store, every 64-watch run under the stub printed the program's sum and exited normally."; fi)
+
+Seen of gdbserver in the same runs:
+$(if [ -s "$WORK/notes" ]; then sort -u "$WORK/notes"; echo; echo "(the program's own output, corrupted while gdb single-stepped it through gdbserver with software watchpoints; under the stub, in the same runs, it is right, and so it is under plain gdb with software watchpoints, checked by hand with 3 of them on gdb_loop spread 64)"; else echo "nothing wrong."; fi)
 
 Commands: \`BENCH_REPS=$REPS BENCH_GK=$K BENCH_GSPREAD=$SPREAD bash bench/gdbstub.sh\`; the gdb scripts are written by it.
 EOS

@@ -109,6 +109,9 @@ void thread_release(void); /* the calling thread is exiting */
 /* signals.c */
 void signals_install(void);
 void signals_chain(int sig, siginfo_t *si, void *uc); /* signal context */
+/* signal context: would chaining the fault sig kill the program (its
+ * disposition is the default, or ignored, which a fault cannot be)? */
+bool signals_default_kills(int sig);
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void signals_block_all(sigset_t *old);
 /* Every signal but the synchronous ones and ours. */

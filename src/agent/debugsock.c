@@ -300,6 +300,20 @@ static void on_program_exit(int status, void *unused)
 		sys_call2(SYS_nanosleep, (long)&ts, 0);
 }
 
+/* signal context: the program is about to die of sig (its default
+ * action): the debugger gets X first, within two seconds. */
+void debug_program_dies(int sig)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	if (!dbg.on || __atomic_load_n(&dbg.client_fd, __ATOMIC_ACQUIRE) < 0)
+		return;
+	__atomic_store_n(&dbg.exit_status, 0x200 | (sig & 0xff), __ATOMIC_RELEASE);
+	debug_notify();
+	for (int i = 0; i < 200 && !__atomic_load_n(&dbg.exit_sent, __ATOMIC_ACQUIRE); i++)
+		sys_call2(SYS_nanosleep, (long)&ts, 0);
+}
+
 /* The program is exiting: say so and close (the debugger's thread). */
 static bool exit_reported(void)
 {
@@ -309,9 +323,11 @@ static bool exit_reported(void)
 	if (!status)
 		return false;
 	sys_read(dbg.event_fd, &drain, 8);
-	struct dbg_stop st = { .why = DBG_STOP_EXITED, .status = status & 0xff };
+	struct dbg_stop st = { .why = status & 0x200 ? DBG_STOP_KILLED : DBG_STOP_EXITED,
+			       .status = status & 0xff,
+			       .sig = status & 0xff };
 	send_stop(&st);
-	session_close("the program exited");
+	session_close(status & 0x200 ? "the program was killed by a signal" : "the program exited");
 	__atomic_store_n(&dbg.exit_sent, 1, __ATOMIC_RELEASE);
 	return true;
 }

@@ -28,8 +28,14 @@ void debug_after_step(void *uc);
 /* signal context: the access being completed hit a debugger watch of
  * type (enum mms_watch_type) at addr */
 void debug_watch_hit(int type, uint64_t addr);
+/* signal context: sig (si) is the program's own fault, about to be
+ * chained to its handler or default action.  With a debugger connected,
+ * true: debug_after_fault stops for it first and then chains it (or not,
+ * as the debugger says). */
+bool debug_on_signal(int sig, const siginfo_t *si);
 /* signal context, at the end of mmscope's fault and trap handlers: stop
- * for a watch hit in the access just completed */
+ * for a watch hit in the access just completed, or for the program's
+ * fault (debug_on_signal) */
 void debug_after_fault(void *uc);
 /* Normal context, at start: where the agent's own code is. */
 void debug_find_agent_text(void);

@@ -18,7 +18,7 @@
 #include "debug/target.h"
 
 /* why a thread stopped itself (park_slot.event) */
-enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH };
+enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH, EV_SIGNAL };
 
 struct debug_state {
 	bool on;
@@ -37,13 +37,16 @@ struct debug_state {
 	char reply[RSP_PACKET_MAX + 8];
 	char framed[2 * RSP_PACKET_MAX + 16];
 	struct x86_regctx ctx[PARK_MAX_THREADS];
-	int exit_status; /* 0x100 | status: the program is in exit() */
+	int exit_status; /* 0x100 | status: the program is in exit();
+			    0x200 | sig: it dies of sig */
 	int exit_sent;	 /* the debugger was told */
 };
 
 extern struct debug_state dbg;
 extern const struct dbg_ops debug_target_ops;
 
+/* signal context: the program dies of sig now: X to the debugger */
+void debug_program_dies(int sig);
 /* any context: wake the serving thread (a thread stopped itself) */
 void debug_notify(void);
 /* Park and hold every thread and fill st with the stop to report; false

@@ -111,8 +111,40 @@ static void step_stop(ucontext_t *uc)
 	park_stop_self(uc, ev, pending.addr, debug_notify);
 }
 
+/* the program's own fault, held back for the debugger (debug_on_signal) */
+static __thread struct {
+	int sig;
+	siginfo_t si;
+} held;
+
+bool debug_on_signal(int sig, const siginfo_t *si)
+{
+	/* kernel-made faults only: a signal the debugger passed on comes
+	 * back as a tgkill (SI_TKILL), and a stop for it already was */
+	if (!dbg.on || dbg.client_fd < 0 || si->si_code <= 0 || held.sig)
+		return false;
+	held.sig = sig;
+	held.si = *si;
+	return true;
+}
+
 void debug_after_fault(void *ucv)
 {
+	if (held.sig) {
+		int sig = held.sig, pass = sig;
+		if (dbg.on && dbg.client_fd >= 0)
+			pass = park_stop_self(ucv, EV_SIGNAL, (uint64_t)sig, debug_notify);
+		held.sig = 0;
+		/* the same signal: delivered as the kernel made it; none: the
+		 * instruction runs again (and faults again); another one: sent */
+		if (pass == sig && signals_default_kills(sig))
+			debug_program_dies(sig);
+		if (pass == sig)
+			signals_chain(sig, &held.si, ucv);
+		else if (pass)
+			sys_tgkill(agent.pid, (int)sys_gettid(), pass);
+		return;
+	}
 	if (!pending.ev)
 		return;
 	int ev = pending.ev;
@@ -529,10 +561,14 @@ void debug_resume(const struct dbg_resume *r)
 			}
 			s[i].uc->uc_mcontext.gregs[REG_EFL] |= 0x100;
 		}
-		if (sig) {
+		s[i].resume_sig = 0;
+		if (sig && s[i].stop_sig == sig) {
+			s[i].resume_sig = sig; /* it delivers the one it has */
+		} else if (sig) {
 			sigs[nsig] = sig;
 			sig_tids[nsig++] = tid;
 		}
+		s[i].stop_sig = 0;
 		s[i].event = 0;
 		__atomic_store_n(&s[i].hold, 0, __ATOMIC_RELEASE);
 		runs[nrun++] = &s[i];
@@ -639,7 +675,12 @@ bool debug_stop_all(int sig, bool from_event, struct dbg_stop *st)
 			  : ev->event == EV_AWATCH ? DBG_STOP_AWATCH
 						   : DBG_STOP_SIGNAL;
 		st->addr = ev->event_addr;
+		if (ev->event == EV_SIGNAL)
+			st->sig = (int)ev->event_addr;
 	}
+	for (int i = 0; i < PARK_MAX_THREADS; i++)
+		if (s[i].event == EV_SIGNAL)
+			s[i].stop_sig = (int)s[i].event_addr;
 	for (int i = 0; i < PARK_MAX_THREADS; i++)
 		s[i].event = 0;
 	dbg.reported = st->tid;

@@ -211,7 +211,8 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	}
 not_ours:
 	errno = saved_errno;
-	signals_chain(sig, si, ucv);
+	if (!debug_on_signal(sig, si)) /* else the debugger sees it first */
+		signals_chain(sig, si, ucv);
 	return;
 out:
 	errno = saved_errno;
@@ -242,7 +243,8 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 		}
 	}
 	errno = saved_errno;
-	signals_chain(sig, si, ucv);
+	if (!debug_on_signal(sig, si))
+		signals_chain(sig, si, ucv);
 }
 
 /* signal context: a debugger stop that parks this thread inside either

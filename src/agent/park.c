@@ -248,7 +248,7 @@ void park_unhold(struct park_slot *s)
 	sys_futex(&s->hold, FUTEX_WAKE, 1 << 30, NULL);
 }
 
-void park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void))
+int park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void))
 {
 	sigset_t park_sig, saved;
 	struct park_slot *s;
@@ -267,8 +267,11 @@ void park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void)
 	}
 	sys_rt_sigprocmask(SIG_SETMASK, &saved, NULL);
 	if (!s)
-		return; /* no room to be seen: it runs on */
+		return 0; /* no room to be seen: it runs on */
+	s->resume_sig = 0;
 	notify();
 	slot_hold(s);
+	int sig = s->resume_sig;
 	slot_leave(s);
+	return sig;
 }

@@ -27,6 +27,8 @@ struct park_slot {
 	bool in_handler;	       /* parked inside mmscope's fault handler: uc is where the
 			    program faulted, and the handler will rewrite it */
 	uint64_t event_addr;
+	int stop_sig;	/* stopped by a signal of its own (the debugger's) */
+	int resume_sig; /* the debugger lets it go with this signal */
 };
 
 /* signal context: mmscope's fault and trap handlers say where the
@@ -53,7 +55,8 @@ struct park_slot *park_slots(void);
 void park_unhold(struct park_slot *s);
 /* signal context: the calling thread stops itself for the debugger with
  * its context uc, why (non-zero) and addr; notify() is called once it is
- * held; returns when the debugger lets it run. */
-void park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void));
+ * held; returns when the debugger lets it run, with the signal it is to
+ * take (struct park_slot.resume_sig), 0 none. */
+int park_stop_self(ucontext_t *uc, int why, uint64_t addr, void (*notify)(void));
 
 #endif

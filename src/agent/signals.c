@@ -131,6 +131,11 @@ void signals_install(void)
 }
 
 /* signal context: deliver sig to the program as the kernel would have */
+bool signals_default_kills(int sig)
+{
+	return prog_act[sig].sa_handler == SIG_DFL || prog_act[sig].sa_handler == SIG_IGN;
+}
+
 void signals_chain(int sig, siginfo_t *si, void *ucv)
 {
 	struct sigaction *pa = &prog_act[sig];

@@ -27,7 +27,8 @@ def wait_socket(path, p, timeout=30):
     raise AssertionError(f"no socket {path}; mmscope: {p.communicate()}")
 
 
-def session(tmp_path, gdb_cmds, opts=(), target=None, gdb_prefix=(), maps=("/memfd:bar0*",)):
+def session(tmp_path, gdb_cmds, opts=(), target=None, gdb_prefix=(), maps=("/memfd:bar0*",),
+            program=None, args=(), with_status=False):
     """Run gdbdrv under mmscope, stopped at its entry until gdb (batch,
     gdb_cmds after `target remote`) connects; returns (gdb output, the
     program's and mmscope's output, the trace directory)."""
@@ -37,7 +38,8 @@ def session(tmp_path, gdb_cmds, opts=(), target=None, gdb_prefix=(), maps=("/mem
     cmd = [MMSCOPE, "run", "-q", "-o", trace]
     for m in maps:
         cmd += ["--map", m]
-    cmd += [f"--gdb={spec}", "--gdb-wait", *opts, "--", GDBDRV]
+    program = program or GDBDRV
+    cmd += [f"--gdb={spec}", "--gdb-wait", *opts, "--", program, *args]
     run = GroupPopen(cmd, 120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         if spec.startswith("unix:"):
@@ -46,19 +48,21 @@ def session(tmp_path, gdb_cmds, opts=(), target=None, gdb_prefix=(), maps=("/mem
         else:
             remote = spec[4:]
             wait_log(trace, "listening on")
-        g = run_gdb(gdb_cmds, remote, gdb_prefix)
+        g = run_gdb(gdb_cmds, remote, gdb_prefix, program)
         out, _ = run.communicate(timeout=60)
     finally:
         run.kill_group()
+    if with_status:
+        return g, out, trace, run.returncode
     return g, out, trace
 
 
-def run_gdb(gdb_cmds, remote, prefix=()):
+def run_gdb(gdb_cmds, remote, prefix=(), program=None):
     argv = [*prefix, "gdb", "-nx", "-batch", "-ex", "set pagination off",
             "-ex", f"target remote {remote}"]
     for c in gdb_cmds:
         argv += ["-ex", c]
-    argv.append(GDBDRV)
+    argv.append(program or GDBDRV)
     g = run_group(argv, 90, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     return g.stdout
 
@@ -165,6 +169,41 @@ def test_single_stepping_the_whole_program_steps_over_mmscopes_own_code(tmp_path
     # submit's stores
     store_pc = next(int(r["pc"], 16) for r in recs if r["type"] == "access" and r["dir"] == "W")
     assert len(maps) == 1 and abs(int(maps[0]["pc"], 16) - store_pc) < 4096, (maps, store_pc)
+
+
+OWN_SEGV = prog("own_segv")
+
+
+def test_the_programs_own_fault_stops_it_and_passing_it_on_kills_it_as_without_gdb(tmp_path):
+    """own_segv null writes to NULL.  gdb is told (SIGSEGV at the faulting
+    line, the stack intact), `signal 0` runs the instruction again, which
+    faults again; `continue` passes the signal on: the program dies of it
+    as it would have, and gdb hears so (X) before the connection goes."""
+    g, out, trace, rc = session(tmp_path, [
+        "continue", "bt 2", "signal 0", "continue"], program=OWN_SEGV, args=["null"],
+        maps=("/memfd:mmscope-own*",), with_status=True)
+    stops = re.findall(r"Program received signal SIGSEGV, Segmentation fault\.\nmode_null \(\) at "
+                       r".*own_segv\.c:(\d+)", g)
+    assert len(stops) == 2 and stops[0] == stops[1], g
+    assert re.search(r"#1 .*main \(", g), g
+    assert "Program terminated with signal SIGSEGV" in g, g
+    assert "writing to NULL" in out, out
+    assert rc in (128 + 11, -11), (rc, out)
+
+
+def test_a_fault_the_programs_handler_takes_reaches_it_once(tmp_path):
+    """own_segv resethand handles its first fault (SA_RESETHAND) and dies
+    of the second.  With gdb passing SIGSEGV without stopping, it prints
+    exactly what it prints without mmscope and dies the same way."""
+    native = run_group([OWN_SEGV, "resethand"], 30, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    g, out, trace, rc = session(tmp_path, [
+        "handle SIGSEGV nostop noprint pass", "continue"], program=OWN_SEGV,
+        args=["resethand"], maps=("/memfd:mmscope-own*",), with_status=True)
+    assert native.returncode == -11, native
+    assert out == native.stdout, (out, native.stdout)
+    assert "Program terminated with signal SIGSEGV" in g, g
+    assert rc in (128 + 11, -11), (rc, out)
 
 
 def hits(trace):
