@@ -16,6 +16,7 @@
 #include <link.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ucontext.h>
 
@@ -128,12 +129,39 @@ bool debug_on_signal(int sig, const siginfo_t *si)
 	return true;
 }
 
+/* the siginfo of threads stopped by their own fault, for gdb's
+ * $_siginfo (qXfer:siginfo:read); each entry is its thread's while it
+ * is stopped */
+#define SIGINFO_MAX 64
+static struct {
+	int tid;
+	const siginfo_t *si;
+} siginfos[SIGINFO_MAX];
+
+static int siginfo_publish(int tid, const siginfo_t *si)
+{
+	for (int i = 0; i < SIGINFO_MAX; i++) {
+		int none = 0;
+		if (__atomic_compare_exchange_n(&siginfos[i].tid, &none, -1, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			siginfos[i].si = si;
+			__atomic_store_n(&siginfos[i].tid, tid, __ATOMIC_RELEASE);
+			return i;
+		}
+	}
+	return -1;
+}
+
 void debug_after_fault(void *ucv)
 {
 	if (held.sig) {
 		int sig = held.sig, pass = sig;
-		if (dbg.on && dbg.client_fd >= 0)
+		if (dbg.on && dbg.client_fd >= 0) {
+			int k = siginfo_publish((int)sys_gettid(), &held.si);
 			pass = park_stop_self(ucv, EV_SIGNAL, (uint64_t)sig, debug_notify);
+			if (k >= 0)
+				__atomic_store_n(&siginfos[k].tid, 0, __ATOMIC_RELEASE);
+		}
 		held.sig = 0;
 		/* the same signal: delivered as the kernel made it; none: the
 		 * instruction runs again (and faults again); another one: sent */
@@ -441,6 +469,16 @@ bool debug_is_stack(uint64_t lo, uint64_t hi)
 static long op_object(void *arg, const char *name, char *buf, size_t cap)
 {
 	(void)arg;
+	if (!strncmp(name, "siginfo:", 8)) {
+		int tid = atoi(name + 8);
+		for (int i = 0; i < SIGINFO_MAX && dbg.stopped; i++)
+			if (__atomic_load_n(&siginfos[i].tid, __ATOMIC_ACQUIRE) == tid && tid > 0) {
+				size_t n = sizeof(siginfo_t) < cap ? sizeof(siginfo_t) : cap;
+				memcpy(buf, siginfos[i].si, n);
+				return (long)n;
+			}
+		return -ENODATA; /* it did not stop for a signal of its own */
+	}
 	if (!strcmp(name, "auxv"))
 		return debug_read_proc("self/auxv", buf, cap);
 	return proc_readlink("self/exe", buf, cap);

@@ -375,7 +375,14 @@ static size_t xfer(struct dbg_session *s, const char *arg, char *out, size_t cap
 		n = threads_xml(s, s->scratch, sizeof(s->scratch));
 	else if (!strcmp(name, "auxv") || !strcmp(name, "exec-file"))
 		n = s->ops->object(s->arg, name, s->scratch, sizeof(s->scratch));
-	else
+	else if (!strcmp(name, "siginfo")) {
+		char which[32];
+		int tid = s->g_tid > 0 ? s->g_tid : s->last.tid;
+		if (tid <= 0)
+			return err(out, ESRCH);
+		snprintf(which, sizeof(which), "siginfo:%d", tid);
+		n = s->ops->object(s->arg, which, s->scratch, sizeof(s->scratch));
+	} else
 		return 0;
 	if (n < 0)
 		return err(out, (int)-n);
@@ -433,11 +440,12 @@ static size_t query(struct dbg_session *s, const char *q, char *out, size_t cap)
 {
 	if (!strncmp(q, "qSupported", 10)) {
 		s->multiprocess = strstr(q, "multiprocess+") != NULL;
-		return (size_t)snprintf(out, cap,
-					"PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
-					"qXfer:auxv:read+;qXfer:exec-file:read+;"
-					"qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+%s",
-					RSP_PACKET_MAX, s->multiprocess ? ";multiprocess+" : "");
+		return (size_t)snprintf(
+			out, cap,
+			"PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
+			"qXfer:auxv:read+;qXfer:exec-file:read+;"
+			"qXfer:threads:read+;qXfer:siginfo:read+;swbreak+;hwbreak+;vContSupported+%s",
+			RSP_PACKET_MAX, s->multiprocess ? ";multiprocess+" : "");
 	}
 	if (!strcmp(q, "QStartNoAckMode")) {
 		s->no_ack = true;

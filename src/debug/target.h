@@ -66,7 +66,8 @@ struct dbg_ops {
 	int (*resume)(void *arg, const struct dbg_resume *r);
 	/* Z and z: 0, -EOPNOTSUPP (answer empty: gdb falls back), or -errno */
 	int (*bp)(void *arg, bool insert, enum dbg_bp_type type, uint64_t addr, uint64_t len);
-	/* qXfer objects the target serves ("auxv", "exec-file"): the whole
+	/* qXfer objects the target serves ("auxv", "exec-file", "siginfo:TID"
+	 * the siginfo_t of a thread stopped by a signal): the whole
 	 * object into buf; its length, or -errno */
 	long (*object)(void *arg, const char *name, char *buf, size_t cap);
 	/* monitor commands: output text into out; its length or -errno */

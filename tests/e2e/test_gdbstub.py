@@ -176,16 +176,20 @@ OWN_SEGV = prog("own_segv")
 
 def test_the_programs_own_fault_stops_it_and_passing_it_on_kills_it_as_without_gdb(tmp_path):
     """own_segv null writes to NULL.  gdb is told (SIGSEGV at the faulting
-    line, the stack intact), `signal 0` runs the instruction again, which
+    line, the stack intact, $_siginfo as the kernel made it), `signal 0` runs the instruction again, which
     faults again; `continue` passes the signal on: the program dies of it
     as it would have, and gdb hears so (X) before the connection goes."""
     g, out, trace, rc = session(tmp_path, [
-        "continue", "bt 2", "signal 0", "continue"], program=OWN_SEGV, args=["null"],
+        "continue", "bt 2", "print $_siginfo.si_signo", "print $_siginfo.si_code",
+        "print $_siginfo._sifields._sigfault.si_addr", "signal 0", "continue"],
+        program=OWN_SEGV, args=["null"],
         maps=("/memfd:mmscope-own*",), with_status=True)
     stops = re.findall(r"Program received signal SIGSEGV, Segmentation fault\.\nmode_null \(\) at "
                        r".*own_segv\.c:(\d+)", g)
     assert len(stops) == 2 and stops[0] == stops[1], g
     assert re.search(r"#1 .*main \(", g), g
+    # $_siginfo is the kernel's: SIGSEGV, SEGV_MAPERR, at address 0
+    assert "$1 = 11\n$2 = 1\n$3 = (void *) 0x0\n" in g, g
     assert "Program terminated with signal SIGSEGV" in g, g
     assert "writing to NULL" in out, out
     assert rc in (128 + 11, -11), (rc, out)

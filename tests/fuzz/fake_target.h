@@ -377,6 +377,15 @@ static long fake_object(void *arg, const char *name, char *buf, size_t cap)
 		memcpy(buf, exe, n);
 		return (long)n;
 	}
+	if (!strncmp(name, "siginfo:", 8)) {
+		/* a thread stopped by a signal of its own: the first known one */
+		long tid = strtol(name + 8, NULL, 10);
+		FAKE_CHECK(tid > 0);
+		if (tid != t->t[t->first].tid)
+			return -ENODATA;
+		memset(buf, 0x5a, cap < 128 ? cap : 128);
+		return cap < 128 ? (long)cap : 128;
+	}
 	FAKE_CHECK(!strcmp(name, "auxv"));
 	/* AT_* pairs whose values hold the bytes the framing escapes */
 	size_t n = t->big_auxv ? cap : 22 * 16 < cap ? 22 * 16 : cap;
