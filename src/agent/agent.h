@@ -186,18 +186,23 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 void watch_on_stepped(struct thread_state *t, uint64_t pc, uint64_t addr, unsigned width, int dir);
 /* signal context: true if this SIGTRAP is one of our data breakpoints */
 bool watch_on_trap(siginfo_t *si, void *uc);
-/* The debugger's watches (debugsock.c, the program stopped): insert or
- * remove one of type (enum mms_watch_type); 0 or -errno (-EINVAL length,
- * -EFAULT not mapped, -EPERM code or a stack, -ENOSPC pool full). */
-int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len);
-/* remove every one of them now (detach, a closed session) */
-void watch_debugger_clear(void);
+/* The debugger's watches (the program stopped): insert or remove one of
+ * type (enum mms_watch_type) for session owner (0: gdb, whose hits stop
+ * the program; else a ctl session's, whose hits are only recorded), expr
+ * its name in WATCH records (NULL: gdb's form); 0 or -errno (-EINVAL
+ * length, -EFAULT not mapped, -EPERM code or a stack, -ENOSPC pool
+ * full). */
+int watch_debugger_set(int owner, bool insert, int type, uint64_t addr, uint64_t len,
+		       const char *expr);
+/* remove every one of owner's now (detach, a closed session) */
+void watch_debugger_clear(int owner);
 /* The program is about to run: disarm the watches removed since it
  * stopped and not inserted again. */
 void watch_debugger_commit(void);
-/* Every watch armed or once armed, one line each, for `monitor watches`;
- * bytes written (lines that do not fit whole are left out). */
-long watch_describe(char *out, size_t cap);
+/* Every watch inserted now, one line each for `monitor watches`, or a
+ * JSON array for ctl; bytes written (entries that do not fit whole are
+ * left out). */
+long watch_describe(char *out, size_t cap, bool json);
 /* signal context: addr was in a watched page disarmed a moment ago (a
  * fault raised before the disarm: retry the instruction) */
 bool watch_recently_disarmed(uint64_t addr);

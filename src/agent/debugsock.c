@@ -52,10 +52,10 @@ struct debug_state dbg = { .listen_fd = -1, .client_fd = -1, .event_fd = -1 };
 
 /* ---- the connection ---- */
 
-static int send_all(const char *p, size_t n)
+static int send_fd(int fd, const char *p, size_t n)
 {
 	while (n) {
-		long w = sys_call6(SYS_sendto, dbg.client_fd, (long)p, (long)n, MSG_NOSIGNAL, 0, 0);
+		long w = sys_call6(SYS_sendto, fd, (long)p, (long)n, MSG_NOSIGNAL, 0, 0);
 		if (w == -EINTR)
 			continue;
 		if (w <= 0)
@@ -66,11 +66,21 @@ static int send_all(const char *p, size_t n)
 	return 0;
 }
 
-static int send_packet(const char *payload, size_t len)
+static int send_all(const char *p, size_t n)
+{
+	return send_fd(dbg.client_fd, p, n);
+}
+
+static int send_packet_fd(int fd, const char *payload, size_t len)
 {
 	long n = rsp_frame(dbg.framed, sizeof(dbg.framed), payload, len);
 
-	return n < 0 ? (int)n : send_all(dbg.framed, (size_t)n);
+	return n < 0 ? (int)n : send_fd(fd, dbg.framed, (size_t)n);
+}
+
+static int send_packet(const char *payload, size_t len)
+{
+	return send_packet_fd(dbg.client_fd, payload, len);
 }
 
 static void send_stop(const struct dbg_stop *st)
@@ -145,51 +155,63 @@ static int tcp_peer_uid(const struct sockaddr_in *peer, int *uid)
 	return -ENOENT;
 }
 
-static void refuse(const char *why)
+/* A peer that may not connect: tell it why (gdb shows the reply to its
+ * first packet, qSupported, at most 2 s away) and close.  A ctl client
+ * sends a line, not a packet: it gets the same E. packet, which
+ * `mmscope ctl` prints. */
+static void refuse(int fd, const char *why)
 {
-	/* gdb shows the reply to its first packet: say why there */
 	char msg[512];
 	int n = snprintf(msg, sizeof(msg), "E.%s", why);
+	struct rsp_parser parser;
 
 	pr_warn("refused a debugger: %s", why + 9);
-	/* answer its first packet (gdb's qSupported), at most 2 s away */
-	rsp_parser_init(&dbg.parser);
+	rsp_parser_init(&parser);
 	for (int tries = 0; tries < 20; tries++) {
-		struct pollfd p = { .fd = dbg.client_fd, .events = POLLIN };
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		uint8_t b[512];
 		long got;
 		if (sys_call3(SYS_poll, (long)&p, 1, 100) <= 0)
 			continue;
-		if ((got = sys_read(dbg.client_fd, b, sizeof(b))) <= 0)
+		if ((got = sys_read(fd, b, sizeof(b))) <= 0)
 			break;
-		bool packet = false;
-		for (long i = 0; i < got && !packet; i++)
-			packet = rsp_feed(&dbg.parser, b[i]) == RSP_PACKET;
-		if (packet) {
-			send_all("+", 1);
-			break;
+		bool packet = false, line = false;
+		for (long i = 0; i < got && !packet; i++) {
+			packet = rsp_feed(&parser, b[i]) == RSP_PACKET;
+			line |= b[i] == '\n';
 		}
+		if (packet)
+			send_fd(fd, "+", 1);
+		if (packet || line)
+			break;
 	}
-	send_packet(msg, (size_t)n);
-	sys_call2(SYS_shutdown, dbg.client_fd, SHUT_RDWR);
-	sys_close(dbg.client_fd);
-	dbg.client_fd = -1;
+	send_packet_fd(fd, msg, (size_t)n);
+	sys_call2(SYS_shutdown, fd, SHUT_RDWR);
+	sys_close(fd);
 }
+
+/* connections accepted whose protocol is not known yet: the first byte
+ * of gdb's is '+', '$' or ^C; anything else is a ctl session's */
+#define PENDING_MAX 8
+static struct {
+	int fd; /* -1 free */
+	int uid, pid;
+} pending[PENDING_MAX] = { [0 ... PENDING_MAX - 1] = { .fd = -1 } };
 
 static void accept_one(void)
 {
 	char why[256];
-	int uid = -1, gid = -1, pid = 0;
-	long fd = sys_call4(SYS_accept4, dbg.listen_fd, 0, 0, SOCK_CLOEXEC);
-	struct dbg_stop st;
+	int uid = -1, gid = -1, pid = 0, slot = -1;
+	long lfd = sys_call4(SYS_accept4, dbg.listen_fd, 0, 0, SOCK_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
+	if (lfd < 0)
 		return;
-	dbg.client_fd = agent_high_fd((int)fd);
+	fd = agent_high_fd((int)lfd);
 	if (dbg.path[0]) {
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
-		if (getsockopt(dbg.client_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
 			uid = (int)cr.uid;
 			gid = (int)cr.gid;
 			pid = cr.pid;
@@ -198,13 +220,13 @@ static void accept_one(void)
 		struct sockaddr_in peer;
 		socklen_t len = sizeof(peer);
 		int one = 1;
-		setsockopt(dbg.client_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (getpeername(dbg.client_fd, (struct sockaddr *)&peer, &len) == 0 &&
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
 		    tcp_peer_uid(&peer, &uid) == 0)
 			gid = -2; /* TCP says no group: the uid must do */
 	}
 	if (uid < 0) {
-		refuse("mmscope: cannot tell who the peer is; refused");
+		refuse(fd, "mmscope: cannot tell who the peer is; refused");
 		return;
 	}
 	if (gid == -2) {
@@ -213,9 +235,30 @@ static void accept_one(void)
 		gid = (uid_t)uid == eu ? (int)getegid() : -1;
 	}
 	if (peer_allowed(uid, gid, pid, why, sizeof(why)) < 0) {
-		refuse(why);
+		refuse(fd, why);
 		return;
 	}
+	for (int i = 0; i < PENDING_MAX && slot < 0; i++)
+		if (pending[i].fd < 0)
+			slot = i;
+	if (slot < 0) {
+		refuse(fd, "mmscope: too many connections at once; try again");
+		return;
+	}
+	pending[slot].fd = fd;
+	pending[slot].uid = uid;
+	pending[slot].pid = pid;
+}
+
+static void feed(const uint8_t *buf, long n);
+
+/* The first bytes of a connection are gdb's: it becomes the debugger
+ * session (one at a time), and the program stops for it. */
+static void gdb_begin(int fd, int uid, int pid, const uint8_t *bytes, long n)
+{
+	struct dbg_stop st;
+
+	dbg.client_fd = fd;
 	pr_info("debugger connected (uid %d%s%d)", uid, pid ? ", pid " : "", pid);
 	rsp_parser_init(&dbg.parser);
 	dbg_session_init(&dbg.sess, &debug_target_ops, NULL, agent.pid);
@@ -224,6 +267,39 @@ static void accept_one(void)
 		dbg.sess.last = st;
 		struct park_slot *s = debug_slot_of(st.tid);
 		dbg.sess.avx = s && x86_has_avx(s->uc);
+	}
+	feed(bytes, n);
+}
+
+static void on_pending(int i)
+{
+	static uint8_t buf[4096];
+	int fd = pending[i].fd;
+	long n = sys_read(fd, buf, sizeof(buf));
+
+	if (n == -EINTR || n == -EAGAIN)
+		return;
+	pending[i].fd = -1;
+	if (n <= 0) {
+		sys_close(fd);
+		return;
+	}
+	if (buf[0] == '+' || buf[0] == '$' || buf[0] == 3) {
+		if (dbg.client_fd < 0) {
+			gdb_begin(fd, pending[i].uid, pending[i].pid, buf, n);
+			return;
+		}
+		send_fd(fd, "+", 1);
+		send_packet_fd(fd, "E.mmscope: another debugger is connected to this program", 57);
+		pr_warn("refused a second debugger (uid %d): one is connected", pending[i].uid);
+		sys_close(fd);
+		return;
+	}
+	if (ctl_add(fd, buf, (size_t)n) < 0) {
+		static const char full[] =
+			"{\"ok\":false,\"error\":\"too many ctl sessions at once\"}\n";
+		send_fd(fd, full, sizeof(full) - 1);
+		sys_close(fd);
 	}
 }
 
@@ -247,18 +323,10 @@ static void handle_packet(void)
 		session_close("detached");
 }
 
-static void on_client_bytes(void)
+static void feed(const uint8_t *buf, long n)
 {
-	static uint8_t buf[4096];
-	long n = sys_read(dbg.client_fd, buf, sizeof(buf));
 	struct dbg_stop st;
 
-	if (n == -EINTR || n == -EAGAIN)
-		return;
-	if (n <= 0) {
-		session_close(n == 0 ? "the debugger went away" : "read error");
-		return;
-	}
 	for (long i = 0; i < n && dbg.client_fd >= 0; i++) {
 		switch (rsp_feed(&dbg.parser, buf[i])) {
 		case RSP_PACKET:
@@ -276,6 +344,39 @@ static void on_client_bytes(void)
 			break;
 		}
 	}
+}
+
+static void on_client_bytes(void)
+{
+	static uint8_t buf[4096];
+	long n = sys_read(dbg.client_fd, buf, sizeof(buf));
+
+	if (n == -EINTR || n == -EAGAIN)
+		return;
+	if (n <= 0) {
+		session_close(n == 0 ? "the debugger went away" : "read error");
+		return;
+	}
+	feed(buf, n);
+}
+
+bool debug_hold(struct dbg_stop *st)
+{
+	if (dbg.stopped)
+		return false;
+	/* sig 0: a stop of nobody's; an event found meanwhile is gdb's */
+	debug_stop_all(0, false, st);
+	return true;
+}
+
+void debug_release(bool held, const struct dbg_stop *st)
+{
+	if (!held)
+		return;
+	if (st->sig && dbg.client_fd >= 0)
+		send_stop(st); /* a thread stopped for gdb meanwhile: it is told */
+	else
+		debug_resume(NULL);
 }
 
 static void remove_socket(void);
@@ -343,32 +444,46 @@ static void *serve(void *unused)
 	park_exempt(dbg.tid);
 	prctl(PR_SET_NAME, "mmscope-gdb");
 	for (;;) {
-		struct pollfd p[2];
-		int np = 0;
-		if (dbg.client_fd < 0) {
-			p[np++] = (struct pollfd){ .fd = dbg.listen_fd, .events = POLLIN };
-		} else {
+		struct pollfd p[3 + PENDING_MAX + CTL_MAX];
+		int np = 0, i_client = -1, i_event = -1, i_pending = 0, n_pending = 0, i_ctl;
+		p[np++] = (struct pollfd){ .fd = dbg.listen_fd, .events = POLLIN };
+		if (dbg.client_fd >= 0) {
+			i_client = np;
 			p[np++] = (struct pollfd){ .fd = dbg.client_fd, .events = POLLIN };
-			if (!dbg.stopped)
+			if (!dbg.stopped) {
+				i_event = np;
 				p[np++] = (struct pollfd){ .fd = dbg.event_fd, .events = POLLIN };
+			}
 		}
+		i_pending = np;
+		for (int i = 0; i < PENDING_MAX; i++)
+			if (pending[i].fd >= 0) {
+				p[np++] = (struct pollfd){ .fd = pending[i].fd, .events = POLLIN };
+				n_pending++;
+			}
+		i_ctl = np;
+		np += ctl_pollfds(p + np, CTL_MAX);
 		long r = sys_call3(SYS_poll, (long)p, np, -1);
 		if (r < 0)
 			continue;
-		if (dbg.client_fd < 0) {
-			if (p[0].revents & POLLIN)
-				accept_one();
-			continue;
-		}
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+		if (p[0].revents & POLLIN)
+			accept_one();
+		if (i_client >= 0 && (p[i_client].revents & (POLLIN | POLLHUP | POLLERR)))
 			on_client_bytes();
-		if (np == 2 && (p[1].revents & POLLIN) && dbg.client_fd >= 0 && !dbg.stopped) {
+		if (i_event >= 0 && (p[i_event].revents & POLLIN) && dbg.client_fd >= 0 &&
+		    !dbg.stopped) {
 			struct dbg_stop st;
-			if (exit_reported())
-				continue;
-			if (debug_stop_all(SIGTRAP, true, &st))
+			if (!exit_reported() && debug_stop_all(SIGTRAP, true, &st))
 				send_stop(&st);
 		}
+		for (int k = i_pending; k < i_pending + n_pending; k++)
+			if (p[k].revents & (POLLIN | POLLHUP | POLLERR))
+				for (int i = 0; i < PENDING_MAX; i++)
+					if (pending[i].fd == p[k].fd)
+						on_pending(i);
+		for (int k = i_ctl; k < np; k++)
+			if (p[k].revents & (POLLIN | POLLHUP | POLLERR))
+				ctl_readable(p[k].fd);
 	}
 	return NULL;
 }
@@ -483,6 +598,7 @@ void debug_start(void)
 	if (!spec[0])
 		return;
 	debug_find_agent_text();
+	ctl_init();
 	snprintf(dbg.where, sizeof(dbg.where), "%s", spec);
 	if (!strncmp(spec, "unix:", 5)) {
 		size_t n = strlen(spec + 5);
@@ -540,6 +656,12 @@ void debug_after_fork(void)
 		sys_close(dbg.listen_fd);
 	if (dbg.client_fd >= 0)
 		sys_close(dbg.client_fd);
+	for (int i = 0; i < PENDING_MAX; i++)
+		if (pending[i].fd >= 0) {
+			sys_close(pending[i].fd);
+			pending[i].fd = -1;
+		}
+	ctl_after_fork();
 	dbg.listen_fd = dbg.client_fd = -1;
 	dbg.on = false;
 }

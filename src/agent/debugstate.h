@@ -9,6 +9,7 @@
 #define MMS_AGENT_DEBUGSTATE_H
 
 #include <limits.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,5 +63,25 @@ void debug_target_after_fork(void);
 struct park_slot *debug_slot_of(int tid);
 /* a /proc file (rel to /proc) into buf: bytes read or -errno */
 long debug_read_proc(const char *rel, char *buf, size_t cap);
+
+/* debugsock.c: stop the program for a moment (a ctl session changes
+ * watches): true if this stopped it (false: gdb has it stopped already);
+ * debug_release lets it run again, or reports to gdb an event a thread
+ * stopped for meanwhile. */
+bool debug_hold(struct dbg_stop *st);
+void debug_release(bool held, const struct dbg_stop *st);
+
+/* debugctl.c: the ctl sessions */
+#define CTL_MAX 8
+void ctl_init(void);
+/* their descriptors for poll: how many were put in p */
+int ctl_pollfds(struct pollfd *p, int max);
+/* a new session whose first bytes were read already; 0 or -ENOSPC */
+int ctl_add(int fd, const uint8_t *bytes, size_t n);
+void ctl_bytes(int fd, const uint8_t *bytes, size_t n);
+/* fd, a session's, is readable */
+void ctl_readable(int fd);
+/* in a fork child: not the child's */
+void ctl_after_fork(void);
 
 #endif

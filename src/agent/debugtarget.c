@@ -416,11 +416,11 @@ static int op_bp(void *arg, bool insert, enum dbg_bp_type type, uint64_t addr, u
 {
 	(void)arg;
 	if (type == DBG_WP_WRITE || type == DBG_WP_READ || type == DBG_WP_ACCESS) {
-		int r = watch_debugger_set(insert,
+		int r = watch_debugger_set(0, insert,
 					   type == DBG_WP_WRITE	 ? MMS_WATCH_WRITE
 					   : type == DBG_WP_READ ? MMS_WATCH_READ
 								 : MMS_WATCH_RW,
-					   addr, len);
+					   addr, len, NULL);
 		/* gdb's own message names no reason: the log does */
 		if (r < 0)
 			pr_warn("cannot watch 0x%llx,%llu: %s", (unsigned long long)addr,
@@ -511,7 +511,7 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 			"  device-reads live|shadow whether reads of a device mapping are "
 			"real\n");
 	if (!strcmp(cmd, "watches"))
-		return watch_describe(out, cap);
+		return watch_describe(out, cap, false);
 	if (!strncmp(cmd, "mark ", 5) && cmd[5]) {
 		rec_mark(cmd + 5);
 		return snprintf(out, cap, "marked\n");
@@ -634,7 +634,7 @@ void debug_remove_all(void)
 	for (int i = 0; i < BP_MAX; i++)
 		if (bps[i].used)
 			bp_remove_at(i);
-	watch_debugger_clear();
+	watch_debugger_clear(0);
 	for (int i = 0; i < STEP_MAX; i++)
 		__atomic_store_n(&stepping[i], 0, __ATOMIC_RELEASE);
 }

@@ -28,6 +28,8 @@ struct watch *watch_debugger_at(uint32_t i);
 /* slots ever described: the fault path's loops stop there */
 uint32_t watch_debugger_made(void);
 bool watch_is_debuggers(const struct watch *w);
+/* is w gdb's, whose hits stop the program? */
+bool watch_stops_debugger(const struct watch *w);
 /* in a fork child: the pages go back to it */
 void watch_debugger_after_fork(void);
 

@@ -185,7 +185,7 @@ void watch_on_access(struct thread_state *t, uint64_t pc, const struct emu_acces
 				   old, val);
 			/* the kernel's own accesses (a read() into it) are
 			 * recorded; the debugger stops on the program's */
-			if (watch_is_debuggers(w) && !(hit_flags & MMS_HF_SYSCALL))
+			if (watch_stops_debugger(w) && !(hit_flags & MMS_HF_SYSCALL))
 				debug_watch_hit(w->type, lo);
 		}
 		/* any access with a known value tells the watched bytes' value */
@@ -695,25 +695,38 @@ void watch_on_unmapped(uint64_t lo, uint64_t hi)
 	}
 }
 
-long watch_describe(char *out, size_t cap)
+long watch_describe(char *out, size_t cap, bool json)
 {
 	static const char *const types[] = { "", "read", "write", "access" };
 	static const char *const mechs[] = { "none", "hw", "page" };
-	long o = snprintf(out, cap, "id   type    mech  address            len  what\n");
+	long o = snprintf(out, cap, json ? "[" : "id   type    mech  address            len  what\n");
+	bool first = true;
 
 	for (uint32_t i = 0; i < watch_count() && (size_t)o < cap; i++) {
 		struct watch *w = watch_at(i);
-		char line[160];
+		char line[256];
+		const char *type = w && w->type < 4 ? types[w->type] : "?",
+			   *mech = w && w->mech < 3 ? mechs[w->mech] : "?";
+		int n;
 		if (!w)
 			continue;
-		int n = snprintf(line, sizeof(line), "w%-3u %-7s %-5s 0x%016llx %-4llu %s\n", w->id,
-				 w->type < 4 ? types[w->type] : "?",
-				 w->mech < 3 ? mechs[w->mech] : "?", (unsigned long long)w->addr,
-				 (unsigned long long)w->len, w->expr ? w->expr : "");
-		if (n < 0 || (size_t)o + (size_t)n >= cap)
+		if (json) /* expr is ours or the CLI's: no quotes or backslashes */
+			n = snprintf(line, sizeof(line),
+				     "%s{\"id\":%u,\"type\":\"%s\",\"mech\":\"%s\",\"addr\":\"0x%llx\","
+				     "\"len\":%llu,\"what\":\"%s\"}",
+				     first ? "" : ",", w->id, type, mech, (unsigned long long)w->addr,
+				     (unsigned long long)w->len, w->expr ? w->expr : "");
+		else
+			n = snprintf(line, sizeof(line), "w%-3u %-7s %-5s 0x%016llx %-4llu %s\n",
+				     w->id, type, mech, (unsigned long long)w->addr,
+				     (unsigned long long)w->len, w->expr ? w->expr : "");
+		if (n < 0 || (size_t)o + (size_t)n + 2 >= cap)
 			break;
 		memcpy(out + o, line, (size_t)n + 1);
 		o += n;
+		first = false;
 	}
+	if (json && (size_t)o + 2 < cap)
+		o += snprintf(out + o, cap - (size_t)o, "]");
 	return o;
 }

@@ -29,6 +29,7 @@ static struct dbg_watch {
 			 runs again (gdb removes every watch at a stop and
 			 inserts it again before it resumes) */
 	bool made;    /* w describes a watch (armed or not) */
+	int owner;    /* the session: 0 gdb's, else a ctl session's id */
 } dws[DBG_WATCH_MAX];
 
 /* slots of dws[] ever described: the loops of the fault path stop there */
@@ -81,7 +82,8 @@ static int dbg_watch_check(uint64_t addr, uint64_t len)
 	return 0;
 }
 
-int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
+int watch_debugger_set(int owner, bool insert, int type, uint64_t addr, uint64_t len,
+		       const char *expr)
 {
 	struct dbg_watch *d = NULL, *spare = NULL;
 	static unsigned reuse;
@@ -90,7 +92,8 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 
 	for (int i = 0; i < DBG_WATCH_MAX && !d; i++) {
 		struct dbg_watch *c = &dws[i];
-		if (c->made && c->w.type == type && c->w.addr == addr && c->w.len == len)
+		if (c->made && c->owner == owner && c->w.type == type && c->w.addr == addr &&
+		    c->w.len == len)
 			d = c;
 		else if (!c->made && !spare)
 			spare = c;
@@ -116,7 +119,7 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 		 * described again (its WATCH record says so) */
 		for (int k = 0; !spare && k < DBG_WATCH_MAX; k++) {
 			struct dbg_watch *c = &dws[reuse++ % DBG_WATCH_MAX];
-			if (!c->used)
+			if (!c->used && !c->leaving)
 				spare = c;
 		}
 		if (!spare)
@@ -128,11 +131,15 @@ int watch_debugger_set(bool insert, int type, uint64_t addr, uint64_t len)
 				       .len = len,
 				       .shadow = d->shadow,
 				       .expr = d->expr };
-		snprintf(d->expr, sizeof(d->expr), "gdb %s 0x%llx,%llu",
-			 type == MMS_WATCH_WRITE  ? "watch"
-			 : type == MMS_WATCH_READ ? "rwatch"
-						  : "awatch",
-			 (unsigned long long)addr, (unsigned long long)len);
+		if (expr)
+			snprintf(d->expr, sizeof(d->expr), "%s", expr);
+		else
+			snprintf(d->expr, sizeof(d->expr), "gdb %s 0x%llx,%llu",
+				 type == MMS_WATCH_WRITE  ? "watch"
+				 : type == MMS_WATCH_READ ? "rwatch"
+							  : "awatch",
+				 (unsigned long long)addr, (unsigned long long)len);
+		d->owner = owner;
 		d->made = true;
 		if ((uint32_t)(d - dws) >= dws_made)
 			__atomic_store_n(&dws_made, (uint32_t)(d - dws) + 1, __ATOMIC_RELEASE);
@@ -170,9 +177,14 @@ void watch_debugger_commit(void)
 			disarm(&dws[i]);
 }
 
-void watch_debugger_clear(void)
+void watch_debugger_clear(int owner)
 {
 	for (uint32_t i = 0; i < dws_made; i++)
-		if (dws[i].used || dws[i].leaving)
+		if ((dws[i].used || dws[i].leaving) && dws[i].owner == owner)
 			disarm(&dws[i]);
+}
+
+bool watch_stops_debugger(const struct watch *w)
+{
+	return watch_is_debuggers(w) && ((const struct dbg_watch *)w)->owner == 0;
 }

@@ -8,6 +8,7 @@ int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 #include <stddef.h>
 

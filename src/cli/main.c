@@ -20,6 +20,7 @@ static const struct subcommand {
 	{ "show", cmd_show, "print a trace (text, json or mmiotrace format)" },
 	{ "mark", cmd_mark, "add a MARK record to the trace of a running program" },
 	{ "probe", cmd_probe, "measure what this machine's debug registers really do" },
+	{ "ctl", cmd_ctl, "a session on a running program's debugger socket (JSON lines)" },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmscope ctl: a session on a running program's debugger socket (the one
+ * `mmscope run --gdb=unix:PATH` made), speaking the stub's line commands
+ * (src/agent/debugctl.c) and printing each JSON answer on a line.  With
+ * a command, one command; without, commands from stdin, one per line,
+ * until end of file.  Watches belong to the session and end with it.
+ *
+ * `watch EXPR` takes what --watch takes (cli/watchspec.h): it is resolved
+ * here against the program's files and its /proc/PID/maps, and the stub
+ * is given the address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cmds.h"
+#include "cli/watchspec.h"
+#include "mmscope/trace-format.h"
+#include "util/config.h"
+
+static void ctl_usage(FILE *f)
+{
+	fprintf(f, "usage: mmscope ctl TRACE-DIR|SOCKET [COMMAND [ARGS...]]\n\n"
+		   "A session on a running program's debugger connection (it was started\n"
+		   "with mmscope run --gdb=unix:SOCKET), beside gdb or without it.  One\n"
+		   "JSON line is printed per command.  Without COMMAND, commands are read\n"
+		   "from stdin, one per line, until end of file.\n\n"
+		   "commands:\n"
+		   "  regions             the mappings mmscope traces or watches\n"
+		   "  watches             every watch: --watch's, gdb's, every session's\n"
+		   "  watch EXPR          watch EXPR (as --watch takes it: SYMBOL[+OFF][:LEN]\n"
+		   "                      [:r|w|rw], or ADDRESS[:LEN]); hits are recorded,\n"
+		   "                      the program does not stop; answers the watch's id\n"
+		   "  unwatch ID          remove this session's watch ID\n"
+		   "  mark TEXT           a MARK record with TEXT in the trace\n"
+		   "  hello               the program's pid and this session's number\n\n"
+		   "A session's watches are removed when it ends (end of input, the\n"
+		   "connection closed, mmscope ctl killed).\n");
+}
+
+static int connect_to(const char *target, char *err, size_t errlen)
+{
+	char path[PATH_MAX], cfgpath[PATH_MAX + 16];
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s", target);
+	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		struct config c;
+		char cerr[256];
+		snprintf(cfgpath, sizeof(cfgpath), "%s/config", target);
+		if (config_read(&c, cfgpath, cerr, sizeof(cerr)) < 0) {
+			snprintf(err, errlen, "%s is not a trace directory: %s", target, cerr);
+			return -1;
+		}
+		if (strncmp(c.gdb, "unix:", 5)) {
+			snprintf(err, errlen,
+				 "the program of %s has no debugger socket (start it with "
+				 "mmscope run --gdb=unix:PATH)",
+				 target);
+			config_free(&c);
+			return -1;
+		}
+		if (strlen(c.gdb + 5) >= sizeof(path)) {
+			snprintf(err, errlen, "%s: its socket path is too long", target);
+			config_free(&c);
+			return -1;
+		}
+		memcpy(path, c.gdb + 5, strlen(c.gdb + 5) + 1);
+		config_free(&c);
+	}
+	if (strlen(path) >= sizeof(a.sun_path)) {
+		snprintf(err, errlen, "%s: path too long for a socket", path);
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* One answer line; 0, or -1 when the connection is gone.  A refusal
+ * comes as a GDB packet "$E.reason#cc". */
+static int read_answer(FILE *in, char *line, size_t cap)
+{
+	if (!fgets(line, (int)cap, in))
+		return -1;
+	char *e = strstr(line, "$E.");
+	if (e) {
+		char *end = strchr(e, '#');
+		if (end)
+			*end = 0;
+		fprintf(stderr, "mmscope ctl: %s\n", e + 3);
+		return -1;
+	}
+	return 0;
+}
+
+/* The load address of module in process pid: its mapping at file offset
+ * 0 less the first PT_LOAD's page-aligned address. */
+static int module_base(long pid, const char *module, uint64_t *base)
+{
+	char maps[64], line[PATH_MAX + 128];
+	uint64_t lo = 0, first = UINT64_MAX;
+	bool found = false;
+	FILE *f;
+
+	snprintf(maps, sizeof(maps), "/proc/%ld/maps", pid);
+	if (!(f = fopen(maps, "re")))
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long long l, off;
+		char path[PATH_MAX] = "";
+		if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %4095[^\n]", &l, &off, path) == 3 &&
+		    off == 0 && !strcmp(path, module)) {
+			lo = l;
+			found = true;
+		}
+	}
+	fclose(f);
+	if (!found)
+		return -ENOENT;
+	int fd = open(module, O_RDONLY | O_CLOEXEC);
+	Elf *e = fd < 0 ? NULL : elf_begin(fd, ELF_C_READ, NULL);
+	size_t n = 0;
+	if (e && elf_getphdrnum(e, &n) == 0)
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD) {
+				first = ph.p_vaddr & ~(uint64_t)4095;
+				break;
+			}
+		}
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	if (first == UINT64_MAX)
+		return -ENOEXEC;
+	*base = lo - first;
+	return 0;
+}
+
+/* "watch EXPR" as the stub takes it: "watch TYPE ADDR LEN EXPR". */
+static int resolve_watch(long pid, const char *expr, char *out, size_t cap)
+{
+	char exe[64], program[PATH_MAX], err[512];
+	struct config_watch w;
+	uint64_t base = 0;
+	ssize_t n;
+
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+	if ((n = readlink(exe, program, sizeof(program) - 1)) < 0) {
+		fprintf(stderr, "mmscope ctl: %s: %s\n", exe, strerror(errno));
+		return -1;
+	}
+	program[n] = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE ||
+	    watchspec_resolve(expr, program, &w, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mmscope ctl: watch %s: %s\n", expr, err);
+		return -1;
+	}
+	if (strcmp(w.module, "-") && module_base(pid, w.module, &base) < 0) {
+		fprintf(stderr, "mmscope ctl: watch %s: %s is not mapped in process %ld\n", expr,
+			w.module, pid);
+		return -1;
+	}
+	/* the stub's names hold no quotes or backslashes */
+	char name[48];
+	size_t k = 0;
+	for (const char *p = expr; *p && k < sizeof(name) - 1; p++)
+		name[k++] = *p == '"' || *p == '\\' || *p < ' ' ? '_' : *p;
+	name[k] = 0;
+	snprintf(out, cap, "watch %s %" PRIx64 " %" PRIu64 " %s",
+		 w.type == MMS_WATCH_READ    ? "r"
+		 : w.type == MMS_WATCH_WRITE ? "w"
+					     : "rw",
+		 w.vaddr + base, w.len, name);
+	return 0;
+}
+
+/* Send one command line, print its answer; 0 ok, 1 the stub said no,
+ * -1 the session is gone. */
+static int run_one(int fd, FILE *in, long pid, const char *cmd)
+{
+	char line[1 << 16], wire[1024];
+
+	if (!strncmp(cmd, "watch ", 6) && pid > 0) {
+		if (resolve_watch(pid, cmd + 6, wire, sizeof(wire)) < 0)
+			return 1;
+	} else {
+		snprintf(wire, sizeof(wire), "%s", cmd);
+	}
+	size_t len = strlen(wire);
+	wire[len++] = '\n';
+	if (write(fd, wire, len) != (ssize_t)len || read_answer(in, line, sizeof(line)) < 0)
+		return -1;
+	fputs(line, stdout);
+	fflush(stdout);
+	return strstr(line, "\"ok\":true") ? 0 : 1;
+}
+
+int cmd_ctl(int argc, char **argv)
+{
+	char err[PATH_MAX + 256], line[4096], cmd[4096] = "";
+	int fd, rc = 0;
+	long pid = 0;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		ctl_usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (int i = 2; i < argc; i++) {
+		size_t n = strlen(cmd);
+		snprintf(cmd + n, sizeof(cmd) - n, "%s%s", i > 2 ? " " : "", argv[i]);
+	}
+	if ((fd = connect_to(argv[1], err, sizeof(err))) < 0) {
+		fprintf(stderr, "mmscope ctl: %s\n", err);
+		return 1;
+	}
+	FILE *in = fdopen(dup(fd), "r");
+	if (!in)
+		return 1;
+	/* the pid, for watch EXPR; and whether the stub lets us in at all */
+	if (write(fd, "hello\n", 6) != 6 || read_answer(in, line, sizeof(line)) < 0) {
+		fclose(in);
+		close(fd);
+		return 1;
+	}
+	char *p = strstr(line, "\"pid\":");
+	if (p)
+		pid = strtol(p + 6, NULL, 10);
+	if (cmd[0]) {
+		rc = run_one(fd, in, pid, cmd);
+	} else {
+		while (fgets(line, sizeof(line), stdin)) {
+			line[strcspn(line, "\r\n")] = 0;
+			if (!line[0])
+				continue;
+			int r = run_one(fd, in, pid, line);
+			if (r < 0) {
+				rc = 1;
+				break;
+			}
+			rc |= r;
+		}
+	}
+	if (rc < 0) {
+		fprintf(stderr, "mmscope ctl: the connection closed (did the program exit?)\n");
+		rc = 1;
+	}
+	fclose(in);
+	close(fd);
+	return rc;
+}
