@@ -699,7 +699,8 @@ long watch_describe(char *out, size_t cap, bool json)
 {
 	static const char *const types[] = { "", "read", "write", "access" };
 	static const char *const mechs[] = { "none", "hw", "page" };
-	long o = snprintf(out, cap, json ? "[" : "id   type    mech  address            len  what\n");
+	long o = snprintf(out, cap,
+			  json ? "[" : "id   type    mech  address            len  what\n");
 	bool first = true;
 
 	for (uint32_t i = 0; i < watch_count() && (size_t)o < cap; i++) {
@@ -711,11 +712,12 @@ long watch_describe(char *out, size_t cap, bool json)
 		if (!w)
 			continue;
 		if (json) /* expr is ours or the CLI's: no quotes or backslashes */
-			n = snprintf(line, sizeof(line),
-				     "%s{\"id\":%u,\"type\":\"%s\",\"mech\":\"%s\",\"addr\":\"0x%llx\","
-				     "\"len\":%llu,\"what\":\"%s\"}",
-				     first ? "" : ",", w->id, type, mech, (unsigned long long)w->addr,
-				     (unsigned long long)w->len, w->expr ? w->expr : "");
+			n = snprintf(
+				line, sizeof(line),
+				"%s{\"id\":%u,\"type\":\"%s\",\"mech\":\"%s\",\"addr\":\"0x%llx\","
+				"\"len\":%llu,\"what\":\"%s\"}",
+				first ? "" : ",", w->id, type, mech, (unsigned long long)w->addr,
+				(unsigned long long)w->len, w->expr ? w->expr : "");
 		else
 			n = snprintf(line, sizeof(line), "w%-3u %-7s %-5s 0x%016llx %-4llu %s\n",
 				     w->id, type, mech, (unsigned long long)w->addr,
