@@ -77,8 +77,14 @@ static void send_line(struct ctl *c, size_t n)
 
 static size_t error(const char *fmt, const char *arg)
 {
+	char safe[256]; /* the client's words, kept from breaking the JSON */
+	size_t k = 0;
+
+	for (const char *p = arg; *p && k < sizeof(safe) - 1; p++)
+		safe[k++] = *p == '"' || *p == '\\' || (unsigned char)*p < ' ' ? '_' : *p;
+	safe[k] = 0;
 	int n = snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"");
-	n += snprintf(reply + n, sizeof(reply) - (size_t)n, fmt, arg);
+	n += snprintf(reply + n, sizeof(reply) - (size_t)n, fmt, safe);
 	n += snprintf(reply + n, sizeof(reply) - (size_t)n, "\"}");
 	return (size_t)n;
 }
@@ -153,6 +159,9 @@ static size_t watch(struct ctl *c, char *args)
 			k = i;
 	if (k < 0)
 		return error("this session has %s watches already", "64");
+	for (char *p = name; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < ' ')
+			*p = '_';
 	snprintf(expr, sizeof(expr), "ctl%d %s", c->owner, name[0] ? name : type_s);
 	bool held = debug_hold(&st);
 	r = watch_debugger_set(c->owner, true, type, addr, len, expr);
@@ -174,7 +183,9 @@ static void unwatch_one(struct ctl *c, int k)
 
 static size_t unwatch(struct ctl *c, const char *args)
 {
-	int k = atoi(args) - 1;
+	char *end;
+	long id = strtol(args, &end, 10);
+	int k = *args && !*end && id > 0 && id <= CTL_WATCH_MAX ? (int)id - 1 : -1;
 	struct dbg_stop st;
 
 	if (k < 0 || k >= CTL_WATCH_MAX || !c->w[k].used)

@@ -705,23 +705,32 @@ long watch_describe(char *out, size_t cap, bool json)
 
 	for (uint32_t i = 0; i < watch_count() && (size_t)o < cap; i++) {
 		struct watch *w = watch_at(i);
-		char line[256];
+		char line[CONFIG_EXPR_MAX + 256];
 		const char *type = w && w->type < 4 ? types[w->type] : "?",
 			   *mech = w && w->mech < 3 ? mechs[w->mech] : "?";
 		int n;
 		if (!w)
 			continue;
-		if (json) /* expr is ours or the CLI's: no quotes or backslashes */
+		if (json) {
+			/* a --watch expression is the user's: keep JSON whole */
+			char what[CONFIG_EXPR_MAX];
+			size_t k = 0;
+			for (const char *p = w->expr ? w->expr : ""; *p && k < sizeof(what) - 1;
+			     p++)
+				what[k++] = *p == '"' || *p == '\\' || (unsigned char)*p < ' ' ? '_'
+											       : *p;
+			what[k] = 0;
 			n = snprintf(
 				line, sizeof(line),
 				"%s{\"id\":%u,\"type\":\"%s\",\"mech\":\"%s\",\"addr\":\"0x%llx\","
 				"\"len\":%llu,\"what\":\"%s\"}",
 				first ? "" : ",", w->id, type, mech, (unsigned long long)w->addr,
-				(unsigned long long)w->len, w->expr ? w->expr : "");
-		else
+				(unsigned long long)w->len, what);
+		} else {
 			n = snprintf(line, sizeof(line), "w%-3u %-7s %-5s 0x%016llx %-4llu %s\n",
 				     w->id, type, mech, (unsigned long long)w->addr,
 				     (unsigned long long)w->len, w->expr ? w->expr : "");
+		}
 		if (n < 0 || (size_t)o + (size_t)n + 2 >= cap)
 			break;
 		memcpy(out + o, line, (size_t)n + 1);

@@ -285,3 +285,26 @@ def test_mmscope_ctl_says_why_it_cannot_connect(tmp_path):
     assert p.returncode == 1 and "has no debugger socket" in p.stderr, p.stderr
     p = subprocess.run([MMSCOPE, "ctl"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "usage: mmscope ctl" in p.stderr, p.stderr
+
+
+def test_hostile_ctl_input_gets_errors_and_the_program_runs_on(tmp_path):
+    """Nonsense, quotes, overlong lines, bad ids and wild addresses: each
+    gets a JSON error (the answer stays valid JSON), and the program is
+    unharmed."""
+    p = Program(tmp_path)
+    try:
+        c = Ctl(p.sock)
+        bad = ['"\\\x01{', "watch", "watch x 0 8", "watch w zz 8", "watch w 0 0",
+               "watch w 0 8", f"watch w {p.counter:x} 100000", "watch rw ffffffffffffffff 8",
+               "unwatch 0", "unwatch -5", "unwatch 99999999999", "unwatch", "mark",
+               "x" * 5000, "watch w 10 8 " + '"' * 100]
+        for line in bad:
+            r = c(line)
+            assert r["ok"] is False and r["error"], (line[:40], r)
+        assert c("hello")["pid"] == p.pid
+        assert c("watches")["watches"] == []
+        c.close()
+        assert p.store(4) == 4
+    finally:
+        rest = p.finish()
+    assert p.run.returncode == 0, rest
