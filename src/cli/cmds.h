@@ -16,6 +16,11 @@ int cmd_ctl(int argc, char **argv);
 /* where `make install` puts the agent, relative to the binary's bin/ */
 #define CLI_AGENT_LIBDIR "lib/mmscope"
 
+/* The trace config of process pid (its MMSCOPE_CONFIG, or a traced
+ * child's: pid may be the `mmscope run` that started the program) into
+ * out; 0, -ENOENT not traced, or -errno (cli/mark.c). */
+int cli_config_of_pid(long pid, char *out, size_t cap);
+
 /* The directory holding the mmscope binary. */
 const char *cli_self_dir(void);
 

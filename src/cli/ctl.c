@@ -16,6 +16,7 @@
 #include <inttypes.h>
 #include <libelf.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,10 @@
 
 static void ctl_usage(FILE *f)
 {
-	fprintf(f, "usage: mmscope ctl TRACE-DIR|SOCKET [COMMAND [ARGS...]]\n\n"
+	fprintf(f, "usage: mmscope ctl PID|TRACE-DIR|SOCKET [COMMAND [ARGS...]]\n\n"
 		   "A session on a running program's debugger connection (it was started\n"
-		   "with mmscope run --gdb=unix:SOCKET), beside gdb or without it.  One\n"
+		   "with mmscope run --gdb=unix:SOCKET), beside gdb or without it.  PID is\n"
+		   "the program, or the mmscope run that started it.  One\n"
 		   "JSON line is printed per command.  Without COMMAND, commands are read\n"
 		   "from stdin, one per line, until end of file.\n\n"
 		   "commands:\n"
@@ -56,11 +58,26 @@ static int connect_to(const char *target, char *err, size_t errlen)
 	struct stat st;
 	int fd;
 
+	char *end;
+	long pid = strtol(target, &end, 10);
+	bool by_pid = *target && !*end && pid > 0;
+
 	snprintf(path, sizeof(path), "%s", target);
-	if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (by_pid) {
+		int r = cli_config_of_pid(pid, cfgpath, sizeof(cfgpath));
+		if (r < 0) {
+			snprintf(err, errlen, "process %ld: %s", pid,
+				 r == -ENOENT ? "not traced by mmscope (no MMSCOPE_CONFIG in its "
+						"environment, nor in a child's)"
+					      : strerror(-r));
+			return -1;
+		}
+	} else if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(cfgpath, sizeof(cfgpath), "%s/config", target);
+	}
+	if (by_pid || (stat(target, &st) == 0 && S_ISDIR(st.st_mode))) {
 		struct config c;
 		char cerr[256];
-		snprintf(cfgpath, sizeof(cfgpath), "%s/config", target);
 		if (config_read(&c, cfgpath, cerr, sizeof(cerr)) < 0) {
 			snprintf(err, errlen, "%s is not a trace directory: %s", target, cerr);
 			return -1;

@@ -173,6 +173,15 @@ static long traced_child(long pid, char *cfgpath, size_t cap)
 	return found;
 }
 
+int cli_config_of_pid(long pid, char *out, size_t cap)
+{
+	int r = traced_config(pid, out, cap);
+
+	if (r == -ENOENT && traced_child(pid, out, cap) == 0)
+		return -ENOENT;
+	return r == -ENOENT ? 0 : r;
+}
+
 /* From here on, be the owner of the trace: uid, gid and groups. */
 static int become(uid_t uid, gid_t gid, const gid_t *groups, int ngroups)
 {

@@ -242,6 +242,12 @@ def test_mmscope_ctl_resolves_a_symbol_and_its_watch_lives_as_long_as_the_sessio
                              text=True, timeout=30)
         assert one.returncode == 0, one.stderr
         assert [r["traced"] for r in json.loads(one.stdout)["regions"]] == [True], one.stdout
+        # by the program's pid, and by the pid of the mmscope run that started it
+        for pid in (p.pid, p.run.pid):
+            by_pid = subprocess.run([MMSCOPE, "ctl", str(pid), "hello"], capture_output=True,
+                                    text=True, timeout=30)
+            assert by_pid.returncode == 0, by_pid.stderr
+            assert json.loads(by_pid.stdout)["pid"] == p.pid, by_pid.stdout
         ctl = subprocess.Popen([MMSCOPE, "ctl", p.trace], stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                bufsize=1)
@@ -283,6 +289,9 @@ def test_mmscope_ctl_says_why_it_cannot_connect(tmp_path):
     p = subprocess.run([MMSCOPE, "ctl", trace, "regions"], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 1 and "has no debugger socket" in p.stderr, p.stderr
+    p = subprocess.run([MMSCOPE, "ctl", str(os.getpid()), "regions"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 1 and "not traced by mmscope" in p.stderr, p.stderr
     p = subprocess.run([MMSCOPE, "ctl"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "usage: mmscope ctl" in p.stderr, p.stderr
 
