@@ -77,6 +77,8 @@ struct thread_state {
 
 struct agent {
 	bool active;
+	int trace_paused;	  /* the debugger said `trace off` */
+	uint64_t paused_accesses; /* accesses not recorded meanwhile */
 	struct config cfg;
 	int dirfd;
 	struct mms_seq_page *page; /* the trace's shared seq page */

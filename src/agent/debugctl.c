@@ -216,11 +216,16 @@ static size_t command(struct ctl *c, char *line)
 		rec_mark(args);
 		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true}");
 	}
+	if (!strcmp(line, "trace") && (!strcmp(args, "on") || !strcmp(args, "off"))) {
+		rec_trace_pause(args[1] == 'f');
+		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true}");
+	}
 	if (!strcmp(line, "watch"))
 		return watch(c, args);
 	if (!strcmp(line, "unwatch"))
 		return unwatch(c, args);
-	return error("unknown command '%s' (hello, regions, watches, mark TEXT, watch, unwatch)",
+	return error("unknown command '%s' (hello, regions, watches, mark TEXT, trace on|off, "
+		     "watch, unwatch)",
 		     line);
 }
 

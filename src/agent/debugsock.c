@@ -39,6 +39,7 @@
 #include "agent/mem.h"
 #include "agent/park.h"
 #include "agent/real.h"
+#include "agent/record.h"
 #include "debug/rsp.h"
 #include "debug/target.h"
 #include "mmscope/trace-format.h"
@@ -652,6 +653,12 @@ void debug_after_fork(void)
 		return;
 	/* the child is not debugged: its copy of the text loses our int3s */
 	debug_target_after_fork();
+	if (__atomic_load_n(&agent.trace_paused, __ATOMIC_ACQUIRE)) {
+		/* the debugger's `trace off` was the parent's: nobody could
+		 * turn it on here */
+		agent.paused_accesses = 0;
+		rec_trace_pause(false);
+	}
 	if (dbg.listen_fd >= 0)
 		sys_close(dbg.listen_fd);
 	if (dbg.client_fd >= 0)

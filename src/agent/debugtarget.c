@@ -508,10 +508,15 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 			"  regions                  the mappings mmscope traces or watches\n"
 			"  watches                  every watch: gdb's and --watch's\n"
 			"  mark TEXT                a MARK record with TEXT in the trace\n"
+			"  trace off|on             stop and resume recording accesses\n"
 			"  device-reads live|shadow whether reads of a device mapping are "
 			"real\n");
 	if (!strcmp(cmd, "watches"))
 		return watch_describe(out, cap, false);
+	if (!strcmp(cmd, "trace off") || !strcmp(cmd, "trace on")) {
+		rec_trace_pause(cmd[7] == 'f');
+		return snprintf(out, cap, "trace %s\n", cmd[7] == 'f' ? "off" : "on");
+	}
 	if (!strncmp(cmd, "mark ", 5) && cmd[5]) {
 		rec_mark(cmd + 5);
 		return snprintf(out, cap, "marked\n");

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Building every record the agent writes (see record.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -190,7 +191,9 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 	struct mms_rec_access *r;
 	size_t size;
 
-	if (!t) {
+	if (!t || __atomic_load_n(&agent.trace_paused, __ATOMIC_RELAXED)) {
+		if (t) /* counted, and the trace says how many (rec_trace_pause) */
+			__atomic_add_fetch(&agent.paused_accesses, 1, __ATOMIC_RELAXED);
 		seen(a, 0);
 		return;
 	}
@@ -432,4 +435,23 @@ MMS_EXPORT void mmscope_agent_mark(const char *text)
 {
 	if (agent.active && text)
 		rec_mark(text);
+}
+
+void rec_trace_pause(bool off)
+{
+	char msg[160];
+
+	if (off == (bool)__atomic_load_n(&agent.trace_paused, __ATOMIC_ACQUIRE))
+		return;
+	if (off) {
+		rec_proc(MMS_PROC_NOTE, 0,
+			 "trace off (the debugger): accesses are not recorded until trace on");
+		__atomic_store_n(&agent.paused_accesses, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&agent.trace_paused, 1, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&agent.trace_paused, 0, __ATOMIC_RELEASE);
+	snprintf(msg, sizeof(msg), "trace on (the debugger): %llu accesses were not recorded",
+		 (unsigned long long)__atomic_load_n(&agent.paused_accesses, __ATOMIC_ACQUIRE));
+	rec_proc(MMS_PROC_NOTE, (int64_t)agent.paused_accesses, msg);
 }

@@ -16,6 +16,7 @@
 #ifndef MMS_AGENT_RECORD_H
 #define MMS_AGENT_RECORD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "engine/emulate.h"
@@ -37,6 +38,10 @@ void rec_map(const struct region *r, const char *path, uint64_t pc, uint32_t fla
 void rec_unmap(const struct region *r, uint64_t pc);
 void rec_proc(uint32_t event, int64_t arg, const char *text);
 void rec_mark(const char *text);
+/* `trace off|on` from the debugger: accesses stop being recorded (the
+ * shadow register files still learn them), and a PROC note at each end
+ * says so, the second with how many were left out. */
+void rec_trace_pause(bool off);
 /* Something is not traced: a PROC untraced record, a line in agent.log
  * and the count `mmscope run` reports. */
 void rec_untraced(uint64_t addr, const char *text);

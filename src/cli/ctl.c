@@ -46,6 +46,8 @@ static void ctl_usage(FILE *f)
 		   "                      the program does not stop; answers the watch's id\n"
 		   "  unwatch ID          remove this session's watch ID\n"
 		   "  mark TEXT           a MARK record with TEXT in the trace\n"
+		   "  trace off|on        stop and resume recording accesses (the trace\n"
+		   "                      says how many were left out)\n"
 		   "  hello               the program's pid and this session's number\n\n"
 		   "A session's watches are removed when it ends (end of input, the\n"
 		   "connection closed, mmscope ctl killed).\n");

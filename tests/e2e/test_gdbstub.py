@@ -443,6 +443,26 @@ def test_monitor_help_and_regions(tmp_path):
     check_trace_exact(out, trace)
 
 
+def test_monitor_trace_off_leaves_accesses_out_and_the_trace_says_how_many(tmp_path):
+    """`trace off` at the first submit, `trace on` at the third: the first
+    two submits' accesses and the workers' polls meanwhile are not
+    recorded, and the notes at both ends say so, the second with the
+    count; recorded plus left out is every access the program made."""
+    g, out, trace = session(tmp_path, [
+        "break submit", "continue", "monitor trace off", "continue", "continue",
+        "monitor trace on", "delete", "detach"])
+    assert "trace off\n" in g and "trace on\n" in g, g
+    recs = show_json(trace)
+    notes = [r["text"] for r in recs if r["type"] == "proc" and "trace o" in (r.get("text") or "")]
+    assert len(notes) == 2 and notes[0].startswith("trace off"), notes
+    left_out = int(re.search(r"trace on \(the debugger\): (\d+) accesses", notes[1]).group(1))
+    program = [a for a in expand(recs) if not debuggers(a)]
+    assert len(program) + left_out == program_accesses(out), (len(program), left_out, out)
+    stores = [a["value"] for a in program if a["dir"] == "W" and a["offset"] == 4]
+    assert stores == ["0x00000003"], stores
+    assert left_out >= 6
+
+
 def test_monitor_watches_lists_the_inserted_ones_and_mark_reaches_the_trace(tmp_path):
     # gdb takes watches out at every stop unless told to keep them in
     g, out, trace = session(tmp_path, [
