@@ -16,12 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "agent/agent.h"
 #include "agent/debugstate.h"
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
+#include "util/fmt.h"
 #include "util/log.h"
 #include "util/sys.h"
 
@@ -59,30 +59,17 @@ int ctl_pollfds(struct pollfd *p, int max)
 
 static void send_line(struct ctl *c, size_t n)
 {
-	const char *p = reply;
-
 	if (n >= sizeof(reply) - 1)
 		n = sizeof(reply) - 2;
 	reply[n++] = '\n';
-	while (n) {
-		long w = sys_call6(SYS_sendto, c->fd, (long)p, (long)n, MSG_NOSIGNAL, 0, 0);
-		if (w == -EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		p += w;
-		n -= (size_t)w;
-	}
+	debug_send(c->fd, reply, n);
 }
 
 static size_t error(const char *fmt, const char *arg)
 {
 	char safe[256]; /* the client's words, kept from breaking the JSON */
-	size_t k = 0;
 
-	for (const char *p = arg; *p && k < sizeof(safe) - 1; p++)
-		safe[k++] = *p == '"' || *p == '\\' || (unsigned char)*p < ' ' ? '_' : *p;
-	safe[k] = 0;
+	fmt_json_safe(safe, sizeof(safe), arg);
 	int n = snprintf(reply, sizeof(reply), "{\"ok\":false,\"error\":\"");
 	n += snprintf(reply + n, sizeof(reply) - (size_t)n, fmt, safe);
 	n += snprintf(reply + n, sizeof(reply) - (size_t)n, "\"}");
@@ -91,32 +78,10 @@ static size_t error(const char *fmt, const char *arg)
 
 static size_t regions(void)
 {
-	struct region r[64];
-	uint64_t from = 0;
-	size_t o = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"regions\":[");
-	bool first = true;
-	int n;
+	size_t o = (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"regions\":");
 
-	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, r, 64)) > 0) {
-		for (int i = 0; i < n && o + 256 < sizeof(reply); i++) {
-			o += (size_t)snprintf(
-				reply + o, sizeof(reply) - o,
-				"%s{\"id\":%u,\"start\":\"0x%llx\",\"end\":\"0x%llx\","
-				"\"prot\":\"%c%c%c\",\"traced\":%s,\"device\":%s,"
-				"\"watched\":%s}",
-				first ? "" : ",", r[i].id, (unsigned long long)r[i].start,
-				(unsigned long long)r[i].end, r[i].prot & 1 ? 'r' : '-',
-				r[i].prot & 2 ? 'w' : '-', r[i].prot & 4 ? 'x' : '-',
-				r[i].flags & REGION_TRACE ? "true" : "false",
-				r[i].flags & REGION_DEVICE ? "true" : "false",
-				r[i].flags & REGION_WATCH ? "true" : "false");
-			first = false;
-		}
-		from = r[n - 1].end;
-		if (n < 64)
-			break;
-	}
-	o += (size_t)snprintf(reply + o, sizeof(reply) - o, "]}");
+	o += (size_t)debug_describe_regions(reply + o, sizeof(reply) - o - 2, true);
+	o += (size_t)snprintf(reply + o, sizeof(reply) - o, "}");
 	return o;
 }
 
@@ -159,9 +124,7 @@ static size_t watch(struct ctl *c, char *args)
 			k = i;
 	if (k < 0)
 		return error("this session has %s watches already", "64");
-	for (char *p = name; *p; p++)
-		if (*p == '"' || *p == '\\' || (unsigned char)*p < ' ')
-			*p = '_';
+	fmt_json_safe(name, sizeof(name), name);
 	snprintf(expr, sizeof(expr), "ctl%d %s", c->owner, name[0] ? name : type_s);
 	bool held = debug_hold(&st);
 	r = watch_debugger_set(c->owner, true, type, addr, len, expr);

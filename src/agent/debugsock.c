@@ -53,7 +53,7 @@ struct debug_state dbg = { .listen_fd = -1, .client_fd = -1, .event_fd = -1 };
 
 /* ---- the connection ---- */
 
-static int send_fd(int fd, const char *p, size_t n)
+int debug_send(int fd, const char *p, size_t n)
 {
 	while (n) {
 		long w = sys_call6(SYS_sendto, fd, (long)p, (long)n, MSG_NOSIGNAL, 0, 0);
@@ -69,14 +69,14 @@ static int send_fd(int fd, const char *p, size_t n)
 
 static int send_all(const char *p, size_t n)
 {
-	return send_fd(dbg.client_fd, p, n);
+	return debug_send(dbg.client_fd, p, n);
 }
 
 static int send_packet_fd(int fd, const char *payload, size_t len)
 {
 	long n = rsp_frame(dbg.framed, sizeof(dbg.framed), payload, len);
 
-	return n < 0 ? (int)n : send_fd(fd, dbg.framed, (size_t)n);
+	return n < 0 ? (int)n : debug_send(fd, dbg.framed, (size_t)n);
 }
 
 static int send_packet(const char *payload, size_t len)
@@ -182,7 +182,7 @@ static void refuse(int fd, const char *why)
 			line |= b[i] == '\n';
 		}
 		if (packet)
-			send_fd(fd, "+", 1);
+			debug_send(fd, "+", 1);
 		if (packet || line)
 			break;
 	}
@@ -290,7 +290,7 @@ static void on_pending(int i)
 			gdb_begin(fd, pending[i].uid, pending[i].pid, buf, n);
 			return;
 		}
-		send_fd(fd, "+", 1);
+		debug_send(fd, "+", 1);
 		send_packet_fd(fd, "E.mmscope: another debugger is connected to this program", 57);
 		pr_warn("refused a second debugger (uid %d): one is connected", pending[i].uid);
 		sys_close(fd);
@@ -299,7 +299,7 @@ static void on_pending(int i)
 	if (ctl_add(fd, buf, (size_t)n) < 0) {
 		static const char full[] =
 			"{\"ok\":false,\"error\":\"too many ctl sessions at once\"}\n";
-		send_fd(fd, full, sizeof(full) - 1);
+		debug_send(fd, full, sizeof(full) - 1);
 		sys_close(fd);
 	}
 }

@@ -48,6 +48,8 @@ extern const struct dbg_ops debug_target_ops;
 
 /* signal context: the program dies of sig now: X to the debugger */
 void debug_program_dies(int sig);
+/* the serving thread: all of [p, p+n) to the peer on fd; 0 or -errno */
+int debug_send(int fd, const char *p, size_t n);
 /* any context: wake the serving thread (a thread stopped itself) */
 void debug_notify(void);
 /* Park and hold every thread and fill st with the stop to report; false
@@ -61,6 +63,9 @@ void debug_remove_all(void);
 void debug_target_after_fork(void);
 /* the parked thread tid's slot, NULL if it is not parked */
 struct park_slot *debug_slot_of(int tid);
+/* The regions mmscope traces or watches, a line each for `monitor
+ * regions`, or a JSON array for ctl; bytes written (debugtarget.c). */
+long debug_describe_regions(char *out, size_t cap, bool json);
 /* a /proc file (rel to /proc) into buf: bytes read or -errno */
 long debug_read_proc(const char *rel, char *buf, size_t cap);
 

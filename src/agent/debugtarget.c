@@ -497,6 +497,49 @@ static long op_thread_name(void *arg, int tid, char *out, size_t cap)
 	return n < 0 ? 0 : n;
 }
 
+long debug_describe_regions(char *out, size_t cap, bool json)
+{
+	struct region r[64];
+	uint64_t from = 0;
+	long o = snprintf(out, cap,
+			  json ? "[" : "id  start              end                prot kind\n");
+	bool first = true;
+	int n;
+
+	while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, r, 64)) > 0) {
+		/* an entry is under 200 bytes: each one fits whole or not at all */
+		for (int i = 0; i < n && (size_t)o + 200 < cap; i++) {
+			char prot[4] = { r[i].prot & 1 ? 'r' : '-', r[i].prot & 2 ? 'w' : '-',
+					 r[i].prot & 4 ? 'x' : '-', 0 };
+			bool tr = r[i].flags & REGION_TRACE, dev = r[i].flags & REGION_DEVICE,
+			     wa = r[i].flags & REGION_WATCH;
+			if (json)
+				o += snprintf(
+					out + o, cap - (size_t)o,
+					"%s{\"id\":%u,\"start\":\"0x%llx\",\"end\":\"0x%llx\","
+					"\"prot\":\"%s\",\"traced\":%s,\"device\":%s,"
+					"\"watched\":%s}",
+					first ? "" : ",", r[i].id, (unsigned long long)r[i].start,
+					(unsigned long long)r[i].end, prot, tr ? "true" : "false",
+					dev ? "true" : "false", wa ? "true" : "false");
+			else
+				o += snprintf(out + o, cap - (size_t)o,
+					      "r%-2u 0x%016llx 0x%016llx %s  %s%s%s\n", r[i].id,
+					      (unsigned long long)r[i].start,
+					      (unsigned long long)r[i].end, prot,
+					      tr ? "traced" : "", dev ? " device" : "",
+					      wa ? " watched" : "");
+			first = false;
+		}
+		from = r[n - 1].end;
+		if (n < 64)
+			break;
+	}
+	if (json && (size_t)o + 2 < cap)
+		o += snprintf(out + o, cap - (size_t)o, "]");
+	return o;
+}
+
 static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 {
 	(void)arg;
@@ -533,34 +576,8 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 	if (!strcmp(cmd, "device-reads"))
 		return snprintf(out, cap, "device reads: %s\n",
 				dbg.mem_flags & MEM_DEVICE_LIVE ? "live" : "shadow");
-	if (!strcmp(cmd, "regions")) {
-		struct region r[64];
-		uint64_t from = 0;
-		long o = 0;
-		int n;
-		o += snprintf(out + o, cap - (size_t)o,
-			      "id  start              end                "
-			      "prot kind\n");
-		if ((size_t)o + 100 >= cap)
-			return 0;
-		while ((n = region_overlaps(&agent.regions, from, UINT64_MAX, r, 64)) > 0) {
-			/* a line is under 100 bytes: each one fits whole */
-			for (int i = 0; i < n && (size_t)o + 100 < cap; i++)
-				o += snprintf(out + o, cap - (size_t)o,
-					      "r%-2u 0x%016llx 0x%016llx %c%c%c  %s%s%s\n", r[i].id,
-					      (unsigned long long)r[i].start,
-					      (unsigned long long)r[i].end,
-					      r[i].prot & 1 ? 'r' : '-', r[i].prot & 2 ? 'w' : '-',
-					      r[i].prot & 4 ? 'x' : '-',
-					      r[i].flags & REGION_TRACE ? "traced" : "",
-					      r[i].flags & REGION_DEVICE ? " device" : "",
-					      r[i].flags & REGION_WATCH ? " watched" : "");
-			from = r[n - 1].end;
-			if (n < 64)
-				break;
-		}
-		return o;
-	}
+	if (!strcmp(cmd, "regions"))
+		return debug_describe_regions(out, cap, false);
 	return snprintf(out, cap, "unknown monitor command '%s'; try 'monitor help'\n", cmd);
 }
 

@@ -40,6 +40,7 @@
 #include "agent/record.h"
 #include "agent/watch-internal.h"
 #include "mmscope/trace-format.h"
+#include "util/fmt.h"
 #include "util/hwbp.h"
 #include "util/maps.h"
 #include "util/proc.h"
@@ -714,12 +715,7 @@ long watch_describe(char *out, size_t cap, bool json)
 		if (json) {
 			/* a --watch expression is the user's: keep JSON whole */
 			char what[CONFIG_EXPR_MAX];
-			size_t k = 0;
-			for (const char *p = w->expr ? w->expr : ""; *p && k < sizeof(what) - 1;
-			     p++)
-				what[k++] = *p == '"' || *p == '\\' || (unsigned char)*p < ' ' ? '_'
-											       : *p;
-			what[k] = 0;
+			fmt_json_safe(what, sizeof(what), w->expr);
 			n = snprintf(
 				line, sizeof(line),
 				"%s{\"id\":%u,\"type\":\"%s\",\"mech\":\"%s\",\"addr\":\"0x%llx\","

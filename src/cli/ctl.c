@@ -29,6 +29,7 @@
 #include "cli/watchspec.h"
 #include "mmscope/trace-format.h"
 #include "util/config.h"
+#include "util/fmt.h"
 
 static void ctl_usage(FILE *f)
 {
@@ -203,10 +204,7 @@ static int resolve_watch(long pid, const char *expr, char *out, size_t cap)
 	}
 	/* the stub's names hold no quotes or backslashes */
 	char name[48];
-	size_t k = 0;
-	for (const char *p = expr; *p && k < sizeof(name) - 1; p++)
-		name[k++] = *p == '"' || *p == '\\' || *p < ' ' ? '_' : *p;
-	name[k] = 0;
+	fmt_json_safe(name, sizeof(name), expr);
 	snprintf(out, cap, "watch %s %" PRIx64 " %" PRIu64 " %s",
 		 w.type == MMS_WATCH_READ    ? "r"
 		 : w.type == MMS_WATCH_WRITE ? "w"

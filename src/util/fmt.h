@@ -43,4 +43,17 @@ static inline void fmt_hex(char *buf, size_t cap, size_t *pos, uint64_t v)
 	buf[*pos] = 0;
 }
 
+/* Copy s into buf (cap bytes, NUL-terminated) with every character that
+ * would need escaping in a JSON string ('"', '\\', control characters)
+ * replaced by '_': names that go into JSON written by hand. */
+static inline void fmt_json_safe(char *buf, size_t cap, const char *s)
+{
+	size_t k = 0;
+
+	for (; s && *s && k + 1 < cap; s++)
+		buf[k++] = *s == '"' || *s == '\\' || (unsigned char)*s < ' ' ? '_' : *s;
+	if (cap)
+		buf[k] = 0;
+}
+
 #endif

@@ -47,6 +47,10 @@ class Program:
     def fds(self):
         return len(os.listdir(f"/proc/{self.pid}/fd"))
 
+    def fd_links(self):
+        return sorted(os.readlink(f"/proc/{self.pid}/fd/{f}")
+                      for f in os.listdir(f"/proc/{self.pid}/fd"))
+
     def rss_kb(self):
         """The anonymous part of the RSS: the program's and mmscope's own
         memory.  The rest is file pages, among them the trace's window,
@@ -69,6 +73,29 @@ class Ctl:
     def close(self):
         self.f.close()
         self.s.close()
+
+
+def no_watches_left(probe, timeout=30):
+    """The watch list once every teardown has run: a closed session's
+    teardown runs on the stub's thread after the close."""
+    deadline = time.monotonic() + timeout
+    while (ws := probe("watches")["watches"]) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return ws
+
+
+def snapshot(p, probe):
+    """What sessions must leave as they found it."""
+    assert no_watches_left(probe) == []
+    return {"fds": p.fds(), "links": p.fd_links(), "rss": p.rss_kb(),
+            "regions": probe("regions")["regions"]}
+
+
+def check_unchanged(p, probe, before):
+    assert no_watches_left(probe) == []
+    assert probe("regions")["regions"] == before["regions"]
+    assert p.fds() == before["fds"], (before["links"], p.fd_links())
+    assert p.rss_kb() - before["rss"] <= 8, (before["rss"], p.rss_kb())
 
 
 def test_a_ctl_session_answers_and_its_watch_records_every_hit_without_stopping(tmp_path):
@@ -136,27 +163,14 @@ def test_a_thousand_sessions_come_and_go_and_the_program_never_notices(tmp_path)
         c = Ctl(p.sock)
         assert c(f"watch rw {p.vars:x} 8 warm-up")["ok"]
         c.close()
-        while probe("watches")["watches"]:
-            time.sleep(0.01)
-        fds0, rss0 = p.fds(), p.rss_kb()
-        links0 = sorted(os.readlink(f"/proc/{p.pid}/fd/{f}") for f in os.listdir(f"/proc/{p.pid}/fd"))
-        regions0 = probe("regions")["regions"]
-        assert probe("watches")["watches"] == []
+        before = snapshot(p, probe)
         for cycle in range(1000):
             c = Ctl(p.sock)
             for k in range(8):
                 r = c(f"watch rw {p.vars + 8 * k:x} 8 v{k}")
                 assert r["ok"], (cycle, k, r)
             c.close()
-        # the last teardown has run once the probe's next answer comes
-        deadline = time.monotonic() + 30
-        while probe("watches")["watches"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert probe("watches")["watches"] == []
-        assert probe("regions")["regions"] == regions0
-        links = sorted(os.readlink(f"/proc/{p.pid}/fd/{f}") for f in os.listdir(f"/proc/{p.pid}/fd"))
-        assert p.fds() == fds0, (links0, links)
-        assert p.rss_kb() - rss0 <= 8, (rss0, p.rss_kb())
+        check_unchanged(p, probe, before)
         assert p.store(1000) == 1000
         probe.close()
     finally:
@@ -207,9 +221,7 @@ def test_a_thousand_gdb_sessions_with_a_breakpoint_and_eight_watches_leave_nothi
         r.packet("qSupported:swbreak+")
         assert r.packet(f"Z2,{p.vars:x},8") == "OK"
         r.close()
-        while probe("watches")["watches"]:
-            time.sleep(0.01)
-        fds0, rss0, regions0 = p.fds(), p.rss_kb(), probe("regions")["regions"]
+        before = snapshot(p, probe)
         for cycle in range(1000):
             r = Rsp(p.sock)
             assert "PacketSize" in r.packet("qSupported:swbreak+;hwbreak+")
@@ -217,13 +229,7 @@ def test_a_thousand_gdb_sessions_with_a_breakpoint_and_eight_watches_leave_nothi
             for k in range(8):
                 assert r.packet(f"Z2,{p.vars + 8 * k:x},8") == "OK", (cycle, k)
             r.close()
-        deadline = time.monotonic() + 30
-        while probe("watches")["watches"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert probe("watches")["watches"] == []
-        assert probe("regions")["regions"] == regions0
-        assert p.fds() == fds0
-        assert p.rss_kb() - rss0 <= 8, (rss0, p.rss_kb())
+        check_unchanged(p, probe, before)
         assert p.store(1000) == 1000
         probe.close()
     finally:
@@ -266,10 +272,7 @@ def test_mmscope_ctl_resolves_a_symbol_and_its_watch_lives_as_long_as_the_sessio
         finally:
             ctl.kill()
         probe = Ctl(p.sock)
-        deadline = time.monotonic() + 30
-        while probe("watches")["watches"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert probe("watches")["watches"] == []
+        assert no_watches_left(probe) == []
         probe.close()
         assert p.store(3) == 10
     finally:
