@@ -9,6 +9,7 @@ int cmd_show(int argc, char **argv);
 int cmd_mark(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_gdb(int argc, char **argv);
 
 #include <stddef.h>
 
@@ -20,6 +21,9 @@ int cmd_ctl(int argc, char **argv);
  * child's: pid may be the `mmscope run` that started the program) into
  * out; 0, -ENOENT not traced, or -errno (cli/mark.c). */
 int cli_config_of_pid(long pid, char *out, size_t cap);
+/* target's debugger address ("unix:PATH", "tcp:HOST:PORT") from its config
+ * (a pid or trace directory), or "unix:TARGET"; 0, or -1 with err (cli/ctl.c) */
+int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t errlen);
 
 /* The directory holding the mmscope binary. */
 const char *cli_self_dir(void);

@@ -54,18 +54,29 @@ static void ctl_usage(FILE *f)
 		   "connection closed, mmscope ctl killed).\n");
 }
 
-static int connect_to(const char *target, char *err, size_t errlen)
+/*
+ * The debugger connection of target (a pid, a trace directory or a socket's
+ * path), as its config says: "unix:PATH" or "tcp:HOST:PORT" into spec.
+ * 0, or -1 after writing why into err.
+ */
+int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t errlen)
 {
-	char path[PATH_MAX], cfgpath[PATH_MAX + 16];
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char cfgpath[PATH_MAX + 16];
 	struct stat st;
-	int fd;
-
+	struct config c;
+	char cerr[256];
 	char *end;
 	long pid = strtol(target, &end, 10);
 	bool by_pid = *target && !*end && pid > 0;
+	bool is_dir = !by_pid && stat(target, &st) == 0 && S_ISDIR(st.st_mode);
 
-	snprintf(path, sizeof(path), "%s", target);
+	if (!by_pid && !is_dir) {
+		if ((size_t)snprintf(spec, cap, "unix:%s", target) >= cap) {
+			snprintf(err, errlen, "%s: path too long", target);
+			return -1;
+		}
+		return 0;
+	}
 	if (by_pid) {
 		int r = cli_config_of_pid(pid, cfgpath, sizeof(cfgpath));
 		if (r < 0) {
@@ -75,31 +86,46 @@ static int connect_to(const char *target, char *err, size_t errlen)
 					      : strerror(-r));
 			return -1;
 		}
-	} else if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+	} else {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config", target);
 	}
-	if (by_pid || (stat(target, &st) == 0 && S_ISDIR(st.st_mode))) {
-		struct config c;
-		char cerr[256];
-		if (config_read(&c, cfgpath, cerr, sizeof(cerr)) < 0) {
-			snprintf(err, errlen, "%s is not a trace directory: %s", target, cerr);
-			return -1;
-		}
-		if (strncmp(c.gdb, "unix:", 5)) {
-			snprintf(err, errlen,
-				 "the program of %s has no debugger socket (start it with "
-				 "mmscope run --gdb=unix:PATH)",
-				 target);
-			config_free(&c);
-			return -1;
-		}
-		if (strlen(c.gdb + 5) >= sizeof(path)) {
-			snprintf(err, errlen, "%s: its socket path is too long", target);
-			config_free(&c);
-			return -1;
-		}
-		memcpy(path, c.gdb + 5, strlen(c.gdb + 5) + 1);
+	if (config_read(&c, cfgpath, cerr, sizeof(cerr)) < 0) {
+		snprintf(err, errlen, "%s is not a trace directory: %s", target, cerr);
+		return -1;
+	}
+	if (!c.gdb[0]) {
+		snprintf(err, errlen,
+			 "the program of %s was started without a debugger connection (start it "
+			 "with mmscope run --gdb=unix:PATH or --gdb=tcp:PORT; opening one in a "
+			 "program started without --gdb is not built yet)",
+			 target);
 		config_free(&c);
+		return -1;
+	}
+	int n = snprintf(spec, cap, "%s", c.gdb);
+	config_free(&c);
+	if (n < 0 || (size_t)n >= cap) {
+		snprintf(err, errlen, "%s: its debugger address is too long", target);
+		return -1;
+	}
+	return 0;
+}
+
+static int connect_to(const char *target, char *err, size_t errlen)
+{
+	char spec[PATH_MAX + 8];
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	const char *path = spec + 5;
+	int fd;
+
+	if (cli_debug_spec(target, spec, sizeof(spec), err, errlen) < 0)
+		return -1;
+	if (strncmp(spec, "unix:", 5)) {
+		snprintf(err, errlen,
+			 "the program of %s listens on %s; mmscope ctl needs a UNIX socket "
+			 "(mmscope run --gdb=unix:PATH)",
+			 target, spec);
+		return -1;
 	}
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		snprintf(err, errlen, "%s: path too long for a socket", path);

@@ -21,6 +21,7 @@ static const struct subcommand {
 	{ "mark", cmd_mark, "add a MARK record to the trace of a running program" },
 	{ "probe", cmd_probe, "measure what this machine's debug registers really do" },
 	{ "ctl", cmd_ctl, "a session on a running program's debugger socket (JSON lines)" },
+	{ "gdb", cmd_gdb, "run gdb on a running program's debugger connection" },
 };
 
 static void usage(FILE *f)

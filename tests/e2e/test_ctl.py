@@ -291,7 +291,7 @@ def test_mmscope_ctl_says_why_it_cannot_connect(tmp_path):
     assert r.returncode == 0, r.stderr
     p = subprocess.run([MMSCOPE, "ctl", trace, "regions"], capture_output=True, text=True,
                        timeout=30)
-    assert p.returncode == 1 and "has no debugger socket" in p.stderr, p.stderr
+    assert p.returncode == 1 and "started without a debugger connection" in p.stderr, p.stderr
     p = subprocess.run([MMSCOPE, "ctl", str(os.getpid()), "regions"], capture_output=True,
                        text=True, timeout=30)
     assert p.returncode == 1 and "not traced by mmscope" in p.stderr, p.stderr
@@ -320,3 +320,45 @@ def test_hostile_ctl_input_gets_errors_and_the_program_runs_on(tmp_path):
     finally:
         rest = p.finish()
     assert p.run.returncode == 0, rest
+
+
+def mmscope_gdb(target, *gdb_args):
+    r = subprocess.run([MMSCOPE, "gdb", str(target), "--batch", "-nx", *gdb_args],
+                       capture_output=True, text=True, timeout=120, start_new_session=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_mmscope_gdb_connects_gdb_by_pid_run_pid_and_trace_directory(tmp_path):
+    """mmscope gdb finds the connection the way ctl does and gdb, given no
+    file, reads the program's own counter: the program's count is the truth."""
+    p = Program(tmp_path)
+    try:
+        for n, target in ((7, p.pid), (5, p.run.pid), (3, p.trace)):
+            total = p.store(n)
+            rc, out = mmscope_gdb(target, "-ex", "print/d counter", "-ex", "detach")
+            assert rc == 0, out
+            assert re.search(rf"^\$1 = {total}$", out, re.M), out
+            assert "detached" in out, out
+        assert p.store(1) == 16  # the program ran on after every detach
+        assert p.finish() == ""
+    finally:
+        p.run.kill_group()
+
+
+def test_mmscope_gdb_says_why_when_there_is_no_connection(tmp_path):
+    trace = str(tmp_path / "t.d")
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:ctlme*", "--",
+                      CTLME], 120, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT, text=True, bufsize=1)
+    try:
+        pid = int(run.stdout.readline().split()[1])
+        for target in (pid, trace):
+            rc, out = mmscope_gdb(target)
+            assert rc == 1, out
+            assert "started without a debugger connection" in out, out
+        rc, out = mmscope_gdb(tmp_path / "nothing")
+        assert rc == 1 and "No such file or directory" in out, out
+        run.stdin.write("store 2\n")
+        assert run.stdout.readline() == "STORED 2\n"  # untouched by the attempts
+    finally:
+        run.kill_group()
