@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from conftest import MMSCOPE, GroupPopen, prog, show_json
+from conftest import MMSCOPE, GroupPopen, prog, run_group, show_json
 from test_gdbstub import run_gdb, wait_socket
 
 CTLME = prog("ctlme")
@@ -151,33 +151,38 @@ def test_sessions_beside_gdb_keep_their_own_watches(tmp_path):
     assert len([r for r in show_json(p.trace) if r["type"] == "hit"]) == 3
 
 
-def test_a_thousand_sessions_come_and_go_and_the_program_never_notices(tmp_path):
-    """1000 times: connect, set 8 watches, disconnect.  The program's fd
-    count, anonymous RSS (within two pages), armed pages and watches are as before,
-    and its stores afterwards are neither slowed into hits nor wrong."""
+def thousand_sessions(tmp_path, session):
+    """session(p, cycle) 1001 times (cycle -1 the warm-up: the stub's
+    thread opens its own trace stream for the WATCH records once, and
+    keeps it), then: nothing left of them, the program's stores run on
+    and no watch hit is recorded."""
     p = Program(tmp_path)
     try:
         probe = Ctl(p.sock)
-        # one warm-up session first: the stub's thread opens its own
-        # trace stream for the WATCH records once, and keeps it
-        c = Ctl(p.sock)
-        assert c(f"watch rw {p.vars:x} 8 warm-up")["ok"]
-        c.close()
+        session(p, -1)
         before = snapshot(p, probe)
         for cycle in range(1000):
-            c = Ctl(p.sock)
-            for k in range(8):
-                r = c(f"watch rw {p.vars + 8 * k:x} 8 v{k}")
-                assert r["ok"], (cycle, k, r)
-            c.close()
+            session(p, cycle)
         check_unchanged(p, probe, before)
         assert p.store(1000) == 1000
         probe.close()
     finally:
         rest = p.finish()
     assert p.run.returncode == 0, rest
-    recs = show_json(p.trace)
-    assert [r for r in recs if r["type"] == "hit"] == []
+    assert [r for r in show_json(p.trace) if r["type"] == "hit"] == []
+
+
+def test_a_thousand_sessions_come_and_go_and_the_program_never_notices(tmp_path):
+    """1000 times: connect, set 8 watches, disconnect.  The program's fd
+    count, anonymous RSS (within two pages), armed pages and watches are as before,
+    and its stores afterwards are neither slowed into hits nor wrong."""
+    def session(p, cycle):
+        c = Ctl(p.sock)
+        for k in range(8 if cycle >= 0 else 1):
+            r = c(f"watch rw {p.vars + 8 * k:x} 8 v{k}")
+            assert r["ok"], (cycle, k, r)
+        c.close()
+    thousand_sessions(tmp_path, session)
 
 
 class Rsp:
@@ -214,28 +219,18 @@ def test_a_thousand_gdb_sessions_with_a_breakpoint_and_eight_watches_leave_nothi
     Afterwards the program's fds, anonymous RSS, regions and watches are
     as before, its text has no int3 left (one_store runs 1000 times), and
     no watch hit is recorded."""
-    p = Program(tmp_path)
-    try:
-        probe = Ctl(p.sock)
-        r = Rsp(p.sock)  # a warm-up session: the stub thread's stream opens once
-        r.packet("qSupported:swbreak+")
-        assert r.packet(f"Z2,{p.vars:x},8") == "OK"
-        r.close()
-        before = snapshot(p, probe)
-        for cycle in range(1000):
-            r = Rsp(p.sock)
+    def session(p, cycle):
+        r = Rsp(p.sock)
+        if cycle < 0:
+            r.packet("qSupported:swbreak+")
+            assert r.packet(f"Z2,{p.vars:x},8") == "OK"
+        else:
             assert "PacketSize" in r.packet("qSupported:swbreak+;hwbreak+")
             assert r.packet(f"Z0,{p.one_store:x},1") == "OK", cycle
             for k in range(8):
                 assert r.packet(f"Z2,{p.vars + 8 * k:x},8") == "OK", (cycle, k)
-            r.close()
-        check_unchanged(p, probe, before)
-        assert p.store(1000) == 1000
-        probe.close()
-    finally:
-        rest = p.finish()
-    assert p.run.returncode == 0, rest
-    assert [r for r in show_json(p.trace) if r["type"] == "hit"] == []
+        r.close()
+    thousand_sessions(tmp_path, session)
 
 
 def test_mmscope_ctl_resolves_a_symbol_and_its_watch_lives_as_long_as_the_session(tmp_path):
@@ -323,8 +318,7 @@ def test_hostile_ctl_input_gets_errors_and_the_program_runs_on(tmp_path):
 
 
 def mmscope_gdb(target, *gdb_args):
-    r = subprocess.run([MMSCOPE, "gdb", str(target), "--batch", "-nx", *gdb_args],
-                       capture_output=True, text=True, timeout=120, start_new_session=True)
+    r = run_group([MMSCOPE, "gdb", str(target), "--batch", "-nx", *gdb_args], 120)
     return r.returncode, r.stdout + r.stderr
 
 
