@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libzydis-dev libdw-dev libelf-dev
       libcmocka-dev python3 python3-pytest fio gdb valgrind liburing-dev
-      hyperfine clang-format tcpdump linux-perf sqlite3 python3-numpy gdbserver)
+      hyperfine clang-format tcpdump linux-perf sqlite3 python3-numpy gdbserver
+      strace)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

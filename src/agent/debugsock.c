@@ -589,15 +589,15 @@ static int listen_tcp(const char *spec)
 	return fd;
 }
 
-void debug_start(void)
+/* Listen on spec and start the debugger's thread; 0, or -errno (logged). */
+int debug_open(const char *spec)
 {
-	const char *spec = agent.cfg.gdb;
 	pthread_t th;
 	pthread_attr_t attr;
-	int fd;
+	int fd, e;
 
-	if (!spec[0])
-		return;
+	if (dbg.on)
+		return -EEXIST;
 	debug_find_agent_text();
 	ctl_init();
 	snprintf(dbg.where, sizeof(dbg.where), "%s", spec);
@@ -613,17 +613,18 @@ void debug_start(void)
 	if (fd < 0) {
 		pr_err("cannot listen for a debugger on %s: %s; no debugger connection", spec,
 		       strerror(-fd));
-		dprintf(2, "mmscope-agent: cannot listen for a debugger on %s: %s\n", spec,
-			strerror(-fd));
-		return;
+		return fd;
 	}
 	dbg.listen_fd = agent_high_fd(fd);
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (fd < 0) {
-		pr_err("eventfd: %s; no debugger connection", strerror(errno));
-		return;
+	if (dbg.event_fd < 0) {
+		fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (fd < 0) {
+			e = errno;
+			pr_err("eventfd: %s; no debugger connection", strerror(e));
+			goto fail;
+		}
+		dbg.event_fd = agent_high_fd(fd);
 	}
-	dbg.event_fd = agent_high_fd(fd);
 	dbg.mem_flags = MEM_DEBUGGER | (agent.cfg.device_reads_live ? MEM_DEVICE_LIVE : 0);
 	dbg.on = true;
 	if (agent.cfg.gdb_wait) {
@@ -635,16 +636,35 @@ void debug_start(void)
 		else
 			pr_warn("cannot stop at the entry point: the program runs");
 	}
-	on_exit(on_program_exit, NULL);
+	if (!dbg.exit_hooked && on_exit(on_program_exit, NULL) == 0)
+		dbg.exit_hooked = true;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (real_get()->pthread_create(&th, &attr, serve, NULL) != 0) {
-		pr_err("cannot start the debugger thread; no debugger connection");
-		dbg.on = false;
-	}
+	e = real_get()->pthread_create(&th, &attr, serve, NULL);
 	pthread_attr_destroy(&attr);
+	if (e) {
+		pr_err("cannot start the debugger thread: %s; no debugger connection", strerror(e));
+		dbg.on = false;
+		goto fail;
+	}
 	pr_info("debugger connection: listening on %s%s", spec,
 		dbg.entry ? " (stopped at the entry point until a debugger connects)" : "");
+	return 0;
+fail:
+	remove_socket();
+	sys_close(dbg.listen_fd);
+	dbg.listen_fd = -1;
+	return -e;
+}
+
+void debug_start(void)
+{
+	const char *spec = agent.cfg.gdb;
+	int r;
+
+	if (spec[0] && (r = debug_open(spec)) < 0)
+		dprintf(2, "mmscope-agent: cannot listen for a debugger on %s: %s\n", spec,
+			strerror(-r));
 }
 
 void debug_after_fork(void)
@@ -668,7 +688,9 @@ void debug_after_fork(void)
 			sys_close(pending[i].fd);
 			pending[i].fd = -1;
 		}
+	if (dbg.event_fd >= 0)
+		sys_close(dbg.event_fd); /* the parent's: a late attach here makes its own */
 	ctl_after_fork();
-	dbg.listen_fd = dbg.client_fd = -1;
+	dbg.listen_fd = dbg.client_fd = dbg.event_fd = -1;
 	dbg.on = false;
 }

@@ -16,6 +16,10 @@
 
 /* Normal context, at start: listen where the config says (if it does). */
 void debug_start(void);
+/* Normal context: listen on spec ("unix:PATH", "tcp:HOST:PORT") and
+ * start the debugger's thread; 0, or -errno (also in agent.log).  At
+ * start, or later for mmscope gdb (debuglate.c). */
+int debug_open(const char *spec);
 /* In a fork child: no debugger here; the parent's breakpoints go. */
 void debug_after_fork(void);
 /* signal context: a SIGTRAP that is the debugger's (a breakpoint it set,

@@ -23,6 +23,7 @@ enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH, EV_SIG
 
 struct debug_state {
 	bool on;
+	bool exit_hooked; /* on_exit(on_program_exit) done */
 	int listen_fd, client_fd, event_fd;
 	int tid;
 	char where[PATH_MAX + 8]; /* as the config says it, for messages */

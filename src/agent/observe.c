@@ -50,6 +50,12 @@ void agent_table_unlock(const sigset_t *old)
 	mlock_give(&table_lock, old);
 }
 
+bool agent_table_held_by(int tid)
+{
+	return __atomic_load_n(&table_lock.word, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&table_lock.owner, __ATOMIC_ACQUIRE) == tid;
+}
+
 static sigset_t fork_saved;
 
 void obs_before_fork(void)

@@ -55,6 +55,8 @@ int obs_give_up(uint64_t addr, const char *why);
 /* The region table's writer lock (blocks every signal while held). */
 void agent_table_lock(sigset_t *old);
 void agent_table_unlock(const sigset_t *old);
+/* Does thread tid hold the region table's lock? */
+bool agent_table_held_by(int tid);
 /* fork: the table is consistent in the child (taken before, given after) */
 void obs_before_fork(void);
 void obs_after_fork(int child);

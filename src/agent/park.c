@@ -6,12 +6,16 @@
  * are caught by scanning again once everyone signalled is parked.
  */
 #include <asm/prctl.h>
+#include <errno.h>
 #include <linux/futex.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <fcntl.h>
 
 #include "agent/agent.h"
 #include "agent/park.h"
+#include "util/fmt.h"
 #include "util/proc.h"
 #include "util/sys.h"
 
@@ -25,6 +29,11 @@ static struct {
 } park;
 
 static struct park_slot slots[PARK_MAX_THREADS];
+
+/* The threads signalled by the stop in progress, and the system call each
+ * was waiting in when it was signalled (-1 none); park.lock serialises. */
+static int stop_tids[PARK_MAX_THREADS], stop_waits[PARK_MAX_THREADS];
+static int stop_ntids;
 static __thread ucontext_t *handler_uc; /* see park_handler_enter() */
 
 void park_handler_enter(ucontext_t *uc, ucontext_t **saved)
@@ -98,6 +107,86 @@ static void slot_leave(struct park_slot *s)
 	__atomic_store_n(&s->tid, 0, __ATOMIC_RELEASE);
 }
 
+/* signal context: the system call thread tid waits in
+ * (/proc/self/task/TID/syscall), or -1: it runs, or cannot be seen */
+static int waiting_in(int tid)
+{
+	char rel[48], buf[24];
+	size_t pos = 0;
+	long fd, n;
+
+	fmt_str(rel, sizeof(rel), &pos, "self/task/");
+	fmt_u64(rel, sizeof(rel), &pos, (uint64_t)tid);
+	fmt_str(rel, sizeof(rel), &pos, "/syscall");
+	if ((fd = proc_open(rel, O_RDONLY)) < 0)
+		return -1;
+	n = sys_read((int)fd, buf, sizeof(buf) - 1);
+	sys_close((int)fd);
+	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
+		return -1; /* "running", or "-1 ..." (a thread in no system call) */
+	int nr = 0;
+	for (long i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
+		nr = nr * 10 + (buf[i] - '0');
+	return nr;
+}
+
+/* System calls that end with EINTR when a signal handler runs, although
+ * no handler of the program's ran: our park's handler must not be seen.
+ * Run again with the same arguments, they wait as before (a relative
+ * timeout starts again; select and ppoll have counted theirs down). */
+static bool restarts(int nr)
+{
+	switch (nr) {
+	case SYS_poll:
+	case SYS_select:
+	case SYS_pause:
+	case SYS_nanosleep:
+	case SYS_rt_sigtimedwait:
+	case SYS_rt_sigsuspend:
+	case SYS_futex:
+	case SYS_clock_nanosleep:
+	case SYS_epoll_wait:
+	case SYS_pselect6:
+	case SYS_ppoll:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+	case SYS_io_uring_enter:
+	case SYS_semop:
+	case SYS_semtimedop:
+	case SYS_msgsnd:
+	case SYS_msgrcv:
+	case SYS_mq_timedsend:
+	case SYS_mq_timedreceive:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* signal context: if the park's signal cut short the system call this
+ * thread was waiting in (it returns EINTR, as after any handler), make
+ * the thread run it again when the park ends, as if it had never been
+ * interrupted */
+static void undo_eintr(ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	int tid = (int)sys_gettid(), nr = -1;
+	uint8_t insn[2];
+	struct iovec local = { insn, 2 }, remote = { (void *)(g[REG_RIP] - 2), 2 };
+
+	if (g[REG_RAX] != -EINTR)
+		return;
+	for (int i = 0; i < __atomic_load_n(&stop_ntids, __ATOMIC_ACQUIRE); i++)
+		if (stop_tids[i] == tid)
+			nr = stop_waits[i];
+	if (nr < 0 || !restarts(nr) ||
+	    sys_call6(SYS_process_vm_readv, agent.pid, (long)&local, 1, (long)&remote, 1, 0) != 2 ||
+	    insn[0] != 0x0f || insn[1] != 0x05)
+		return;
+	g[REG_RIP] -= 2;
+	g[REG_RAX] = nr;
+}
+
 /* signal context */
 void park_on_signal(int sig, siginfo_t *si, void *uc)
 {
@@ -110,6 +199,7 @@ void park_on_signal(int sig, siginfo_t *si, void *uc)
 		signals_chain(sig, si, uc);
 		return;
 	}
+	undo_eintr(uc);
 	if (__atomic_load_n(&park.debug, __ATOMIC_ACQUIRE)) {
 		/* the outermost park of this thread holds the program's
 		 * context; a nested one (parked again while held, or while
@@ -148,10 +238,15 @@ static int signal_one(void *arg, int tid)
 		known = sc->tids[i] == tid;
 	if (tid <= 0 || known || *sc->ntids == PARK_MAX_THREADS)
 		return 0;
+	/* published before the signal: its handler looks for it */
+	sc->tids[*sc->ntids] = tid;
+	stop_waits[*sc->ntids] = waiting_in(tid);
+	__atomic_store_n(&stop_ntids, *sc->ntids + 1, __ATOMIC_RELEASE);
 	if (sys_tgkill(agent.pid, tid, AGENT_SIG_PARK) == 0) {
-		sc->tids[(*sc->ntids)++] = tid;
+		(*sc->ntids)++;
 		sc->added++;
 	}
+	__atomic_store_n(&stop_ntids, *sc->ntids, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -198,8 +293,9 @@ static void wait_parked(const int *tids, int ntids)
  */
 static void park_others(int self)
 {
-	static int tids[PARK_MAX_THREADS]; /* park.lock serialises us */
-	int ntids = 0;
+	int *tids = stop_tids, ntids = 0;
+
+	__atomic_store_n(&stop_ntids, 0, __ATOMIC_RELEASE);
 
 	for (int round = 0; round < 64; round++) {
 		int added = signal_new_threads(self, tids, &ntids);
@@ -239,6 +335,12 @@ void park_end(void)
 		sys_call0(SYS_sched_yield);
 	park.owner = 0;
 	__atomic_store_n(&park.lock, 0, __ATOMIC_RELEASE);
+}
+
+bool park_held_by(int tid)
+{
+	return __atomic_load_n(&park.lock, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&park.owner, __ATOMIC_ACQUIRE) == tid;
 }
 
 void park_unhold(struct park_slot *s)

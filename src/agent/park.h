@@ -44,6 +44,8 @@ void park_on_signal(int sig, siginfo_t *si, void *uc);
 void park_begin(int self);
 /* signal context: let the parked threads go (held ones stay) and unlock */
 void park_end(void);
+/* Is thread tid running a stop (it holds the park lock)? */
+bool park_held_by(int tid);
 /* The debugger's own thread: never parked. */
 void park_exempt(int tid);
 

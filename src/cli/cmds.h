@@ -13,14 +13,29 @@ int cmd_gdb(int argc, char **argv);
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 #define CLI_AGENT_NAME "libmmscope-agent.so"
 /* where `make install` puts the agent, relative to the binary's bin/ */
 #define CLI_AGENT_LIBDIR "lib/mmscope"
 
 /* The trace config of process pid (its MMSCOPE_CONFIG, or a traced
  * child's: pid may be the `mmscope run` that started the program) into
- * out; 0, -ENOENT not traced, or -errno (cli/mark.c). */
-int cli_config_of_pid(long pid, char *out, size_t cap);
+ * out; the traced process's pid, -ENOENT not traced, or -errno
+ * (cli/mark.c). */
+long cli_config_of_pid(long pid, char *out, size_t cap);
+/* The running process that writes the trace of config cfgpath (the first
+ * of them, when it has forked); -1 with err when none or several. */
+long cli_pid_of_trace(const char *cfgpath, char *err, size_t errlen);
+/* Open the debugger connection of process pid, which was started without
+ * --gdb, at OUT/gdb-PID.sock (cli/attach.c); "unix:PATH" into spec, 0, or
+ * -1 with err. */
+int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err, size_t errlen);
+/* The symbol name's value in ELF file path; 0, or -errno (cli/watchspec.c). */
+int cli_elf_symbol(const char *path, const char *name, uint64_t *value);
+/* The load bias of module (a path as /proc/PID/maps names it) in process
+ * pid; 0, or -errno (cli/ctl.c). */
+int cli_module_base(long pid, const char *module, uint64_t *base);
 /* target's debugger address ("unix:PATH", "tcp:HOST:PORT") from its config
  * (a pid or trace directory), or "unix:TARGET"; 0, or -1 with err (cli/ctl.c) */
 int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t errlen);

@@ -17,6 +17,7 @@
 #include <libelf.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,9 +35,10 @@
 static void ctl_usage(FILE *f)
 {
 	fprintf(f, "usage: mmscope ctl PID|TRACE-DIR|SOCKET [COMMAND [ARGS...]]\n\n"
-		   "A session on a running program's debugger connection (it was started\n"
-		   "with mmscope run --gdb=unix:SOCKET), beside gdb or without it.  PID is\n"
-		   "the program, or the mmscope run that started it.  One\n"
+		   "A session on a running program's debugger connection (the one\n"
+		   "mmscope run --gdb=unix:SOCKET opened; a program started without --gdb\n"
+		   "gets one now, as mmscope gdb opens it), beside gdb or without it.  PID\n"
+		   "is the program, or the mmscope run that started it.  One\n"
 		   "JSON line is printed per command.  Without COMMAND, commands are read\n"
 		   "from stdin, one per line, until end of file.\n\n"
 		   "commands:\n"
@@ -78,14 +80,19 @@ int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t
 		return 0;
 	}
 	if (by_pid) {
-		int r = cli_config_of_pid(pid, cfgpath, sizeof(cfgpath));
+		long r = cli_config_of_pid(pid, cfgpath, sizeof(cfgpath));
+		if (r < 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+			snprintf(err, errlen, "no process %ld (has it exited?)", pid);
+			return -1;
+		}
 		if (r < 0) {
 			snprintf(err, errlen, "process %ld: %s", pid,
 				 r == -ENOENT ? "not traced by mmscope (no MMSCOPE_CONFIG in its "
 						"environment, nor in a child's)"
-					      : strerror(-r));
+					      : strerror((int)-r));
 			return -1;
 		}
+		pid = r;
 	} else {
 		snprintf(cfgpath, sizeof(cfgpath), "%s/config", target);
 	}
@@ -93,22 +100,21 @@ int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t
 		snprintf(err, errlen, "%s is not a trace directory: %s", target, cerr);
 		return -1;
 	}
-	if (!c.gdb[0]) {
-		snprintf(err, errlen,
-			 "the program of %s was started without a debugger connection (start it "
-			 "with mmscope run --gdb=unix:PATH or --gdb=tcp:PORT; opening one in a "
-			 "program started without --gdb is not built yet)",
-			 target);
-		config_free(&c);
-		return -1;
+	int r = 0;
+	if (c.gdb[0]) {
+		if ((size_t)snprintf(spec, cap, "%s", c.gdb) >= cap) {
+			snprintf(err, errlen, "%s: its debugger address is too long", target);
+			r = -1;
+		}
+	} else {
+		/* started without --gdb: open the connection now */
+		if (!by_pid && (pid = cli_pid_of_trace(cfgpath, err, errlen)) < 0)
+			r = -1;
+		else
+			r = cli_attach_late(pid, c.out, spec, cap, err, errlen);
 	}
-	int n = snprintf(spec, cap, "%s", c.gdb);
 	config_free(&c);
-	if (n < 0 || (size_t)n >= cap) {
-		snprintf(err, errlen, "%s: its debugger address is too long", target);
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 static int connect_to(const char *target, char *err, size_t errlen)
@@ -161,7 +167,7 @@ static int read_answer(FILE *in, char *line, size_t cap)
 
 /* The load address of module in process pid: its mapping at file offset
  * 0 less the first PT_LOAD's page-aligned address. */
-static int module_base(long pid, const char *module, uint64_t *base)
+int cli_module_base(long pid, const char *module, uint64_t *base)
 {
 	char maps[64], line[PATH_MAX + 128];
 	uint64_t lo = 0, first = UINT64_MAX;
@@ -184,7 +190,8 @@ static int module_base(long pid, const char *module, uint64_t *base)
 	if (!found)
 		return -ENOENT;
 	int fd = open(module, O_RDONLY | O_CLOEXEC);
-	Elf *e = fd < 0 ? NULL : elf_begin(fd, ELF_C_READ, NULL);
+	Elf *e = fd < 0 || elf_version(EV_CURRENT) == EV_NONE ? NULL
+							      : elf_begin(fd, ELF_C_READ, NULL);
 	size_t n = 0;
 	if (e && elf_getphdrnum(e, &n) == 0)
 		for (size_t i = 0; i < n; i++) {
@@ -223,7 +230,7 @@ static int resolve_watch(long pid, const char *expr, char *out, size_t cap)
 		fprintf(stderr, "mmscope ctl: watch %s: %s\n", expr, err);
 		return -1;
 	}
-	if (strcmp(w.module, "-") && module_base(pid, w.module, &base) < 0) {
+	if (strcmp(w.module, "-") && cli_module_base(pid, w.module, &base) < 0) {
 		fprintf(stderr, "mmscope ctl: watch %s: %s is not mapped in process %ld\n", expr,
 			w.module, pid);
 		return -1;

@@ -3,7 +3,7 @@
  * mmscope gdb: gdb on a running program's debugger connection.  The
  * program is named as mmscope ctl names it (a pid, the pid of its
  * mmscope run, its trace directory, or the socket's path); the connection
- * is the one `mmscope run --gdb=` opened.  gdb gets the executable from
+ * is the one `mmscope run --gdb=` opened, or one opened now (attach.c).  gdb gets the executable from
  * the stub (qXfer:exec-file), so no file is named here.  MMSCOPE_GDB
  * names another gdb.
  */
@@ -24,7 +24,10 @@ static void gdb_usage(FILE *f)
 		   "the program, or the mmscope run that started it.  GDB-ARGS go to gdb\n"
 		   "after the connection is made (for example --batch -ex 'info threads').\n"
 		   "MMSCOPE_GDB names the gdb to run (default: gdb on PATH).\n\n"
-		   "A program started without --gdb has no connection to open yet.\n");
+		   "A program started without --gdb gets its connection now, at\n"
+		   "TRACE-DIR/gdb-PID.sock: one of its threads is stopped for a moment\n"
+		   "with ptrace (so you need the right to ptrace it) to open it.  See\n"
+		   "docs/debugging.md, \"Opening the connection later\".\n");
 }
 
 int cmd_gdb(int argc, char **argv)

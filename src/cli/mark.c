@@ -173,13 +173,67 @@ static long traced_child(long pid, char *cfgpath, size_t cap)
 	return found;
 }
 
-int cli_config_of_pid(long pid, char *out, size_t cap)
+long cli_config_of_pid(long pid, char *out, size_t cap)
 {
 	int r = traced_config(pid, out, cap);
+	long child;
 
-	if (r == -ENOENT && traced_child(pid, out, cap) == 0)
-		return -ENOENT;
-	return r == -ENOENT ? 0 : r;
+	if (r == 0)
+		return pid;
+	if (r == -ENOENT && (child = traced_child(pid, out, cap)) > 0)
+		return child;
+	return r;
+}
+
+/* Is the process pid traced into the trace whose config is cfg? */
+static bool writes_trace(long pid, const struct stat *cfg)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return traced_config(pid, path, sizeof(path)) == 0 && stat(path, &st) == 0 &&
+	       st.st_dev == cfg->st_dev && st.st_ino == cfg->st_ino;
+}
+
+long cli_pid_of_trace(const char *cfgpath, char *err, size_t errlen)
+{
+	long pids[64], roots[64];
+	int n = 0, nroots = 0;
+	struct dirent *de;
+	struct stat cfg;
+	DIR *d;
+
+	if (stat(cfgpath, &cfg) < 0 || !(d = opendir("/proc"))) {
+		snprintf(err, errlen, "%s: %s", cfgpath, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) && n < 64) {
+		char *end;
+		long p = strtol(de->d_name, &end, 10);
+		if (!*end && p > 0 && writes_trace(p, &cfg))
+			pids[n++] = p;
+	}
+	closedir(d);
+	for (int i = 0; i < n; i++) {
+		long parent = parent_of(pids[i]);
+		bool root = true;
+		for (int j = 0; j < n && root; j++)
+			root = pids[j] != parent;
+		if (root && nroots < 64)
+			roots[nroots++] = pids[i];
+	}
+	if (nroots == 1)
+		return roots[0];
+	if (!n) {
+		snprintf(err, errlen,
+			 "no running process writes this trace (has the program exited?)");
+		return -1;
+	}
+	size_t w = (size_t)snprintf(err, errlen,
+				    "%d processes write this trace; name one by pid:", nroots);
+	for (int i = 0; i < nroots && w < errlen; i++)
+		w += (size_t)snprintf(err + w, errlen - w, " %ld", roots[i]);
+	return -1;
 }
 
 /* From here on, be the owner of the trace: uid, gid and groups. */

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cmds.h"
 #include "cli/watchspec.h"
 #include "mmscope/trace-format.h"
 
@@ -195,6 +196,23 @@ static int open_elf(const char *path, int *fd, Elf **e)
 		return -ENOEXEC;
 	}
 	return 0;
+}
+
+int cli_elf_symbol(const char *path, const char *name, uint64_t *value)
+{
+	struct sym sym = { 0 };
+	int fd, r;
+	Elf *e;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -ENOEXEC;
+	if ((r = open_elf(path, &fd, &e)) < 0)
+		return r;
+	r = elf_find_symbol(e, name, &sym);
+	elf_end(e);
+	close(fd);
+	*value = sym.value;
+	return r;
 }
 
 /* Find NAME in the program, then in its libraries, in load order. */
