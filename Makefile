@@ -170,7 +170,11 @@ bench-peers: all
 bench-gdb: all
 	$(Q)B=$(B) bash bench/gdbstub.sh
 
-.PHONY: peers bench-peers bench-gdb
+# make bench-park: a park's look at each thread, section 9 of bench/RESULTS.md
+bench-park: all
+	$(Q)B=$(B) bash bench/park.sh
+
+.PHONY: peers bench-peers bench-gdb bench-park
 # ---- end of peers ----
 
 deps:
@@ -186,7 +190,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; B=$(B) bash bench/park.sh || rc=1; exit $$rc
 
 fuzz: deps
 	$(Q)B=$(B) bash tests/fuzz/run.sh

@@ -201,9 +201,15 @@ $(if [ -s "$WORK/notes" ]; then sort -u "$WORK/notes"; echo; echo "(the program'
 Commands: \`BENCH_REPS=$REPS BENCH_GK=$K BENCH_GSPREAD=$SPREAD bash bench/gdbstub.sh\`; the gdb scripts are written by it.
 EOS
 }
+# section 8 goes where it was, before section 9 if that is there
+: >"$WORK/after"
+if [ -f "$OUT" ] && grep -q '^## 9\. ' "$OUT"; then
+	sed -n '/^## 9\. /,$p' "$OUT" >"$WORK/after"
+	sed -i '/^## 9\. /,$d' "$OUT"
+fi
 if [ -f "$OUT" ] && grep -q '^## 8\. ' "$OUT"; then
 	sed -i '/^## 8\. /,$d' "$OUT"
 fi
-section >>"$OUT"
+{ section; [ -s "$WORK/after" ] && { echo; cat "$WORK/after"; }; } >>"$OUT"
 log "bench: section 8 written to $OUT"
 [ ! -s "$PROBLEMS" ]

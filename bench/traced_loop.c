@@ -20,6 +20,8 @@
  *
  * Prints: mode=M accesses=N warmup=W total=N+W loop_ns=T ns_per_access=F
  */
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +151,16 @@ static int check_stores(int fd, long from, long accesses)
 	return 0;
 }
 
+/* an idle thread: waits in poll() on a pipe nobody writes */
+static void *idle(void *arg)
+{
+	struct pollfd p = { .fd = (int)(long)arg, .events = POLLIN };
+
+	for (;;)
+		poll(&p, 1, -1);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode;
@@ -157,9 +169,18 @@ int main(int argc, char **argv)
 	uint8_t *m;
 	uint64_t t0, t1;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: traced_loop mixed|load|store|avx512 N\n");
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: traced_loop mixed|load|store|avx512 N [IDLE]\n"
+				"IDLE threads wait in poll() meanwhile (each stop parks them)\n");
 		return 2;
+	}
+	for (long i = argc == 4 ? atol(argv[3]) : 0; i > 0; i--) {
+		pthread_t th;
+		int fds[2]; /* on the stack: a watched page may hold the globals */
+		if (pipe(fds) < 0 || pthread_create(&th, NULL, idle, (void *)(long)fds[0])) {
+			perror("idle thread");
+			return 1;
+		}
 	}
 	mode = argv[1];
 	n = atol(argv[2]);

@@ -13,6 +13,9 @@
  *                         handler that only counts: the bare cost of a
  *                         data breakpoint trap on this machine
  *
+ * A third argument IDLE starts that many threads that wait in poll()
+ * meanwhile: every stop mmscope makes parks them.
+ *
  * hit and miss time their loop in-process after 1024 untimed warm-up
  * stores and print "mode=M stores=N loop_ns=T ns_per_store=F"; spread
  * prints "mode=spread stores=N sum=S" (the whole process is timed from
@@ -21,6 +24,8 @@
 #include <inttypes.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -84,9 +89,27 @@ static int own_breakpoint(void)
 	return (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, 0);
 }
 
+static void *idle(void *arg)
+{
+	struct pollfd p = { .fd = (int)(long)arg, .events = POLLIN };
+
+	for (;;)
+		poll(&p, 1, -1);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 0) : 0;
+
+	for (long i = argc > 3 ? atol(argv[3]) : 0; i > 0; i--) {
+		pthread_t th;
+		int fds[2]; /* on the stack: a watched page may hold the globals */
+		if (pipe(fds) < 0 || pthread_create(&th, NULL, idle, (void *)(long)fds[0])) {
+			perror("idle thread");
+			return 1;
+		}
+	}
 
 	if (argc > 2 &&
 	    (!strcmp(argv[1], "hit") || !strcmp(argv[1], "miss") || !strcmp(argv[1], "hwbare"))) {
@@ -113,6 +136,6 @@ int main(int argc, char **argv)
 		printf("mode=spread stores=%lu sum=%" PRIu64 "\n", n, sum);
 		return 0;
 	}
-	fprintf(stderr, "usage: watch_loop hit|miss|hwbare|spread N\n");
+	fprintf(stderr, "usage: watch_loop hit|miss|hwbare|spread N [IDLE]\n");
 	return 2;
 }
