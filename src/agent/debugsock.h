@@ -41,6 +41,9 @@ bool debug_on_signal(int sig, const siginfo_t *si);
  * for a watch hit in the access just completed, or for the program's
  * fault (debug_on_signal) */
 void debug_after_fault(void *uc);
+/* Is pc in the agent's own code (known once a debugger connection was
+ * opened)? */
+bool debug_in_agent(uint64_t pc);
 /* Normal context, at start: where the agent's own code is. */
 void debug_find_agent_text(void);
 /* A return address as the program made it (not the step-over trampoline

@@ -236,6 +236,11 @@ static bool in_agent(uint64_t pc)
 	return pc >= agent_lo && pc < agent_hi;
 }
 
+bool debug_in_agent(uint64_t pc)
+{
+	return in_agent(pc);
+}
+
 uint64_t debug_caller(uint64_t ra)
 {
 	return ra == (uint64_t)debug_step_return && step_return_to ? step_return_to : ra;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Sharing signals with the program.  mmscope keeps its handlers for
- * SIGSEGV, SIGTRAP and AGENT_SIG_PARK installed; the program's sigaction
+ * SIGSEGV, SIGTRAP, AGENT_SIG_PARK, SIGSYS and the other faults (SIGBUS,
+ * SIGILL, SIGFPE: so that a debugger stops for them) installed; the program's sigaction
  * calls for them are recorded and answered as if they had taken effect,
  * and faults that are not mmscope's are delivered to the recorded handler
  * with the kernel's semantics (sa_mask, SA_NODEFER, SA_RESETHAND,
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/debugsock.h"
 #include "agent/park.h"
 #include "agent/real.h"
 #include "agent/seccomp.h"
@@ -32,13 +34,26 @@ static sigset_t prog_sa_mask_owned[_NSIG];
 static __thread sigset_t prog_blocked; /* owned signals the program "blocked" */
 
 /* The signals whose handlers are ours: faults on traced pages, traps of
- * the single step and of watchpoints, the park signal, and the seccomp
- * trap of raw mmap calls. */
-#define NOWNED 4
+ * the single step and of watchpoints, the park signal, the seccomp trap
+ * of raw mmap calls, and the program's other faults. */
+#define NOWNED 7
+/* The first NMASKED of them the program may not block for real; SIGBUS,
+ * SIGILL and SIGFPE it may: blocked, a fault the CPU makes meets the
+ * default action, as without mmscope, and one sent waits. */
+#define NMASKED 4
 /* (a function: SIGRTMAX is not a constant in glibc) */
 static int owned_sig(size_t i)
 {
-	return i == 0 ? SIGSEGV : i == 1 ? SIGTRAP : i == 2 ? AGENT_SIG_PARK : SIGSYS;
+	static const int fixed[] = { SIGSEGV, SIGTRAP, 0, SIGSYS, SIGBUS, SIGILL, SIGFPE };
+
+	return i == 2 ? AGENT_SIG_PARK : fixed[i];
+}
+
+/* A fault the CPU made runs its instruction again after the handler. */
+static bool is_fault(int sig, const siginfo_t *si)
+{
+	return (sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
+	       si->si_code > 0;
 }
 
 static int owned(int sig)
@@ -51,16 +66,33 @@ static int owned(int sig)
 
 static void strip_owned(sigset_t *s)
 {
-	for (size_t i = 0; i < NOWNED; i++)
+	for (size_t i = 0; i < NMASKED; i++)
 		sigdelset(s, owned_sig(i));
 }
 
 /* Add to dst the owned signals that are members of src. */
 static void add_owned(sigset_t *dst, const sigset_t *src)
 {
-	for (size_t i = 0; i < NOWNED; i++)
+	for (size_t i = 0; i < NMASKED; i++)
 		if (sigismember(src, owned_sig(i)))
 			sigaddset(dst, owned_sig(i));
+}
+
+/* signal context: SIGBUS, SIGILL, SIGFPE are always the program's; a
+ * debugger connected stops for them first (debug_on_signal) */
+static void on_program_fault(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+
+	/* mmscope's own fault (a truncated file under an alias, say) is not
+	 * stopped for: the thread may hold a lock the stop needs */
+	if (agent.active &&
+	    !debug_in_agent((uint64_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP]) &&
+	    debug_on_signal(sig, si))
+		debug_after_fault(uc);
+	else
+		signals_chain(sig, si, uc);
+	errno = saved;
 }
 
 /* signal context */
@@ -128,6 +160,9 @@ void signals_install(void)
 	install(SIGTRAP, fault_on_trap);
 	install(AGENT_SIG_PARK, park_on_signal);
 	install(SIGSYS, on_sigsys);
+	install(SIGBUS, on_program_fault);
+	install(SIGILL, on_program_fault);
+	install(SIGFPE, on_program_fault);
 }
 
 /* signal context: deliver sig to the program as the kernel would have */
@@ -154,7 +189,7 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 		real_sigaction(sig, &dfl, NULL);
 		/* A fault re-executes and meets the default action itself;
 		 * anything else is raised again. */
-		if (!(sig == SIGSEGV && si->si_code > 0)) {
+		if (!is_fault(sig, si)) {
 			sigset_t one;
 			sigemptyset(&one);
 			sigaddset(&one, sig);
@@ -247,7 +282,7 @@ static int filter_mask(int how, const sigset_t *set, sigset_t *old,
 	copy = *set;
 	if (how == SIG_SETMASK)
 		sigemptyset(&prog_blocked);
-	for (size_t i = 0; i < NOWNED; i++) {
+	for (size_t i = 0; i < NMASKED; i++) {
 		if (!sigismember(set, owned_sig(i)))
 			continue;
 		if (how == SIG_BLOCK || how == SIG_SETMASK)

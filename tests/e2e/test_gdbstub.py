@@ -210,6 +210,43 @@ def test_a_fault_the_programs_handler_takes_reaches_it_once(tmp_path):
     assert rc in (128 + 11, -11), (rc, out)
 
 
+FAULTS = prog("faults")
+FAULT_KINDS = {"fpe": ("SIGFPE", "Arithmetic exception", 8, 1),
+               "ill": ("SIGILL", "Illegal instruction", 4, 2),
+               "bus": ("SIGBUS", "Bus error", 7, 2)}
+
+
+def test_the_other_faults_stop_the_program_and_passing_them_on_is_as_without_gdb(tmp_path):
+    """faults KIND divides by zero, runs ud2, or loads past the end of a
+    truncated file.  gdb is told (signal, $_siginfo as the kernel made it,
+    the faulting function on the stack); passed on, the signal kills the
+    program as it does without mmscope, or reaches its handler once."""
+    for kind, (name, text, signo, code) in FAULT_KINDS.items():
+        native = run_group([FAULTS, kind], 30, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        assert native.returncode == -signo, native
+        d = tmp_path / kind
+        d.mkdir()
+        g, out, trace, rc = session(d, [
+            "continue", "bt 1", "print $_siginfo.si_signo", "print $_siginfo.si_code",
+            "continue"], program=FAULTS, args=[kind], maps=("/memfd:mmscope-faults*",),
+            with_status=True)
+        assert f"Program received signal {name}, {text}." in g, g
+        assert re.search(r"#0 .*(fault|divide) \(", g), g
+        assert f"$1 = {signo}\n$2 = {code}\n" in g, g
+        assert f"Program terminated with signal {name}" in g, g
+        assert out == native.stdout, (out, native.stdout)
+        assert rc in (128 + signo, -signo), (rc, out)
+        d = tmp_path / (kind + "-handled")
+        d.mkdir()
+        g, out, trace, rc = session(d, ["continue", "continue"], program=FAULTS,
+                                    args=[kind, "handled"], maps=("/memfd:mmscope-faults*",),
+                                    with_status=True)
+        assert f"Program received signal {name}, {text}." in g, g
+        assert "exited normally" in g, g
+        assert out == f"FAULTING {kind}\nCAUGHT {signo} {code}\nSURVIVED\n", out
+        assert rc == 0, (rc, out)
+
+
 def hits(trace):
     return [r for r in show_json(trace) if r["type"] == "hit"]
 

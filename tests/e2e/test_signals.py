@@ -140,3 +140,23 @@ def test_after_sa_resethand_sigaction_reports_what_the_kernel_keeps(mmscope_run)
     assert traced.returncode == 0, traced.stdout + traced.stderr
     assert lines_with(traced.stdout, "after reset") == lines_with(nat.stdout, "after reset")
     assert traced.stdout == nat.stdout
+
+
+FAULTS = prog("faults")
+
+
+def test_sigbus_sigill_sigfpe_reach_the_program_as_natively(mmscope_run):
+    """tests/progs/faults: a division by zero, ud2, a load past the end of a
+    truncated file; unhandled, handled once (siginfo as the kernel made
+    it), and handled but blocked (the kernel kills all the same).  The
+    output and the way it ends are the same under mmscope."""
+    for kind, sig in (("fpe", signal.SIGFPE), ("ill", signal.SIGILL), ("bus", signal.SIGBUS)):
+        for mode in ([], ["handled"], ["blocked"]):
+            nat = native([FAULTS, kind, *mode])
+            traced = mmscope_run([FAULTS, kind, *mode], maps=["/memfd:mmscope-faults*"],
+                                 check=False)
+            want = 0 if mode == ["handled"] else -sig
+            assert nat.returncode == want, (kind, mode, nat.stdout, nat.stderr)
+            assert traced.returncode == (0 if want == 0 else 128 + sig), \
+                (kind, mode, traced.stdout, traced.stderr)
+            assert traced.stdout == nat.stdout, (kind, mode)
