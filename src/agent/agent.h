@@ -110,6 +110,10 @@ void thread_release(void); /* the calling thread is exiting */
 
 /* signals.c */
 void signals_install(void);
+/* Around the execve system call: ignored faults stay ignored in the new
+ * image (signals.c). */
+void signals_before_exec(void);
+void signals_after_failed_exec(void);
 void signals_chain(int sig, siginfo_t *si, void *uc); /* signal context */
 /* signal context: would chaining the fault sig kill the program (its
  * disposition is the default, or ignored, which a fault cannot be)? */

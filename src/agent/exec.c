@@ -67,7 +67,11 @@ MMS_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 		rec_proc(MMS_PROC_EXEC, 0, path);
 		recorded = true;
 	}
+	if (agent.active)
+		signals_before_exec();
 	r = sys_call3(SYS_execve, path, argv, envp);
+	if (agent.active)
+		signals_after_failed_exec();
 	if (recorded) {
 		snprintf(msg, sizeof(msg), "exec of %s failed: %s; the program continues", path,
 			 strerror((int)-r));

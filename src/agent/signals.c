@@ -165,6 +165,24 @@ void signals_install(void)
 	install(SIGFPE, on_program_fault);
 }
 
+/* An exec keeps ignored signals ignored: for the faults the program may
+ * ignore (SIGBUS, SIGILL, SIGFPE), the new image must find SIG_IGN where
+ * the program set it, not our handler (which exec would reset to the
+ * default).  Handlers are reset by exec in any case. */
+void signals_before_exec(void)
+{
+	for (size_t i = NMASKED; i < NOWNED; i++)
+		if (prog_act[owned_sig(i)].sa_handler == SIG_IGN)
+			real_sigaction(owned_sig(i), &prog_act[owned_sig(i)], NULL);
+}
+
+void signals_after_failed_exec(void)
+{
+	for (size_t i = NMASKED; i < NOWNED; i++)
+		if (prog_act[owned_sig(i)].sa_handler == SIG_IGN)
+			install(owned_sig(i), on_program_fault);
+}
+
 /* signal context: deliver sig to the program as the kernel would have */
 bool signals_default_kills(int sig)
 {

@@ -160,3 +160,16 @@ def test_sigbus_sigill_sigfpe_reach_the_program_as_natively(mmscope_run):
             assert traced.returncode == (0 if want == 0 else 128 + sig), \
                 (kind, mode, traced.stdout, traced.stderr)
             assert traced.stdout == nat.stdout, (kind, mode)
+
+
+def test_a_fault_signal_the_program_ignores_stays_ignored_across_exec(mmscope_run):
+    """sh ignores SIGFPE and execs a shell that sends itself SIGFPE: ignored
+    on entry, it survives.  mmscope's handler for SIGFPE must not turn the
+    inherited SIG_IGN into the default action at exec."""
+    script = 'trap "" FPE BUS ILL; exec sh -c "kill -FPE \\$\\$; kill -BUS \\$\\$; ' \
+             'kill -ILL \\$\\$; echo alive"'
+    nat = native(["sh", "-c", script])
+    assert nat.returncode == 0 and nat.stdout == "alive\n", nat
+    traced = mmscope_run(["sh", "-c", script], check=False)
+    assert traced.returncode == 0 and traced.stdout == "alive\n", \
+        (traced.returncode, traced.stdout, traced.stderr)
