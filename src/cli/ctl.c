@@ -31,6 +31,7 @@
 #include "mmscope/trace-format.h"
 #include "util/config.h"
 #include "util/fmt.h"
+#include "util/sockpath.h"
 
 static void ctl_usage(FILE *f)
 {
@@ -61,6 +62,21 @@ static void ctl_usage(FILE *f)
  * path), as its config says: "unix:PATH" or "tcp:HOST:PORT" into spec.
  * 0, or -1 after writing why into err.
  */
+/* The pid of the process whose stub made the socket at path (its private
+ * directory, SOCKPATH_DIR_PREFIX "PID-XXXXXX", says), or 0. */
+static long socket_owner(const char *path)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	const char *p;
+
+	if (n <= 0)
+		return 0;
+	target[n] = 0;
+	p = strstr(target, "/" SOCKPATH_DIR_PREFIX);
+	return p ? strtol(p + 1 + strlen(SOCKPATH_DIR_PREFIX), NULL, 10) : 0;
+}
+
 int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t errlen)
 {
 	char cfgpath[PATH_MAX + 16];
@@ -101,7 +117,12 @@ int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t
 		return -1;
 	}
 	int r = 0;
-	if (c.gdb[0]) {
+	if (c.gdb[0] && by_pid && !strncmp(c.gdb, "unix:", 5) && socket_owner(c.gdb + 5) > 0 &&
+	    socket_owner(c.gdb + 5) != pid) {
+		/* a fork child (or an exec'd one) of the program that opened
+		 * it: the connection is its parent's; open its own */
+		r = cli_attach_late(pid, c.out, spec, cap, err, errlen);
+	} else if (c.gdb[0]) {
 		if ((size_t)snprintf(spec, cap, "%s", c.gdb) >= cap) {
 			snprintf(err, errlen, "%s: its debugger address is too long", target);
 			r = -1;

@@ -176,3 +176,29 @@ def test_a_program_another_tracer_holds_is_refused_with_its_name(tmp_path):
     finally:
         strace.kill_group()
         p.run.kill_group()
+
+
+def test_an_execd_child_of_a_program_run_with_gdb_gets_a_connection_of_its_own(tmp_path):
+    """sh runs with --gdb and starts sleep: the connection is sh's, and
+    sleep (same trace, same config) says nothing about it on stderr.  ctl
+    by sleep's pid opens sleep's own; by the run's pid it reaches sh's."""
+    trace, sock = str(tmp_path / "t.d"), str(tmp_path / "gdb.sock")
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, f"--gdb=unix:{sock}", "--", "sh", "-c",
+                      "sleep 60 & echo CHILD $! $$; wait"], 120, stdout=subprocess.PIPE,
+                     stderr=subprocess.PIPE, text=True)
+    try:
+        _, child, shell = run.stdout.readline().split()
+        deadline = time.monotonic() + 30
+        while not os.path.exists(sock):
+            assert time.monotonic() < deadline and run.poll() is None, "no socket"
+            time.sleep(0.02)
+        time.sleep(0.3)  # sleep has started, under the agent
+        rc, out = mmscope("ctl", child, "hello")
+        assert rc == 0 and json.loads(out)["pid"] == int(child), out
+        rc, out = mmscope("ctl", run.pid, "hello")
+        assert rc == 0 and json.loads(out)["pid"] == int(shell), out
+        os.kill(int(child), 15)
+        assert run.wait(timeout=60) == 0
+        assert "cannot listen" not in run.stderr.read()
+    finally:
+        run.kill_group()
