@@ -74,3 +74,50 @@ def test_gdb_stops_inside_sqlite_reads_its_traced_wal_index_and_the_shell_is_unc
     last = before[-1]
     word = int(last["value"], 16) >> (8 * (0 - last["offset"])) & 0xffffffff
     assert word == 3007000, last
+
+
+def test_mmscope_gdb_opens_a_connection_in_sqlite_started_without_gdb_and_the_shell_is_unchanged(
+        tmp_path):
+    """sqlite3 runs under mmscope without --gdb.  Half-way through its
+    script, while it waits for more input, mmscope gdb opens the connection
+    (one thread stopped with ptrace for the call), gdb shows where it
+    waits, reads the traced wal-index (sqlite's WAL version, 3007000) and
+    detaches.  The shell's output is the native run's, it exits 0."""
+    need(SQLITE3, "sqlite3")
+    nat = run_group([SQLITE3, str(tmp_path / "native.db")], 120, input=SCRIPT)
+    assert nat.returncode == 0 and not nat.stderr, nat.stderr
+    first, rest = SCRIPT.split("SELECT count(*)", 1)
+    trace = str(tmp_path / "t.d")
+    py = tmp_path / "regions.py.gdb"
+    py.write_text(GDB_PY)
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "*-shm", "--", SQLITE3,
+                      str(tmp_path / "traced.db")], 180, stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run.stdin.write(first + "SELECT 'HALF';\n")
+        run.stdin.flush()
+        out = ""
+        while not out.endswith("HALF\n"):
+            line = run.stdout.readline()
+            assert line, run.stderr.read()
+            out += line
+        out = out[:-len("HALF\n")]
+        pid = run_group(["pgrep", "-P", str(run.pid), "-x", "sqlite3"], 30).stdout.split()
+        g = run_group([MMSCOPE, "gdb", pid[0], "--batch", "-nx", "-ex", "bt 8", "-x", str(py),
+                       "-ex", "detach"], 120, stdout=subprocess.PIPE,
+                      stderr=subprocess.STDOUT).stdout
+        run.stdin.write("SELECT count(*)" + rest)
+        run.stdin.close()
+        out += run.stdout.read()
+        err = run.stderr.read()
+        run.wait(timeout=120)
+    finally:
+        run.kill_group()
+    assert re.search(r"#\d+ .* in (__GI___libc_read|read|__libc_read) ", g), g
+    assert "detached]" in g, g
+    addr = re.search(r"^SHM (0x[0-9a-f]+)$", g, re.M)
+    assert addr, g
+    shown = re.search(rf"^{hex(int(addr.group(1), 16))}:\s+(0x[0-9a-f]{{8}})$", g, re.M)
+    assert shown and int(shown.group(1), 16) == 3007000, g
+    assert run.returncode == 0, err
+    assert out == nat.stdout, (out, nat.stdout)
