@@ -445,8 +445,16 @@ int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err
 		while (rc == 0 && (de = readdir(d))) {
 			char *end;
 			long tid = strtol(de->d_name, &end, 10);
-			if (!*end && tid > 0)
-				rc = try_thread(&at, (int)tid, err, errlen);
+			sigset_t all, saved;
+			if (*end || tid <= 0)
+				continue;
+			/* ^C while a thread runs the call would leave it to
+			 * trap at mmscope_attach_done with nobody to put its
+			 * registers back: the signal waits until it is done */
+			sigfillset(&all);
+			sigprocmask(SIG_BLOCK, &all, &saved);
+			rc = try_thread(&at, (int)tid, err, errlen);
+			sigprocmask(SIG_SETMASK, &saved, NULL);
 		}
 		closedir(d);
 		if (rc < 0)
