@@ -21,13 +21,11 @@ SPREAD=${BENCH_GSPREAD:-640}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 MMSCOPE=$B/mmscope
 PROG=$B/bench/gdb_loop
-for f in "$MMSCOPE" "$PROG"; do
-	[ -f "$f" ] || { echo "bench/gdbstub.sh: $f missing; run 'make' first" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib.sh"
+bench_need bench/gdbstub.sh "$MMSCOPE" "$PROG"
 for t in gdb gdbserver; do
 	command -v $t >/dev/null || { echo "bench/gdbstub.sh: $t not installed (scripts/deps.sh)" >&2; exit 2; }
 done
-. "$(dirname "$0")/lib.sh"
 bench_init mmscope-gbench
 AWK_FMT='function fmt(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }'
 

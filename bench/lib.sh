@@ -4,6 +4,15 @@
 # directory, the samples and their medians, the problems list, the commands
 # as RESULTS.md shows them.  Sourced, not run.
 
+# bench_need SCRIPT FILE...: every FILE is built, or SCRIPT says to run make
+bench_need() {
+	local script=$1 f
+	shift
+	for f in "$@"; do
+		[ -f "$f" ] || { echo "$script: $f missing; run 'make' first" >&2; exit 2; }
+	done
+}
+
 # bench_init NAME: a scratch directory $WORK (removed at exit) holding the
 # samples ($S) and the problems found ($PROBLEMS); CMD[key] = a command
 bench_init() {

@@ -17,10 +17,8 @@ N=${BENCH_PARK_N:-20000}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 PROG=$B/bench/park_look
 MMSCOPE=$B/mmscope
-for f in "$PROG" "$MMSCOPE" "$B/bench/traced_loop" "$B/bench/watch_loop"; do
-	[ -f "$f" ] || { echo "bench/park.sh: $f missing; run 'make' first" >&2; exit 2; }
-done
 . "$(dirname "$0")/lib.sh"
+bench_need bench/park.sh "$PROG" "$MMSCOPE" "$B/bench/traced_loop" "$B/bench/watch_loop"
 bench_init mmscope-pbench
 
 log "bench: 9. a park's look at each thread ($REPS repetitions, $N each)"

@@ -23,10 +23,8 @@ SPREAD=${BENCH_SPREAD:-16384}
 OUT=${BENCH_OUT:-bench/RESULTS.md}
 MMSCOPE=$B/mmscope
 BB=$B/bench
-for f in "$MMSCOPE" "$BB/watch_loop" "$BB/segv_baseline" "$BB/traced_loop"; do
-	[ -f "$f" ] || { echo "bench/watch.sh: $f missing; run 'make' first" >&2; exit 2; }
-done
 . "$(dirname "$0")/lib.sh"
+bench_need bench/watch.sh "$MMSCOPE" "$BB/watch_loop" "$BB/segv_baseline" "$BB/traced_loop"
 bench_init mmscope-wbench
 # numbers as in sections 5 and 6: whole above 100, else 3 significant digits
 AWK_FMT='function fmt(x) { return sprintf(x >= 100 ? "%.0f" : "%.3g", x) }'

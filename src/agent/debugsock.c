@@ -657,15 +657,6 @@ fail:
 	return -e;
 }
 
-/* Is path a link to a socket an mmscope stub made? */
-static bool mmscope_link(const char *path)
-{
-	char target[PATH_MAX];
-	long n = readlink(path, target, sizeof(target) - 1);
-
-	return n > 0 && (target[n] = 0, strstr(target, "/" SOCKPATH_DIR_PREFIX) != NULL);
-}
-
 void debug_start(void)
 {
 	const char *spec = agent.cfg.gdb;
@@ -673,7 +664,7 @@ void debug_start(void)
 
 	if (!spec[0] || (r = debug_open(spec)) == 0)
 		return;
-	if (r == -EADDRINUSE && !strncmp(spec, "unix:", 5) && mmscope_link(spec + 5)) {
+	if (r == -EADDRINUSE && !strncmp(spec, "unix:", 5) && sockpath_owner(spec + 5) > 0) {
 		/* an exec'd child of the program whose stub has it: quiet */
 		pr_info("%s is another process's connection; mmscope gdb %d opens one here",
 			spec + 5, (int)agent.pid);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli/cmds.h"
+#include "util/maps.h"
 
 #define TRY_FOR_MS 3000	  /* looking for a thread that stands well */
 #define CALL_FOR_MS 10000 /* the agent opening the connection */
@@ -101,9 +102,8 @@ static bool is_runtime(const char *path)
 	return false;
 }
 
-/* The mapping holding pc in process pid: its path ("" anonymous) and
- * whether it is executable; false if none. */
-static bool mapping_of(long pid, uint64_t pc, char *path, size_t cap, bool *exec)
+int cli_find_mapping(long pid, bool (*match)(const struct maps_line *, const void *),
+		     const void *arg, struct maps_line *out)
 {
 	char maps[64], line[PATH_MAX + 128];
 	bool found = false;
@@ -111,48 +111,39 @@ static bool mapping_of(long pid, uint64_t pc, char *path, size_t cap, bool *exec
 
 	snprintf(maps, sizeof(maps), "/proc/%ld/maps", pid);
 	if (!(f = fopen(maps, "re")))
-		return false;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long lo, hi;
-		char perms[8], name[PATH_MAX] = "";
-		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %4095[^\n]", &lo, &hi, perms, name) <
-			    3 ||
-		    pc < lo || pc >= hi)
-			continue;
-		found = true;
-		*exec = perms[2] == 'x';
-		snprintf(path, cap, "%s", name);
-	}
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f))
+		found = maps_parse(line, out) && match(out, arg);
 	fclose(f);
-	return found;
+	return found ? 0 : -ENOENT;
+}
+
+static bool holds_pc(const struct maps_line *m, const void *pc)
+{
+	return *(const uint64_t *)pc >= m->lo && *(const uint64_t *)pc < m->hi;
+}
+
+static bool is_agent(const struct maps_line *m, const void *unused)
+{
+	(void)unused;
+	return !strncmp(base_name(m->path), "libmmscope-agent", 16);
 }
 
 /* The agent in process pid: its path as mapped, and the two symbols. */
 static int find_agent(struct attach *at, char *err, size_t errlen)
 {
-	char maps[64], line[PATH_MAX + 128];
+	static struct maps_line m;
 	uint64_t base, entry, done;
-	bool found = false;
-	FILE *f;
+	int r = cli_find_mapping(at->pid, is_agent, NULL, &m);
 
-	snprintf(maps, sizeof(maps), "/proc/%ld/maps", at->pid);
-	if (!(f = fopen(maps, "re"))) {
-		snprintf(err, errlen, "%s: %s", maps, strerror(errno));
+	if (r < 0) {
+		if (r == -ENOENT)
+			snprintf(err, errlen, "process %ld has no mmscope agent loaded", at->pid);
+		else
+			snprintf(err, errlen, "/proc/%ld/maps: %s", at->pid, strerror(-r));
 		return -1;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
-		char name[PATH_MAX] = "";
-		if (sscanf(line, "%*x-%*x %*s %*s %*s %*s %4095[^\n]", name) == 1 &&
-		    !strncmp(base_name(name), "libmmscope-agent", 16)) {
-			snprintf(at->agent, sizeof(at->agent), "%s", name);
-			found = true;
-		}
-	}
-	fclose(f);
-	if (!found) {
-		snprintf(err, errlen, "process %ld has no mmscope agent loaded", at->pid);
-		return -1;
-	}
+	snprintf(at->agent, sizeof(at->agent), "%s", m.path);
 	if (cli_module_base(at->pid, at->agent, &base) < 0 ||
 	    cli_elf_symbol(at->agent, "mmscope_attach", &entry) < 0 ||
 	    cli_elf_symbol(at->agent, "mmscope_attach_done", &done) < 0) {
@@ -188,8 +179,8 @@ static bool blocking_ok(long nr)
  * else false and why. */
 static bool stands_well(struct attach *at, const struct user_regs_struct *r, char *why, size_t cap)
 {
-	char path[PATH_MAX];
-	bool exec = false;
+	static struct maps_line m;
+	const char *path = m.path;
 	long ax = (long)r->rax;
 	/* a system call interrupted to restart: -ERESTARTSYS..-ERESTART_RESTARTBLOCK */
 	bool blocked = (long)r->orig_rax >= 0 && ax <= -512 && ax >= -516;
@@ -198,7 +189,7 @@ static bool stands_well(struct attach *at, const struct user_regs_struct *r, cha
 		snprintf(why, cap, "single-stepping");
 		return false;
 	}
-	if (!mapping_of(at->pid, r->rip, path, sizeof(path), &exec) || !exec) {
+	if (cli_find_mapping(at->pid, holds_pc, &r->rip, &m) < 0 || m.perms[2] != 'x') {
 		snprintf(why, cap, "at 0x%llx, outside any code", (unsigned long long)r->rip);
 		return false;
 	}
@@ -392,22 +383,6 @@ static int try_thread(struct attach *at, int tid, char *err, size_t errlen)
 	return rc;
 }
 
-static long traced_by(long pid)
-{
-	char path[64], line[256];
-	long tracer = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
-
 int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err, size_t errlen)
 {
 	struct attach at = { .pid = pid };
@@ -421,7 +396,7 @@ int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err
 	}
 	if (answers(sock))
 		return 0; /* opened before */
-	if ((tracer = traced_by(pid)) != 0) {
+	if ((tracer = cli_proc_status(pid, "TracerPid")) != 0) {
 		if (tracer < 0)
 			snprintf(err, errlen, "no process %ld (has it exited?)", pid);
 		else

@@ -13,6 +13,7 @@ int cmd_gdb(int argc, char **argv);
 
 #include <stddef.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define CLI_AGENT_NAME "libmmscope-agent.so"
@@ -31,6 +32,14 @@ long cli_pid_of_trace(const char *cfgpath, char *err, size_t errlen);
  * --gdb, at OUT/gdb-PID.sock (cli/attach.c); "unix:PATH" into spec, 0, or
  * -1 with err. */
 int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err, size_t errlen);
+struct maps_line;
+/* The first mapping of process pid that match(line, arg) accepts, into
+ * out; 0, -ENOENT, or -errno (cli/attach.c). */
+int cli_find_mapping(long pid, bool (*match)(const struct maps_line *, const void *),
+		     const void *arg, struct maps_line *out);
+/* The first number of the "Name:" line of /proc/PID/status, or -1
+ * (cli/mark.c). */
+long cli_proc_status(long pid, const char *name);
 /* The symbol name's value in ELF file path; 0, or -errno (cli/watchspec.c). */
 int cli_elf_symbol(const char *path, const char *name, uint64_t *value);
 /* The load bias of module (a path as /proc/PID/maps names it) in process

@@ -31,6 +31,7 @@
 #include "mmscope/trace-format.h"
 #include "util/config.h"
 #include "util/fmt.h"
+#include "util/maps.h"
 #include "util/sockpath.h"
 
 static void ctl_usage(FILE *f)
@@ -62,21 +63,6 @@ static void ctl_usage(FILE *f)
  * path), as its config says: "unix:PATH" or "tcp:HOST:PORT" into spec.
  * 0, or -1 after writing why into err.
  */
-/* The pid of the process whose stub made the socket at path (its private
- * directory, SOCKPATH_DIR_PREFIX "PID-XXXXXX", says), or 0. */
-static long socket_owner(const char *path)
-{
-	char target[PATH_MAX];
-	ssize_t n = readlink(path, target, sizeof(target) - 1);
-	const char *p;
-
-	if (n <= 0)
-		return 0;
-	target[n] = 0;
-	p = strstr(target, "/" SOCKPATH_DIR_PREFIX);
-	return p ? strtol(p + 1 + strlen(SOCKPATH_DIR_PREFIX), NULL, 10) : 0;
-}
-
 int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t errlen)
 {
 	char cfgpath[PATH_MAX + 16];
@@ -117,8 +103,8 @@ int cli_debug_spec(const char *target, char *spec, size_t cap, char *err, size_t
 		return -1;
 	}
 	int r = 0;
-	if (c.gdb[0] && by_pid && !strncmp(c.gdb, "unix:", 5) && socket_owner(c.gdb + 5) > 0 &&
-	    socket_owner(c.gdb + 5) != pid) {
+	if (c.gdb[0] && by_pid && !strncmp(c.gdb, "unix:", 5) && sockpath_owner(c.gdb + 5) > 0 &&
+	    sockpath_owner(c.gdb + 5) != pid) {
 		/* a fork child (or an exec'd one) of the program that opened
 		 * it: the connection is its parent's; open its own */
 		r = cli_attach_late(pid, c.out, spec, cap, err, errlen);
@@ -188,28 +174,20 @@ static int read_answer(FILE *in, char *line, size_t cap)
 
 /* The load address of module in process pid: its mapping at file offset
  * 0 less the first PT_LOAD's page-aligned address. */
+static bool is_module_start(const struct maps_line *m, const void *module)
+{
+	return m->off == 0 && !strcmp(m->path, module);
+}
+
 int cli_module_base(long pid, const char *module, uint64_t *base)
 {
-	char maps[64], line[PATH_MAX + 128];
-	uint64_t lo = 0, first = UINT64_MAX;
-	bool found = false;
-	FILE *f;
+	static struct maps_line m;
+	uint64_t first = UINT64_MAX;
+	int r = cli_find_mapping(pid, is_module_start, module, &m);
 
-	snprintf(maps, sizeof(maps), "/proc/%ld/maps", pid);
-	if (!(f = fopen(maps, "re")))
-		return -errno;
-	while (!found && fgets(line, sizeof(line), f)) {
-		unsigned long long l, off;
-		char path[PATH_MAX] = "";
-		if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %4095[^\n]", &l, &off, path) == 3 &&
-		    off == 0 && !strcmp(path, module)) {
-			lo = l;
-			found = true;
-		}
-	}
-	fclose(f);
-	if (!found)
-		return -ENOENT;
+	if (r < 0)
+		return r;
+	uint64_t lo = m.lo;
 	int fd = open(module, O_RDONLY | O_CLOEXEC);
 	Elf *e = fd < 0 || elf_version(EV_CURRENT) == EV_NONE ? NULL
 							      : elf_begin(fd, ELF_C_READ, NULL);

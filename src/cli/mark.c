@@ -137,6 +137,19 @@ static long status_field(const char *status, const char *name, int index)
 	return -1;
 }
 
+long cli_proc_status(long pid, const char *name)
+{
+	char *status;
+	size_t n;
+	long v;
+
+	if (proc_slurp(pid, "status", &status, &n) < 0)
+		return -1;
+	v = status_field(status, name, 0);
+	free(status);
+	return v;
+}
+
 /* The parent of pid (/proc/PID/stat field 4), or -1. */
 static long parent_of(long pid)
 {

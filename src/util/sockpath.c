@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,32 @@ void sockpath_dir(const char *path, char *dir, size_t cap)
 		snprintf(dir, cap, "%.*s", (int)(slash - path), path);
 }
 
+/* The pid in target's directory name, when that is an mmscope private
+ * directory (SOCKPATH_DIR_PREFIX "PID-XXXXXX"); else 0. */
+static long owner_of_target(const char *target)
+{
+	char sdir[PATH_MAX];
+	const char *base;
+
+	sockpath_dir(target, sdir, sizeof(sdir));
+	base = strrchr(sdir, '/');
+	base = base ? base + 1 : sdir;
+	if (strncmp(base, SOCKPATH_DIR_PREFIX, strlen(SOCKPATH_DIR_PREFIX)))
+		return 0;
+	return strtol(base + strlen(SOCKPATH_DIR_PREFIX), NULL, 10);
+}
+
+long sockpath_owner(const char *path)
+{
+	char target[PATH_MAX];
+	long n = readlink(path, target, sizeof(target) - 1);
+
+	if (n <= 0)
+		return 0;
+	target[n] = 0;
+	return owner_of_target(target);
+}
+
 bool sockpath_remove_stale(const char *path)
 {
 	struct stat st;
@@ -39,10 +66,7 @@ bool sockpath_remove_stale(const char *path)
 		if (n <= 0)
 			return false;
 		target[n] = 0;
-		sockpath_dir(target, sdir, sizeof(sdir));
-		const char *base = strrchr(sdir, '/');
-		if (strncmp(base ? base + 1 : sdir, SOCKPATH_DIR_PREFIX,
-			    strlen(SOCKPATH_DIR_PREFIX)))
+		if (owner_of_target(target) <= 0)
 			return false; /* not a link mmscope made */
 	} else {
 		return false;

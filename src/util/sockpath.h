@@ -21,5 +21,8 @@ void sockpath_dir(const char *path, char *dir, size_t cap);
  * the process before exec)?  Then it, the socket and its directory go;
  * true when path was removed. */
 bool sockpath_remove_stale(const char *path);
+/* The pid of the process whose stub made the link at path (its private
+ * directory's name says), or 0: no link, or not one mmscope made. */
+long sockpath_owner(const char *path);
 
 #endif

@@ -28,6 +28,19 @@ class Late:
         self.commands = self.run.stdin
         time.sleep(0.3)  # every thread has reached its wait
 
+    @classmethod
+    def on_fifo(cls, tmp_path, *mode):
+        """lateme reading its commands from a FIFO: main waits in open()
+        until open_commands() opens it for writing."""
+        fifo = str(tmp_path / "cmds")
+        os.mkfifo(fifo)
+        p = cls(tmp_path, fifo, *mode)
+        p.fifo = fifo
+        return p
+
+    def open_commands(self):
+        self.commands = open(self.fifo, "w")  # main's open() returns now
+
     def send(self, line):
         self.commands.write(line + "\n")
         self.commands.flush()
@@ -92,16 +105,14 @@ def test_a_running_thread_is_used_when_main_waits_where_mmscope_must_not(tmp_pat
     """main waits in open() of a FIFO (never used: the C library may hold
     a lock there); the spinning thread is used instead.  ctl by the run's
     pid opens it, and its watch sees every store after."""
-    fifo = str(tmp_path / "cmds")
-    os.mkfifo(fifo)
-    p = Late(tmp_path, fifo)
+    p = Late.on_fifo(tmp_path)
     ctl = GroupPopen([MMSCOPE, "ctl", str(p.run.pid)], 120, stdin=subprocess.PIPE,
                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     try:
         ctl.stdin.write("watch counter\n")
         answer = ctl.stdout.readline()
         assert json.loads(answer)["ok"], answer
-        p.commands = open(fifo, "w")  # main's open() returns now
+        p.open_commands()
         assert p.send("store 4") == "STORED 4\n"
         ctl.stdin.close()  # the session ends, its watch with it
         assert ctl.wait(timeout=60) == 0, ctl.stdout.read()
@@ -123,13 +134,11 @@ def test_a_thread_in_epoll_wait_is_looked_at_and_never_sees_eintr(tmp_path):
     """epoll_wait ends with EINTR at ptrace's stop itself; mmscope runs it
     again.  The epoll thread is the first looked at (main waits in open()),
     then the poll thread is used."""
-    fifo = str(tmp_path / "cmds")
-    os.mkfifo(fifo)
-    p = Late(tmp_path, fifo, "epoll-first")
+    p = Late.on_fifo(tmp_path, "epoll-first")
     try:
         rc, out = mmscope("ctl", p.pid, "hello")
         assert rc == 0 and json.loads(out)["pid"] == p.pid, out
-        p.commands = open(fifo, "w")
+        p.open_commands()
         assert p.send("store 1") == "STORED 1\n"
         assert p.finish() == "DONE 0 0 0\n"
     finally:
@@ -138,9 +147,7 @@ def test_a_thread_in_epoll_wait_is_looked_at_and_never_sees_eintr(tmp_path):
 
 
 def test_no_thread_standing_well_is_a_clear_error_and_harmless(tmp_path):
-    fifo = str(tmp_path / "cmds")
-    os.mkfifo(fifo)
-    p = Late(tmp_path, fifo, "alone")
+    p = Late.on_fifo(tmp_path, "alone")
     try:
         t0 = time.monotonic()
         rc, out = gdb_late(p.pid, "info threads")
@@ -149,7 +156,7 @@ def test_no_thread_standing_well_is_a_clear_error_and_harmless(tmp_path):
             in out, out
         assert "in system call 257" in out, out  # openat
         assert time.monotonic() - t0 < 30
-        p.commands = open(fifo, "w")
+        p.open_commands()
         assert p.send("store 2") == "STORED 2\n"
         assert p.finish() == "DONE 0 0 0\n"
     finally:
