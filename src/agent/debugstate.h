@@ -19,7 +19,7 @@
 #include "debug/target.h"
 
 /* why a thread stopped itself (park_slot.event) */
-enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH, EV_SIGNAL };
+enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH, EV_SIGNAL, EV_HWBREAK };
 
 struct debug_state {
 	bool on;

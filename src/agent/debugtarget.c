@@ -35,9 +35,14 @@
 #define STEP_MAX 64
 #define REMOVED_MAX 64
 
+/* gdb's Z0 and Z1 alike are an int3 here (docs/debugging.md: the debug
+ * registers are not used for Z1 yet); kinds says which gdb asked for, so
+ * that a stop says swbreak: or hwbreak: and one int3 serves both. */
+enum { BP_SW = 1, BP_HW = 2 };
 static struct {
 	uint64_t addr;
 	uint8_t orig;
+	uint8_t kinds; /* BP_SW | BP_HW: written before used is set */
 	bool used;
 } bps[BP_MAX];
 
@@ -58,12 +63,13 @@ void debug_notify(void)
 	sys_write(dbg.event_fd, &one, 8);
 }
 
-static bool bp_at(uint64_t addr)
+/* the kinds of the breakpoint at addr, 0 when there is none */
+static int bp_at(uint64_t addr)
 {
 	for (int i = 0; i < BP_MAX; i++)
 		if (__atomic_load_n(&bps[i].used, __ATOMIC_ACQUIRE) && bps[i].addr == addr)
-			return true;
-	return false;
+			return __atomic_load_n(&bps[i].kinds, __ATOMIC_ACQUIRE);
+	return 0;
 }
 
 static bool recently_removed(uint64_t addr)
@@ -292,9 +298,11 @@ bool debug_on_trap(siginfo_t *si, void *ucv)
 			park_stop_self(uc, EV_ENTRY, addr, debug_notify);
 			return true;
 		}
-		if (bp_at(addr)) {
+		int kinds = bp_at(addr);
+		if (kinds) {
 			uc->uc_mcontext.gregs[REG_RIP] = (greg_t)addr;
-			park_stop_self(uc, EV_SWBREAK, addr, debug_notify);
+			park_stop_self(uc, kinds & BP_SW ? EV_SWBREAK : EV_HWBREAK, addr,
+				       debug_notify);
 			return true;
 		}
 		if (recently_removed(addr)) {
@@ -376,15 +384,18 @@ static void forget_removed(void)
 		__atomic_store_n(&removed[i], 0, __ATOMIC_RELEASE);
 }
 
-static int bp_insert(uint64_t addr)
+static int bp_insert(uint64_t addr, int kind)
 {
 	static const uint8_t int3 = 0xcc;
 	int free_i = -1, r;
 	uint8_t orig;
 
 	for (int i = 0; i < BP_MAX; i++) {
-		if (bps[i].used && bps[i].addr == addr)
-			return 0; /* gdb may insert twice */
+		if (bps[i].used && bps[i].addr == addr) {
+			/* gdb may insert twice, or both kinds */
+			__atomic_or_fetch(&bps[i].kinds, kind, __ATOMIC_RELEASE);
+			return 0;
+		}
 		if (!bps[i].used && free_i < 0)
 			free_i = i;
 	}
@@ -396,6 +407,7 @@ static int bp_insert(uint64_t addr)
 		return r;
 	bps[free_i].addr = addr;
 	bps[free_i].orig = orig;
+	bps[free_i].kinds = (uint8_t)kind;
 	__atomic_store_n(&bps[free_i].used, true, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -409,11 +421,13 @@ static int bp_remove_at(int i)
 	return r;
 }
 
-static int bp_remove(uint64_t addr)
+static int bp_remove(uint64_t addr, int kind)
 {
 	for (int i = 0; i < BP_MAX; i++)
 		if (bps[i].used && bps[i].addr == addr)
-			return bp_remove_at(i);
+			return __atomic_and_fetch(&bps[i].kinds, (uint8_t)~kind, __ATOMIC_RELEASE)
+				       ? 0
+				       : bp_remove_at(i);
 	return 0; /* gdb removes what a lost connection already removed */
 }
 
@@ -438,11 +452,11 @@ static int op_bp(void *arg, bool insert, enum dbg_bp_type type, uint64_t addr, u
 					       : "the watch engine is off");
 		return r;
 	}
-	if (type != DBG_BP_SW)
-		return -EOPNOTSUPP; /* gdb steps instead, or says it cannot */
+	/* gdb's kind is the breakpoint's length in bytes: 1 for x86 */
 	if (len != 1)
 		return -EINVAL;
-	return insert ? bp_insert(addr) : bp_remove(addr);
+	int kind = type == DBG_BP_HW ? BP_HW : BP_SW;
+	return insert ? bp_insert(addr, kind) : bp_remove(addr, kind);
 }
 
 /* Does [lo, hi) overlap the mapping a stopped thread's stack pointer is
@@ -734,11 +748,12 @@ bool debug_stop_all(int sig, bool from_event, struct dbg_stop *st)
 	*st = (struct dbg_stop){ .why = DBG_STOP_SIGNAL, .sig = sig, .tid = who ? who->tid : 0 };
 	if (ev) {
 		st->sig = SIGTRAP;
-		st->why = ev->event == EV_SWBREAK  ? DBG_STOP_SWBREAK
-			  : ev->event == EV_WATCH  ? DBG_STOP_WATCH
-			  : ev->event == EV_RWATCH ? DBG_STOP_RWATCH
-			  : ev->event == EV_AWATCH ? DBG_STOP_AWATCH
-						   : DBG_STOP_SIGNAL;
+		st->why = ev->event == EV_SWBREAK   ? DBG_STOP_SWBREAK
+			  : ev->event == EV_HWBREAK ? DBG_STOP_HWBREAK
+			  : ev->event == EV_WATCH   ? DBG_STOP_WATCH
+			  : ev->event == EV_RWATCH  ? DBG_STOP_RWATCH
+			  : ev->event == EV_AWATCH  ? DBG_STOP_AWATCH
+						    : DBG_STOP_SIGNAL;
 		st->addr = ev->event_addr;
 		if (ev->event == EV_SIGNAL)
 			st->sig = (int)ev->event_addr;

@@ -117,6 +117,29 @@ def test_gdb_stops_at_a_breakpoint_and_sees_every_thread_and_its_stack(tmp_path)
     check_trace_exact(out, trace)
 
 
+def test_hbreak_stops_every_time_and_says_hwbreak_and_the_program_runs_on(tmp_path):
+    # gdb's Z1: an int3 here (no debug register fires on this machine,
+    # `mmscope probe`), reported as a hardware breakpoint; with a break on
+    # the same line, one int3 serves both and the stop says swbreak
+    g, out, trace = session(tmp_path, [
+        "hbreak submit", "set debug remote 1", "continue", "set debug remote 0",
+        "info threads", "bt 2", "continue", "print v", "break submit", "continue",
+        "info breakpoints", "delete", "detach"])
+    assert "Hardware assisted breakpoint 1 at" in g, g
+    # (gdb's packet log splits the first hit's line)
+    assert "hit Breakpoint 1, submit (" in g, g
+    hits = re.findall(r"hit Breakpoint (\d+), submit \(v=v@entry=(\d)\)", g)
+    assert hits[-2:] == [("1", "2"), ("1", "3")], g
+    # the stop reply of the first hit names the kind gdb asked for
+    assert re.search(r"Packet received: T05[^\n]*hwbreak:;", g), g
+    assert not re.search(r"Packet received: T05[^\n]*swbreak:;", g.split("set debug remote 0")[0]), g
+    assert re.search(r"#1 .* in main \(\) at .*gdbdrv.c", g), g
+    assert "$1 = 2" in g, g
+    assert re.search(r"^1\s+hw breakpoint\s+keep y.*\n\s+breakpoint already hit 3 times", g, re.M), g
+    assert "SUBMIT 3\n" in out and "DONE\n" in out, out
+    check_trace_exact(out, trace)
+
+
 def test_gdb_reads_and_writes_the_traced_mapping_and_the_program_sees_the_write(tmp_path):
     g, out, trace = session(tmp_path, [
         "break submit", "continue", "continue", "x/4wx bar0",
