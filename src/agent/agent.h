@@ -112,12 +112,15 @@ void thread_release(void); /* the calling thread is exiting */
 void signals_install(void);
 /* Around the execve system call: ignored faults stay ignored in the new
  * image (signals.c). */
+/* From the first debugger connection on: our handler also stands in for
+ * the program's other signals, so that the debugger stops for them. */
+void signals_borrow(void);
 void signals_before_exec(void);
 void signals_after_failed_exec(void);
 void signals_chain(int sig, siginfo_t *si, void *uc); /* signal context */
-/* signal context: would chaining the fault sig kill the program (its
- * disposition is the default, or ignored, which a fault cannot be)? */
-bool signals_default_kills(int sig);
+/* signal context: would chaining sig (si) end the program (its
+ * disposition is the default, or it is a fault the program ignores)? */
+bool signals_chain_kills(int sig, const siginfo_t *si);
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 void signals_block_all(sigset_t *old);
 /* Every signal but the synchronous ones and ours. */

@@ -93,12 +93,27 @@ static void send_stop(const struct dbg_stop *st)
 
 static void session_close(const char *why)
 {
+	int fd = dbg.client_fd;
+
 	pr_info("debugger connection closed (%s); the program runs on", why);
+	/* gone before a thread runs: none stops for a debugger from now on
+	 * (one that decided a moment ago is let go by release_stray) */
+	__atomic_store_n(&dbg.client_fd, -1, __ATOMIC_RELEASE);
 	debug_remove_all();
 	if (dbg.stopped)
 		debug_resume(NULL);
-	sys_close(dbg.client_fd);
-	dbg.client_fd = -1;
+	sys_close(fd);
+}
+
+/* A thread stopped itself for a debugger that has just gone (it saw the
+ * connection open, then parked): let everything run on, the signal it
+ * stopped for handed on as without a debugger. */
+static void release_stray(void)
+{
+	struct dbg_stop st;
+
+	if (debug_stop_all(SIGTRAP, true, &st))
+		debug_resume(NULL);
 }
 
 /* Could the peer ptrace us?  Same real, effective and saved ids and a
@@ -260,6 +275,8 @@ static void gdb_begin(int fd, int uid, int pid, const uint8_t *bytes, long n)
 	struct dbg_stop st;
 
 	dbg.client_fd = fd;
+	dbg.was_connected = true;
+	signals_borrow(); /* stops for every signal from now on */
 	pr_info("debugger connected (uid %d%s%d)", uid, pid ? ", pid " : "", pid);
 	rsp_parser_init(&dbg.parser);
 	dbg_session_init(&dbg.sess, &debug_target_ops, NULL, agent.pid);
@@ -451,10 +468,11 @@ static void *serve(void *unused)
 		if (dbg.client_fd >= 0) {
 			i_client = np;
 			p[np++] = (struct pollfd){ .fd = dbg.client_fd, .events = POLLIN };
-			if (!dbg.stopped) {
-				i_event = np;
-				p[np++] = (struct pollfd){ .fd = dbg.event_fd, .events = POLLIN };
-			}
+		}
+		/* (the stop at the entry point waits for the first one) */
+		if (!dbg.stopped && (dbg.client_fd >= 0 || dbg.was_connected)) {
+			i_event = np;
+			p[np++] = (struct pollfd){ .fd = dbg.event_fd, .events = POLLIN };
 		}
 		i_pending = np;
 		for (int i = 0; i < PENDING_MAX; i++)
@@ -471,10 +489,11 @@ static void *serve(void *unused)
 			accept_one();
 		if (i_client >= 0 && (p[i_client].revents & (POLLIN | POLLHUP | POLLERR)))
 			on_client_bytes();
-		if (i_event >= 0 && (p[i_event].revents & POLLIN) && dbg.client_fd >= 0 &&
-		    !dbg.stopped) {
+		if (i_event >= 0 && (p[i_event].revents & POLLIN) && !dbg.stopped) {
 			struct dbg_stop st;
-			if (!exit_reported() && debug_stop_all(SIGTRAP, true, &st))
+			if (dbg.client_fd < 0)
+				release_stray();
+			else if (!exit_reported() && debug_stop_all(SIGTRAP, true, &st))
 				send_stop(&st);
 		}
 		for (int k = i_pending; k < i_pending + n_pending; k++)

@@ -23,7 +23,8 @@ enum { EV_SWBREAK = 1, EV_STEP, EV_ENTRY, EV_WATCH, EV_RWATCH, EV_AWATCH, EV_SIG
 
 struct debug_state {
 	bool on;
-	bool exit_hooked; /* on_exit(on_program_exit) done */
+	bool exit_hooked;   /* on_exit(on_program_exit) done */
+	bool was_connected; /* gdb connected once: a stop after it left is stray */
 	int listen_fd, client_fd, event_fd;
 	int tid;
 	char where[PATH_MAX + 8]; /* as the config says it, for messages */
@@ -56,7 +57,8 @@ void debug_notify(void);
 /* Park and hold every thread and fill st with the stop to report; false
  * when woken by an event already reported (the threads run again). */
 bool debug_stop_all(int sig, bool from_event, struct dbg_stop *st);
-/* Let the threads go as r says (NULL: all continue). */
+/* Let the threads go as r says (NULL: all continue, a thread stopped by
+ * a signal with that signal, as after a detach). */
 void debug_resume(const struct dbg_resume *r);
 /* Every breakpoint, debugger watch and pending step goes. */
 void debug_remove_all(void);

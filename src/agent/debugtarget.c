@@ -118,18 +118,29 @@ static void step_stop(ucontext_t *uc)
 	park_stop_self(uc, ev, pending.addr, debug_notify);
 }
 
-/* the program's own fault, held back for the debugger (debug_on_signal) */
+/* the program's own signal, held back for the debugger (debug_on_signal);
+ * resent: the one the debugger asked for in its place, sent to this
+ * thread, which must not stop again */
 static __thread struct {
-	int sig;
+	int sig, resent;
 	siginfo_t si;
 } held;
 
 bool debug_on_signal(int sig, const siginfo_t *si)
 {
-	/* kernel-made faults only: a signal the debugger passed on comes
-	 * back as a tgkill (SI_TKILL), and a stop for it already was */
-	if (!dbg.on || dbg.client_fd < 0 || si->si_code <= 0 || held.sig)
+	if (held.resent == sig && si->si_code == SI_TKILL && si->si_pid == agent.pid) {
+		held.resent = 0;
 		return false;
+	}
+	if (!dbg.on || dbg.client_fd < 0 || held.sig)
+		return false;
+	if (sig <= 64 && __atomic_load_n(&dbg.sess.pass, __ATOMIC_ACQUIRE) >> (sig - 1) & 1) {
+		/* gdb does not stop for it (QPassSignals): it goes on now,
+		 * and gdb hears of it only if it ends the program */
+		if (signals_chain_kills(sig, si))
+			debug_program_dies(sig);
+		return false;
+	}
 	held.sig = sig;
 	held.si = *si;
 	return true;
@@ -171,12 +182,14 @@ void debug_after_fault(void *ucv)
 		held.sig = 0;
 		/* the same signal: delivered as the kernel made it; none: the
 		 * instruction runs again (and faults again); another one: sent */
-		if (pass == sig && signals_default_kills(sig))
+		if (pass == sig && signals_chain_kills(sig, &held.si))
 			debug_program_dies(sig);
 		if (pass == sig)
 			signals_chain(sig, &held.si, ucv);
-		else if (pass)
+		else if (pass) {
+			held.resent = pass;
 			sys_tgkill(agent.pid, (int)sys_gettid(), pass);
+		}
 		return;
 	}
 	if (!pending.ev)
@@ -622,8 +635,10 @@ void debug_resume(const struct dbg_resume *r)
 				sig = r->a[k].sig;
 				break;
 			}
-		if (!r)
+		if (!r) { /* detached: each signal goes on, as gdbserver does */
 			act = DBG_ACT_CONTINUE;
+			sig = s[i].stop_sig;
+		}
 		struct x86_regctx *c = &dbg.ctx[i];
 		s[i].fs_base = c->fs_base;
 		s[i].gs_base = c->gs_base;
@@ -683,9 +698,7 @@ void debug_remove_all(void)
 static void op_detach(void *arg)
 {
 	(void)arg;
-	debug_remove_all();
-	if (dbg.stopped)
-		debug_resume(NULL);
+	debug_remove_all(); /* the program runs on when the session closes */
 }
 
 static void op_kill(void *arg)

@@ -21,6 +21,7 @@
 #include "agent/park.h"
 #include "agent/real.h"
 #include "agent/seccomp.h"
+#include "util/lock.h"
 #include "util/sys.h"
 
 #define real_sigaction REAL(sigaction)
@@ -108,6 +109,127 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	signals_chain(sig, si, uc);
 }
 
+/*
+ * Borrowed signals.  From the first debugger connection on, every other
+ * signal that would interrupt the program anyway -- it has a handler, or
+ * its default action ends the process -- gets our handler too, so that
+ * gdb stops for it as it would under ptrace (a SIGABRT from abort(), a
+ * SIGUSR1 sent by another process).  The program's disposition stays in
+ * prog_act and its sigaction calls are answered from there, as for the
+ * owned signals; ours carries the program's SA_RESTART, so an interrupted
+ * system call restarts or fails with EINTR as it would have.  Signals the
+ * program ignores, or whose default action is to ignore or to stop, are
+ * never borrowed: a handler there would interrupt system calls that
+ * natively go on.  The program blocks borrowed signals for real.  Kept
+ * until exec (which resets handlers); a fork child chains them.
+ */
+static uint64_t borrowed; /* bit sig-1: our handler stands in now */
+static bool borrowing;	  /* a debugger connected once */
+static struct mlock borrow_lock = MLOCK_INIT;
+
+static bool is_borrowed(int sig)
+{
+	return sig > 0 && sig <= 64 &&
+	       (__atomic_load_n(&borrowed, __ATOMIC_ACQUIRE) >> (sig - 1) & 1);
+}
+
+static bool borrowable(int sig)
+{
+	/* glibc keeps 32 and 33 (SIGCANCEL, SIGSETXID) for itself */
+	return sig > 0 && sig < _NSIG && sig != SIGKILL && sig != SIGSTOP && !owned(sig) &&
+	       (sig < 32 || sig >= SIGRTMIN);
+}
+
+/* would the disposition a take the program away from what it was doing? */
+static bool interrupts(int sig, const struct sigaction *a)
+{
+	if (a->sa_handler == SIG_IGN)
+		return false;
+	if (a->sa_handler != SIG_DFL)
+		return true;
+	return sig != SIGCHLD && sig != SIGURG && sig != SIGWINCH && sig != SIGCONT &&
+	       sig != SIGTSTP && sig != SIGTTIN && sig != SIGTTOU;
+}
+
+/* Give the kernel what prog_act[sig] asks for: ours in its place, or the
+ * program's own.  borrow_lock held. */
+static void settle(int sig)
+{
+	struct sigaction sa = prog_act[sig];
+	uint64_t bit = 1ull << (sig - 1);
+
+	if (interrupts(sig, &sa)) {
+		/* a default action would end the process: with no handler of
+		 * the program's to see an EINTR, a call the debugger kept the
+		 * signal from (gdb's `signal 0`) restarts */
+		int restart = sa.sa_handler == SIG_DFL ? SA_RESTART : sa.sa_flags & SA_RESTART;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_program_fault;
+		sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER | restart;
+		signals_async_set(&sa.sa_mask);
+		if (real_sigaction(sig, &sa, NULL) == 0)
+			__atomic_or_fetch(&borrowed, bit, __ATOMIC_RELEASE);
+		return;
+	}
+	strip_owned(&sa.sa_mask);
+	real_sigaction(sig, &sa, NULL);
+	__atomic_and_fetch(&borrowed, ~bit, __ATOMIC_RELEASE);
+}
+
+void signals_borrow(void)
+{
+	sigset_t saved;
+
+	mlock_take(&borrow_lock, &saved);
+	if (!borrowing) {
+		borrowing = true;
+		for (int sig = 1; sig <= 64 && sig < _NSIG; sig++) {
+			if (!borrowable(sig) || real_sigaction(sig, NULL, &prog_act[sig]) < 0)
+				continue;
+			add_owned(&prog_act[sig].sa_mask, &prog_sa_mask_owned[sig]);
+			settle(sig);
+		}
+	}
+	mlock_give(&borrow_lock, &saved);
+}
+
+static int plain_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+/* the program's sigaction for a borrowable signal: answered from
+ * prog_act once borrowing is on (under the lock, so that signals_borrow
+ * never misses a change) */
+static int borrowable_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	sigset_t saved;
+	int r = 0;
+
+	mlock_take(&borrow_lock, &saved);
+	if (!borrowing) {
+		r = plain_sigaction(sig, act, old);
+	} else {
+		if (old)
+			*old = prog_act[sig];
+		if (act) {
+			prog_act[sig] = *act;
+			settle(sig);
+		}
+	}
+	mlock_give(&borrow_lock, &saved);
+	return r;
+}
+
+/* signal context: SA_RESETHAND took the program's handler away */
+static void borrowed_reset(int sig)
+{
+	sigset_t saved;
+
+	if (!is_borrowed(sig))
+		return;
+	mlock_take(&borrow_lock, &saved);
+	settle(sig);
+	mlock_give(&borrow_lock, &saved);
+}
+
 int signals_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	return real_sigaction(sig, act, old);
@@ -183,11 +305,15 @@ void signals_after_failed_exec(void)
 			install(owned_sig(i), on_program_fault);
 }
 
-/* signal context: deliver sig to the program as the kernel would have */
-bool signals_default_kills(int sig)
+bool signals_chain_kills(int sig, const siginfo_t *si)
 {
-	return prog_act[sig].sa_handler == SIG_DFL || prog_act[sig].sa_handler == SIG_IGN;
+	/* the default action of every signal we own or borrow ends the
+	 * process; an ignored fault runs again and meets it */
+	return prog_act[sig].sa_handler == SIG_DFL ||
+	       (prog_act[sig].sa_handler == SIG_IGN && is_fault(sig, si));
 }
+
+/* signal context: deliver sig to the program as the kernel would have */
 
 void signals_chain(int sig, siginfo_t *si, void *ucv)
 {
@@ -226,8 +352,10 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	void (*handler)(int) = pa->sa_handler;
 	void (*action)(int, siginfo_t *, void *) = pa->sa_sigaction;
 	int info = pa->sa_flags & SA_SIGINFO;
-	if (pa->sa_flags & SA_RESETHAND)
+	if (pa->sa_flags & SA_RESETHAND) {
 		pa->sa_handler = SIG_DFL; /* the kernel keeps flags and mask */
+		borrowed_reset(sig);
+	}
 	sys_rt_sigprocmask(SIG_SETMASK, &mask, &inside);
 	ucontext_t *outer;
 	park_handler_enter(NULL, &outer); /* the program's handler is its own code */
@@ -242,10 +370,6 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 
 MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	struct sigaction copy;
-	sigset_t shown;
-	int r;
-
 	if (!agent.active || sig <= 0 || sig >= _NSIG)
 		return real_sigaction(sig, act, old);
 	if (owned(sig)) {
@@ -255,6 +379,18 @@ MMS_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction 
 			prog_act[sig] = *act; /* owned signals stripped when used */
 		return 0;
 	}
+	if (borrowable(sig))
+		return borrowable_sigaction(sig, act, old);
+	return plain_sigaction(sig, act, old);
+}
+
+/* the kernel's disposition, with the owned signals kept out of its mask */
+static int plain_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction copy;
+	sigset_t shown;
+	int r;
+
 	shown = prog_sa_mask_owned[sig];
 	if (act) {
 		copy = *act;

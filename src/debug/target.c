@@ -444,8 +444,22 @@ static size_t query(struct dbg_session *s, const char *q, char *out, size_t cap)
 			out, cap,
 			"PacketSize=%x;QStartNoAckMode+;qXfer:features:read+;"
 			"qXfer:auxv:read+;qXfer:exec-file:read+;"
-			"qXfer:threads:read+;qXfer:siginfo:read+;swbreak+;hwbreak+;vContSupported+%s",
+			"qXfer:threads:read+;qXfer:siginfo:read+;swbreak+;hwbreak+;vContSupported+;"
+			"QPassSignals+%s",
 			RSP_PACKET_MAX, s->multiprocess ? ";multiprocess+" : "");
+	}
+	if (!strncmp(q, "QPassSignals:", 13)) {
+		uint64_t pass = 0, g;
+		const char *p = q + 13;
+		while (*p) {
+			if (rsp_hex_u64(&p, &g) < 0 || (*p && *p++ != ';'))
+				return err(out, EINVAL);
+			int sig = g < 256 ? sig_from_gdb((int)g) : 0;
+			if (sig)
+				pass |= 1ull << (sig - 1); /* a number we do not have: none */
+		}
+		__atomic_store_n(&s->pass, pass, __ATOMIC_RELEASE);
+		return str(out, 4, "OK");
 	}
 	if (!strcmp(q, "QStartNoAckMode")) {
 		s->no_ack = true;

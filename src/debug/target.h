@@ -88,6 +88,9 @@ struct dbg_session {
 	bool multiprocess; /* gdb said multiprocess+: thread ids are p<pid>.<tid> */
 	int g_tid, c_tid;  /* Hg / Hc: 0 = any, -1 = all */
 	int thread_cursor; /* qsThreadInfo */
+	/* QPassSignals: bit sig-1 set for a signal gdb neither stops for nor
+	 * keeps from the program (read by the target in signal context) */
+	uint64_t pass;
 	struct dbg_stop last;
 	char scratch[16384]; /* qXfer objects are built here */
 };

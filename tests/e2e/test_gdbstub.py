@@ -554,3 +554,77 @@ def test_bad_debugger_options_are_refused_clearly(tmp_path, args, msg):
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2, p
     assert msg in p.stderr, p.stderr
+
+
+SIGME = prog("sigme")
+
+
+def sigme_session(tmp_path, name, cmds, args):
+    native = run_group([SIGME, *args], 30, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    d = tmp_path / name
+    d.mkdir()
+    g, out, trace, rc = session(d, cmds, program=SIGME, args=args,
+                                maps=("/memfd:mmscope-sigme*",), with_status=True)
+    assert out == native.stdout, (out, native.stdout, g)
+    return g, rc, native.returncode
+
+
+def test_abort_stops_the_program_in_abort_and_passing_it_on_kills_it_as_without_gdb(tmp_path):
+    g, rc, native = sigme_session(tmp_path, "abort", [
+        "continue", "bt 8", "print $_siginfo.si_signo", "continue"], ["abort"])
+    assert "Program received signal SIGABRT, Aborted." in g, g
+    assert re.search(r"#\d .* in (__GI_)?abort \(", g) and re.search(r"#\d .*give_up \(", g), g
+    assert "$1 = 6\n" in g, g
+    assert "Program terminated with signal SIGABRT" in g, g
+    assert native == -6 and rc in (-6, 128 + 6), (native, rc)
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["eintr", "sa_restart"])
+def test_a_signal_from_another_process_stops_and_reaches_the_handler_as_without_gdb(
+        tmp_path, restart):
+    """sigme usr1: a child process sends SIGUSR1 while the program waits in
+    read().  gdb stops for it with the sender's siginfo; passed on, the
+    handler runs once and read() fails with EINTR or restarts, as the
+    handler's SA_RESTART says (the program's output is the native run's)."""
+    args = ["usr1", "restart"] if restart else ["usr1"]
+    g, rc, native = sigme_session(tmp_path, "usr1", [
+        "continue", "bt 3", "print $_siginfo.si_signo", "print $_siginfo.si_code",
+        "continue"], args)
+    assert "Program received signal SIGUSR1, User defined signal 1." in g, g
+    assert re.search(r"#\d .*\b(__GI___libc_)?read ", g), g
+    assert "$1 = 10\n$2 = 0\n" in g, g  # SI_USER
+    assert "exited normally" in g, g
+    assert native == 0 and rc == 0, (native, rc)
+
+
+def test_a_signal_gdb_passes_without_stopping_never_stops_the_program(tmp_path):
+    # handle nostop: gdb says so with QPassSignals; the default nostop
+    # ones (SIGALRM among them) too: 300 timer ticks, no stop
+    g, rc, _ = sigme_session(tmp_path, "pass", [
+        "set debug remote 1", "handle SIGUSR1 nostop noprint pass", "continue"], ["usr1"])
+    m = re.search(r"Sending packet: \$QPassSignals:([0-9a-f;]+)#", g)
+    assert m and "1e" in m.group(1).split(";") and "e" in m.group(1).split(";"), g
+    assert "received signal" not in g and not re.search(r"Packet received: T1e", g), g
+    assert rc == 0, rc
+    g, rc, _ = sigme_session(tmp_path, "alarm", ["set debug remote 1", "continue"],
+                             ["alarm", "300"])
+    assert "exited normally" in g and not re.search(r"Packet received: T0e", g), g
+    assert rc == 0, rc
+
+
+def test_sigterm_from_another_process_stops_and_then_kills_as_without_gdb(tmp_path):
+    g, rc, native = sigme_session(tmp_path, "term", ["continue", "continue"], ["term"])
+    assert "Program received signal SIGTERM, Terminated." in g, g
+    assert "Program terminated with signal SIGTERM" in g, g
+    assert native == -15 and rc in (-15, 128 + 15), (native, rc)
+
+
+def test_after_gdb_detached_signals_reach_the_program_as_without_gdb(tmp_path):
+    """From gdb's connection on, mmscope's handler stands in for the
+    program's (so that gdb can stop): after a detach it hands every
+    signal on as the kernel would, SA_RESTART and default actions alike."""
+    from test_signals import SIGME_CASES
+    for name, (args, want) in SIGME_CASES.items():
+        g, rc, native = sigme_session(tmp_path, name, ["detach"], args)
+        assert "detached]" in g, g
+        assert native == want and rc in (want, 128 - want), (name, native, rc)

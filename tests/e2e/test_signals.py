@@ -173,3 +173,23 @@ def test_a_fault_signal_the_program_ignores_stays_ignored_across_exec(mmscope_ru
     traced = mmscope_run(["sh", "-c", script], check=False)
     assert traced.returncode == 0 and traced.stdout == "alive\n", \
         (traced.returncode, traced.stdout, traced.stderr)
+
+
+SIGME = prog("sigme")
+SIGME_CASES = {"abort": (["abort"], -signal.SIGABRT), "usr1": (["usr1"], 0),
+               "usr1-restart": (["usr1", "restart"], 0), "term": (["term"], -signal.SIGTERM),
+               "alarm": (["alarm", "100"], 0)}
+
+
+def test_signals_that_are_not_faults_reach_the_program_as_natively(mmscope_run):
+    """tests/progs/sigme: abort(), a SIGUSR1 from another process into a
+    handler without and with SA_RESTART while the program waits in read(),
+    a SIGTERM that kills it there, timer ticks.  No debugger here: mmscope
+    leaves these signals alone; output and end are the native run's."""
+    for name, (args, want) in SIGME_CASES.items():
+        nat = native([SIGME, *args])
+        traced = mmscope_run([SIGME, *args], maps=["/memfd:mmscope-sigme*"], check=False)
+        assert nat.returncode == want, (name, nat)
+        assert traced.returncode == (want if want >= 0 else 128 - want), \
+            (name, traced.stdout, traced.stderr)
+        assert traced.stdout == nat.stdout, (name, traced.stdout, nat.stdout)

@@ -125,6 +125,24 @@ static void test_wild_addresses_get_errors(void **state)
 	assert_string_equal((ask("M401000,ffffffffffffffff:00"), reply), "E16");
 }
 
+static void test_pass_signals_are_gdbs_numbers_in_hex(void **state)
+{
+	(void)state;
+	/* gdb's SIGALRM 0xe, SIGCHLD 0x14, SIGBUS 0xa, SIGUSR1 0x1e;
+	 * Linux's 14, 17, 7, 10 (gdb/signals.def) */
+	assert_string_equal((ask("QPassSignals:e;14;a;1e"), reply), "OK");
+	assert_true(S.pass == (1ull << 13 | 1ull << 16 | 1ull << 6 | 1ull << 9));
+	assert_string_equal((ask("QPassSignals:"), reply), "OK");
+	assert_true(S.pass == 0);
+	/* a real-time one (gdb 45 is Linux 33), one gdb knows and we do not */
+	assert_string_equal((ask("QPassSignals:2d;96;"), reply), "OK");
+	assert_true(S.pass == 1ull << 32);
+	assert_string_equal((ask("QPassSignals:e;;14"), reply), "E16");
+	assert_string_equal((ask("QPassSignals:zz"), reply), "E16");
+	assert_true(S.pass == 1ull << 32); /* a bad packet changes nothing */
+	assert_non_null(strstr((ask("qSupported:multiprocess+"), reply), ";QPassSignals+"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +153,7 @@ int main(void)
 		cmocka_unit_test_setup(test_a_qxfer_window_fits_packetsize_once_escaped, setup),
 		cmocka_unit_test_setup(test_bogus_thread_ids_get_errors, setup),
 		cmocka_unit_test_setup(test_wild_addresses_get_errors, setup),
+		cmocka_unit_test_setup(test_pass_signals_are_gdbs_numbers_in_hex, setup),
 	};
 
 	return cmocka_run_group_tests_name("gdb packets over a fake target", tests, NULL, NULL);
