@@ -209,6 +209,7 @@ static void refuse(int fd, const char *why)
 /* connections accepted whose protocol is not known yet: the first byte
  * of gdb's is '+', '$' or ^C; anything else is a ctl session's */
 #define PENDING_MAX 8
+#define PEER_NETWORK INT_MAX /* the uid of a peer from another machine */
 static struct {
 	int fd; /* -1 free */
 	int uid, pid;
@@ -237,9 +238,20 @@ static void accept_one(void)
 		socklen_t len = sizeof(peer);
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (getpeername(fd, (struct sockaddr *)&peer, &len) == 0 &&
-		    tcp_peer_uid(&peer, &uid) == 0)
+		if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+			peer.sin_family = 0;
+		else if (tcp_peer_uid(&peer, &uid) == 0)
 			gid = -2; /* TCP says no group: the uid must do */
+		else if (agent.cfg.gdb_open && peer.sin_family == AF_INET) {
+			/* not a connection of this machine's: from the network,
+			 * which --gdb-bind let in */
+			char a[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &peer.sin_addr, a, sizeof(a));
+			pr_warn("accepted a debugger from %s:%d on the network (--gdb-bind: "
+				"nobody to check)",
+				a, ntohs(peer.sin_port));
+			uid = PEER_NETWORK;
+		}
 	}
 	if (uid < 0) {
 		refuse(fd, "mmscope: cannot tell who the peer is; refused");
@@ -250,7 +262,7 @@ static void accept_one(void)
 		getresuid(&ru, &eu, &su);
 		gid = (uid_t)uid == eu ? (int)getegid() : -1;
 	}
-	if (peer_allowed(uid, gid, pid, why, sizeof(why)) < 0) {
+	if (uid != PEER_NETWORK && peer_allowed(uid, gid, pid, why, sizeof(why)) < 0) {
 		refuse(fd, why);
 		return;
 	}
@@ -277,7 +289,10 @@ static void gdb_begin(int fd, int uid, int pid, const uint8_t *bytes, long n)
 	dbg.client_fd = fd;
 	dbg.was_connected = true;
 	signals_borrow(); /* stops for every signal from now on */
-	pr_info("debugger connected (uid %d%s%d)", uid, pid ? ", pid " : "", pid);
+	if (uid == PEER_NETWORK)
+		pr_info("debugger connected (from the network)");
+	else
+		pr_info("debugger connected (uid %d%s%d)", uid, pid ? ", pid " : "", pid);
 	rsp_parser_init(&dbg.parser);
 	dbg_session_init(&dbg.sess, &debug_target_ops, NULL, agent.pid);
 	dbg.sess.avx = false;
@@ -593,8 +608,8 @@ static int listen_tcp(const char *spec)
 	if (!*spec || *end || port < 0 || port > 65535 ||
 	    inet_pton(AF_INET, host, &a.sin_addr) != 1)
 		return -EINVAL;
-	if ((ntohl(a.sin_addr.s_addr) >> 24) != 127)
-		return -EADDRNOTAVAIL; /* loopback only: see docs/debugging.md */
+	if ((ntohl(a.sin_addr.s_addr) >> 24) != 127 && !agent.cfg.gdb_open)
+		return -EADDRNOTAVAIL; /* loopback only, but for --gdb-bind */
 	a.sin_port = htons((uint16_t)port);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -668,6 +683,10 @@ int debug_open(const char *spec)
 	}
 	pr_info("debugger connection: listening on %s%s", spec,
 		dbg.entry ? " (stopped at the entry point until a debugger connects)" : "");
+	if (agent.cfg.gdb_open)
+		pr_warn("%s is open to the network (--gdb-bind): a peer from another machine is "
+			"let in unchecked",
+			spec);
 	return 0;
 fail:
 	remove_socket();

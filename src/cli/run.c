@@ -89,6 +89,12 @@ static void run_usage(FILE *f)
 		"                      a UNIX socket is created 0600, TCP listens on\n"
 		"                      loopback only; a peer is accepted only if it could\n"
 		"                      ptrace PROGRAM (docs/debugging.md)\n"
+		"      --gdb-bind=ADDR with --gdb=tcp:PORT: listen on the IPv4 address ADDR\n"
+		"                      (0.0.0.0: every interface) instead of loopback.\n"
+		"                      Peers on this machine are still checked; a peer\n"
+		"                      from another machine has no uid to check and is\n"
+		"                      let in: anyone who can reach ADDR:PORT can debug\n"
+		"                      PROGRAM, as with gdbserver\n"
 		"      --gdb-wait      with --gdb: stop PROGRAM at its entry point until a\n"
 		"                      debugger connects\n"
 		"      --device-reads=shadow|live\n"
@@ -112,8 +118,12 @@ static void run_usage(FILE *f)
  * "tcp:[HOST:]PORT" with HOST an IPv4 loopback address.  0 or -1 with a
  * message.
  */
-static int gdb_spec(const char *arg, char *out, size_t cap)
+static int gdb_spec(const char *arg, const char *bind, char *out, size_t cap)
 {
+	if (bind && strncmp(arg, "tcp:", 4)) {
+		fprintf(stderr, "mmscope run: --gdb-bind=%s needs --gdb=tcp:PORT\n", bind);
+		return -1;
+	}
 	if (!strncmp(arg, "unix:", 5) && arg[5]) {
 		char cwd[PATH_MAX];
 		const char *path = arg + 5;
@@ -139,6 +149,17 @@ static int gdb_spec(const char *arg, char *out, size_t cap)
 		char host[64] = "127.0.0.1", *end;
 		struct in_addr a;
 		long p;
+		if (port && bind) {
+			fprintf(stderr,
+				"mmscope run: --gdb=%s with --gdb-bind=%s: give the address once "
+				"(--gdb=tcp:PORT --gdb-bind=ADDR)\n",
+				arg, bind);
+			return -1;
+		}
+		if (bind && snprintf(host, sizeof(host), "%s", bind) >= (int)sizeof(host)) {
+			fprintf(stderr, "mmscope run: --gdb-bind=%s: bad address\n", bind);
+			return -1;
+		}
 		if (port) {
 			size_t hl = (size_t)(port - (arg + 4));
 			if (hl >= sizeof(host)) {
@@ -156,10 +177,19 @@ static int gdb_spec(const char *arg, char *out, size_t cap)
 			fprintf(stderr, "mmscope run: --gdb=%s: the port must be 1..65535\n", arg);
 			return -1;
 		}
-		if (inet_pton(AF_INET, host, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127) {
+		if (bind && inet_pton(AF_INET, host, &a) != 1) {
+			fprintf(stderr,
+				"mmscope run: --gdb-bind=%s: not an IPv4 address (such as 0.0.0.0 "
+				"or 192.0.2.1)\n",
+				bind);
+			return -1;
+		}
+		if (!bind &&
+		    (inet_pton(AF_INET, host, &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)) {
 			fprintf(stderr,
 				"mmscope run: --gdb=%s: the host must be an IPv4 loopback address "
-				"(127.x.x.x): the debugger connection is never open to the network\n",
+				"(127.x.x.x); to listen on the network, say so with "
+				"--gdb=tcp:PORT --gdb-bind=ADDR\n",
 				arg);
 			return -1;
 		}
@@ -335,6 +365,7 @@ int cmd_run(int argc, char **argv)
 		OPT_RAW_MMAP,
 		OPT_GDB,
 		OPT_GDB_WAIT,
+		OPT_GDB_BIND,
 		OPT_DEVICE_READS
 	};
 	static const struct option opts[] = {
@@ -348,6 +379,7 @@ int cmd_run(int argc, char **argv)
 		{ "raw-mmap", required_argument, NULL, OPT_RAW_MMAP },
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
+		{ "gdb-bind", required_argument, NULL, OPT_GDB_BIND },
 		{ "device-reads", required_argument, NULL, OPT_DEVICE_READS },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -357,7 +389,7 @@ int cmd_run(int argc, char **argv)
 	};
 	static struct config cfg;
 	const struct mms_seq_page *page = NULL;
-	const char *dir = "mmscope.trace.d";
+	const char *dir = "mmscope.trace.d", *gdb_arg = NULL, *gdb_bind = NULL;
 	char cfgpath[PATH_MAX + 16], prog[PATH_MAX], agent[PATH_MAX], preload[PATH_MAX * 2];
 	char why[PATH_MAX + 64];
 	int c, r, status, nwatch = 0, hw_max = -1;
@@ -395,8 +427,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		case OPT_GDB:
-			if (gdb_spec(optarg, cfg.gdb, sizeof(cfg.gdb)) < 0)
-				return 2;
+			gdb_arg = optarg;
+			break;
+		case OPT_GDB_BIND:
+			gdb_bind = optarg;
 			break;
 		case OPT_GDB_WAIT:
 			cfg.gdb_wait = 1;
@@ -453,6 +487,13 @@ int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (gdb_bind && !gdb_arg) {
+		fprintf(stderr, "mmscope run: --gdb-bind needs --gdb=tcp:PORT\n");
+		return 2;
+	}
+	if (gdb_arg && gdb_spec(gdb_arg, gdb_bind, cfg.gdb, sizeof(cfg.gdb)) < 0)
+		return 2;
+	cfg.gdb_open = gdb_bind != NULL;
 	if (cfg.gdb_wait && !cfg.gdb[0]) {
 		fprintf(stderr,
 			"mmscope run: --gdb-wait needs --gdb=unix:PATH or --gdb=tcp:PORT\n");

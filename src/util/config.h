@@ -15,6 +15,8 @@
  *                                use, mask of working lengths: bit i = 1 << i)
  *   gdb unix:/path | tcp:HOST:PORT   (the debugger connection, part 4)
  *   gdb_wait 1                  (stop at the entry point until one connects)
+ *   gdb_open 1                  (--gdb-bind: TCP beyond loopback, peers from
+ *                                other machines accepted unchecked)
  *   device_reads_live 1         (debugger reads of device mappings are real)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
  *
@@ -59,6 +61,7 @@ struct config {
 	unsigned hw_lens;      /* lengths that fire: bit i = length 1 << i */
 	char gdb[PATH_MAX];    /* "unix:PATH" or "tcp:HOST:PORT"; "" none */
 	int gdb_wait;	       /* stop at the entry point until a debugger */
+	int gdb_open;	       /* --gdb-bind: listen beyond loopback */
 	int device_reads_live; /* debugger reads of a device are real */
 	int nwatches;
 	struct config_watch *watches; /* malloc'd; config_free() */

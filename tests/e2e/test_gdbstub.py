@@ -381,6 +381,64 @@ def test_a_peer_that_could_not_ptrace_the_program_is_refused(tmp_path):
     check_trace_exact(out, trace)
 
 
+@pytest.fixture
+def netns():
+    """A network namespace joined to this one by a veth pair: a peer run
+    in it connects from "another machine" (10.213.N.2 to 10.213.N.1)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a network namespace")
+    n = os.getpid() % 250 + 1
+    name, a, b = f"mms{os.getpid()}", f"mmsa{n}", f"mmsb{n}"
+    steps = [["ip", "netns", "add", name],
+             ["ip", "link", "add", a, "type", "veth", "peer", "name", b],
+             ["ip", "link", "set", b, "netns", name],
+             ["ip", "addr", "add", f"10.213.{n}.1/30", "dev", a], ["ip", "link", "set", a, "up"],
+             ["ip", "netns", "exec", name, "ip", "addr", "add", f"10.213.{n}.2/30", "dev", b],
+             ["ip", "netns", "exec", name, "ip", "link", "set", b, "up"]]
+    try:
+        for st in steps:
+            r = subprocess.run(st, capture_output=True, text=True, timeout=30)
+            if r.returncode:
+                pytest.skip(f"cannot make a network namespace here: {' '.join(st)}: "
+                            f"{r.stderr.strip()}")
+        yield ["ip", "netns", "exec", name], f"10.213.{n}.1"
+    finally:
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30)
+        subprocess.run(["ip", "link", "del", a], capture_output=True, timeout=30)
+
+
+def test_gdb_bind_opens_the_stub_to_the_network_and_still_checks_local_peers(tmp_path, netns):
+    """--gdb-bind=0.0.0.0: gdb in another network namespace (another
+    machine, as far as the stub can tell) debugs the program, and the log
+    says it came from the network; a second uid on this machine is still
+    refused, connecting to the same non-loopback address."""
+    inside, addr = netns
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    trace = str(tmp_path / "t.d")
+    os.chmod(tmp_path, 0o755)
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:bar0*",
+                      f"--gdb=tcp:{port}", "--gdb-bind=0.0.0.0", "--gdb-wait", "--", GDBDRV],
+                     120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_log(trace, "listening on")
+        assert "open to the network (--gdb-bind)" in open(os.path.join(trace, "agent.log")).read()
+        refused = run_gdb(["info threads"], f"{addr}:{port}", nobody)
+        assert "mmscope: uid 65534 may not debug process" in refused, refused
+        g = run_gdb(["break submit", "continue", "print v", "detach"], f"{addr}:{port}",
+                    inside)
+        out, _ = run.communicate(timeout=60)
+    finally:
+        run.kill_group()
+    assert "$1 = 1" in g, g
+    assert "DONE\n" in out, out
+    log = open(os.path.join(trace, "agent.log")).read()
+    assert re.search(r"accepted a debugger from 10\.213\.\d+\.2:\d+ on the network", log), log
+    check_trace_exact(out, trace)
+
+
 def start_waiting(tmp_path, sock, name="t.d"):
     trace = str(tmp_path / name)
     return trace, GroupPopen([MMSCOPE, "run", "-q", "-o", trace, f"--gdb=unix:{sock}",
@@ -545,6 +603,11 @@ def test_monitor_watches_lists_the_inserted_ones_and_mark_reaches_the_trace(tmp_
 @pytest.mark.parametrize("args,msg", [
     (["--gdb=bogus"], "--gdb wants unix:PATH or tcp:[HOST:]PORT"),
     (["--gdb=tcp:10.1.2.3:1234"], "must be an IPv4 loopback address"),
+    (["--gdb=tcp:0.0.0.0:1234"], "--gdb=tcp:PORT --gdb-bind=ADDR"),
+    (["--gdb-bind=0.0.0.0"], "--gdb-bind needs --gdb=tcp:PORT"),
+    (["--gdb=unix:/tmp/x.sock", "--gdb-bind=0.0.0.0"], "--gdb-bind=0.0.0.0 needs --gdb=tcp"),
+    (["--gdb=tcp:127.0.0.1:1234", "--gdb-bind=0.0.0.0"], "give the address once"),
+    (["--gdb=tcp:1234", "--gdb-bind=everywhere"], "--gdb-bind=everywhere: not an IPv4"),
     (["--gdb=tcp:0"], "the port must be 1..65535"),
     (["--gdb-wait"], "--gdb-wait needs --gdb"),
     (["--device-reads=maybe"], "--device-reads wants 'shadow' or 'live'"),
