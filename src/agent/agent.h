@@ -112,9 +112,11 @@ void thread_release(void); /* the calling thread is exiting */
 void signals_install(void);
 /* Around the execve system call: ignored faults stay ignored in the new
  * image (signals.c). */
-/* From the first debugger connection on: our handler also stands in for
- * the program's other signals, so that the debugger stops for them. */
-void signals_borrow(void);
+/* Our handler also stands in for the program's signals in which (bit
+ * sig-1) that would interrupt it anyway: every one from the first
+ * debugger connection on, so that the debugger stops for them; those
+ * that dump core from the start, for the core dumper. */
+void signals_borrow(uint64_t which);
 void signals_before_exec(void);
 void signals_after_failed_exec(void);
 void signals_chain(int sig, siginfo_t *si, void *uc); /* signal context */

@@ -133,7 +133,7 @@ static int peer_allowed(int uid, int gid, int pid, char *why, size_t cap)
 		return 0;
 	if (pid > 0) {
 		snprintf(rel, sizeof(rel), "%d/status", pid);
-		n = debug_read_proc(rel, status, sizeof(status) - 1);
+		n = proc_read(rel, status, sizeof(status) - 1);
 		status[n > 0 ? n : 0] = 0;
 		char *cap_eff = strstr(status, "CapEff:");
 		if (cap_eff && (strtoull(cap_eff + 7, NULL, 16) >> 19) & 1) /* CAP_SYS_PTRACE */
@@ -151,7 +151,7 @@ static int peer_allowed(int uid, int gid, int pid, char *why, size_t cap)
 static int tcp_peer_uid(const struct sockaddr_in *peer, int *uid)
 {
 	static char buf[1 << 16];
-	long n = debug_read_proc("net/tcp", buf, sizeof(buf) - 1);
+	long n = proc_read("net/tcp", buf, sizeof(buf) - 1);
 	char want[32];
 
 	if (n <= 0)
@@ -288,7 +288,7 @@ static void gdb_begin(int fd, int uid, int pid, const uint8_t *bytes, long n)
 
 	dbg.client_fd = fd;
 	dbg.was_connected = true;
-	signals_borrow(); /* stops for every signal from now on */
+	signals_borrow(~0ull); /* stops for every signal from now on */
 	if (uid == PEER_NETWORK)
 		pr_info("debugger connected (from the network)");
 	else

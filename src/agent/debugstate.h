@@ -69,8 +69,6 @@ struct park_slot *debug_slot_of(int tid);
 /* The regions mmscope traces or watches, a line each for `monitor
  * regions`, or a JSON array for ctl; bytes written (debugtarget.c). */
 long debug_describe_regions(char *out, size_t cap, bool json);
-/* a /proc file (rel to /proc) into buf: bytes read or -errno */
-long debug_read_proc(const char *rel, char *buf, size_t cap);
 
 /* debugsock.c: stop the program for a moment (a ctl session changes
  * watches): true if this stopped it (false: gdb has it stopped already);

@@ -512,7 +512,7 @@ static long op_object(void *arg, const char *name, char *buf, size_t cap)
 		return -ENODATA; /* it did not stop for a signal of its own */
 	}
 	if (!strcmp(name, "auxv"))
-		return debug_read_proc("self/auxv", buf, cap);
+		return proc_read("self/auxv", buf, cap);
 	return proc_readlink("self/exe", buf, cap);
 }
 
@@ -523,7 +523,7 @@ static long op_thread_name(void *arg, int tid, char *out, size_t cap)
 
 	(void)arg;
 	snprintf(rel, sizeof(rel), "self/task/%d/comm", tid);
-	n = debug_read_proc(rel, out, cap);
+	n = proc_read(rel, out, cap);
 	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == 0))
 		n--;
 	return n < 0 ? 0 : n;
@@ -778,18 +778,6 @@ bool debug_stop_all(int sig, bool from_event, struct dbg_stop *st)
 		s[i].event = 0;
 	dbg.reported = st->tid;
 	return true;
-}
-
-long debug_read_proc(const char *rel, char *buf, size_t cap)
-{
-	long fd = proc_open(rel, O_RDONLY), n, got = 0;
-
-	if (fd < 0)
-		return fd;
-	while ((size_t)got < cap && (n = sys_read((int)fd, buf + got, cap - (size_t)got)) > 0)
-		got += n;
-	sys_close((int)fd);
-	return got;
 }
 
 void debug_target_after_fork(void)

@@ -192,6 +192,9 @@ __attribute__((constructor(102))) static void agent_init(void)
 	agent.pid = (int)sys_getpid();
 	emu_init();
 	signals_install();
+	if (agent.cfg.core) /* the core dumper writes before these kill */
+		signals_borrow(1ull << (SIGQUIT - 1) | 1ull << (SIGABRT - 1) |
+			       1ull << (SIGXCPU - 1) | 1ull << (SIGXFSZ - 1));
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	agent.active = true;
 

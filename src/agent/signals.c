@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/core.h"
 #include "agent/debugsock.h"
 #include "agent/park.h"
 #include "agent/real.h"
@@ -111,7 +112,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 
 /*
  * Borrowed signals.  From the first debugger connection on, every other
- * signal that would interrupt the program anyway -- it has a handler, or
+ * signal (from the start, those that dump core: for core.c) that would
+ * interrupt the program anyway -- it has a handler, or
  * its default action ends the process -- gets our handler too, so that
  * gdb stops for it as it would under ptrace (a SIGABRT from abort(), a
  * SIGUSR1 sent by another process).  The program's disposition stays in
@@ -124,7 +126,7 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
  * until exec (which resets handlers); a fork child chains them.
  */
 static uint64_t borrowed; /* bit sig-1: our handler stands in now */
-static bool borrowing;	  /* a debugger connected once */
+static uint64_t tracked;  /* bit sig-1: the disposition is kept in prog_act */
 static struct mlock borrow_lock = MLOCK_INIT;
 
 static bool is_borrowed(int sig)
@@ -176,19 +178,19 @@ static void settle(int sig)
 	__atomic_and_fetch(&borrowed, ~bit, __ATOMIC_RELEASE);
 }
 
-void signals_borrow(void)
+void signals_borrow(uint64_t which)
 {
 	sigset_t saved;
 
 	mlock_take(&borrow_lock, &saved);
-	if (!borrowing) {
-		borrowing = true;
-		for (int sig = 1; sig <= 64 && sig < _NSIG; sig++) {
-			if (!borrowable(sig) || real_sigaction(sig, NULL, &prog_act[sig]) < 0)
-				continue;
-			add_owned(&prog_act[sig].sa_mask, &prog_sa_mask_owned[sig]);
-			settle(sig);
-		}
+	for (int sig = 1; sig <= 64 && sig < _NSIG; sig++) {
+		uint64_t bit = 1ull << (sig - 1);
+		if (!(which & bit) || (tracked & bit) || !borrowable(sig) ||
+		    real_sigaction(sig, NULL, &prog_act[sig]) < 0)
+			continue;
+		add_owned(&prog_act[sig].sa_mask, &prog_sa_mask_owned[sig]);
+		__atomic_or_fetch(&tracked, bit, __ATOMIC_RELEASE);
+		settle(sig);
 	}
 	mlock_give(&borrow_lock, &saved);
 }
@@ -204,7 +206,7 @@ static int borrowable_sigaction(int sig, const struct sigaction *act, struct sig
 	int r = 0;
 
 	mlock_take(&borrow_lock, &saved);
-	if (!borrowing) {
+	if (!(tracked >> (sig - 1) & 1)) {
 		r = plain_sigaction(sig, act, old);
 	} else {
 		if (old)
@@ -325,6 +327,8 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 		return; /* an ignored signal sent by someone */
 	if (pa->sa_handler == SIG_DFL || pa->sa_handler == SIG_IGN) {
 		struct sigaction dfl;
+		if (core_signal(sig))
+			core_on_fatal(sig, si, uc); /* it dies of it next */
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
 		if (sig == AGENT_SIG_PARK || (sig != SIGSEGV && sig != SIGTRAP)) {

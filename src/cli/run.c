@@ -97,6 +97,13 @@ static void run_usage(FILE *f)
 		"                      PROGRAM, as with gdbserver\n"
 		"      --gdb-wait      with --gdb: stop PROGRAM at its entry point until a\n"
 		"                      debugger connects\n"
+		"      --core=off|on|full\n"
+		"                      when PROGRAM dies of a signal that dumps core\n"
+		"                      (SIGSEGV, SIGABRT, ...), write DIR/core.PID first,\n"
+		"                      with the traced mappings and each device's registers\n"
+		"                      as the trace knew them (docs/core.md); on (default):\n"
+		"                      what the kernel's core holds; full: file-backed\n"
+		"                      read-only mappings too\n"
 		"      --device-reads=shadow|live\n"
 		"                      whether a debugger's reads of a device mapping reach\n"
 		"                      the device (live) or not (shadow, the default: a read\n"
@@ -366,6 +373,7 @@ int cmd_run(int argc, char **argv)
 		OPT_GDB,
 		OPT_GDB_WAIT,
 		OPT_GDB_BIND,
+		OPT_CORE,
 		OPT_DEVICE_READS
 	};
 	static const struct option opts[] = {
@@ -380,6 +388,7 @@ int cmd_run(int argc, char **argv)
 		{ "gdb", required_argument, NULL, OPT_GDB },
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "gdb-bind", required_argument, NULL, OPT_GDB_BIND },
+		{ "core", required_argument, NULL, OPT_CORE },
 		{ "device-reads", required_argument, NULL, OPT_DEVICE_READS },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -397,6 +406,7 @@ int cmd_run(int argc, char **argv)
 	const char *watch_args[4096];
 
 	optind = 1;
+	cfg.core = 1; /* --core=on */
 	while ((c = getopt_long(argc, argv, "+o:m:d:w:fqvh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w':
@@ -435,6 +445,16 @@ int cmd_run(int argc, char **argv)
 		case OPT_GDB_WAIT:
 			cfg.gdb_wait = 1;
 			break;
+		case OPT_CORE:
+			if (!strcmp(optarg, "off") || !strcmp(optarg, "on") ||
+			    !strcmp(optarg, "full")) {
+				cfg.core = optarg[1] == 'f' ? 0 : optarg[1] == 'n' ? 1 : 2;
+				break;
+			}
+			fprintf(stderr,
+				"mmscope run: --core wants 'off', 'on' or 'full', got '%s'\n",
+				optarg);
+			return 2;
 		case OPT_DEVICE_READS:
 			if (strcmp(optarg, "shadow") && strcmp(optarg, "live")) {
 				fprintf(stderr,

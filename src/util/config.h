@@ -15,6 +15,7 @@
  *                                use, mask of working lengths: bit i = 1 << i)
  *   gdb unix:/path | tcp:HOST:PORT   (the debugger connection, part 4)
  *   gdb_wait 1                  (stop at the entry point until one connects)
+ *   core 0|1|2                  (--core=off|on|full, part 5)
  *   gdb_open 1                  (--gdb-bind: TCP beyond loopback, peers from
  *                                other machines accepted unchecked)
  *   device_reads_live 1         (debugger reads of device mappings are real)
@@ -62,6 +63,7 @@ struct config {
 	char gdb[PATH_MAX];    /* "unix:PATH" or "tcp:HOST:PORT"; "" none */
 	int gdb_wait;	       /* stop at the entry point until a debugger */
 	int gdb_open;	       /* --gdb-bind: listen beyond loopback */
+	int core;	       /* --core: 0 off, 1 on, 2 full (agent/core.h) */
 	int device_reads_live; /* debugger reads of a device are real */
 	int nwatches;
 	struct config_watch *watches; /* malloc'd; config_free() */

@@ -86,32 +86,45 @@ void maps_close(struct maps_reader *r)
 	r->fd = -1;
 }
 
+int maps_open_smaps(struct maps_reader *r)
+{
+	r->len = r->pos = 0;
+	r->fd = proc_open("self/smaps", O_RDONLY);
+	return r->fd < 0 ? (int)r->fd : 0;
+}
+
+int maps_next_line(struct maps_reader *r)
+{
+	size_t n = 0;
+	bool eol = false;
+
+	/* one line, possibly spanning reads; overlong lines are cut */
+	while (!eol) {
+		if (r->pos == r->len) {
+			long got = sys_read((int)r->fd, r->buf, sizeof(r->buf));
+			if (got < 0)
+				return (int)got;
+			if (got == 0)
+				break;
+			r->len = (size_t)got;
+			r->pos = 0;
+		}
+		char c = r->buf[r->pos++];
+		if (c == '\n')
+			eol = true;
+		else if (n < sizeof(r->line) - 1)
+			r->line[n++] = c;
+	}
+	r->line[n] = 0;
+	return n || eol;
+}
+
 int maps_next(struct maps_reader *r, struct maps_line *out)
 {
 	for (;;) {
-		size_t n = 0;
-		bool eol = false;
-
-		/* one line, possibly spanning reads; overlong lines are cut */
-		while (!eol) {
-			if (r->pos == r->len) {
-				long got = sys_read((int)r->fd, r->buf, sizeof(r->buf));
-				if (got < 0)
-					return (int)got;
-				if (got == 0)
-					break;
-				r->len = (size_t)got;
-				r->pos = 0;
-			}
-			char c = r->buf[r->pos++];
-			if (c == '\n')
-				eol = true;
-			else if (n < sizeof(r->line) - 1)
-				r->line[n++] = c;
-		}
-		if (!n && !eol)
-			return 0;
-		r->line[n] = 0;
+		int got = maps_next_line(r);
+		if (got <= 0)
+			return got;
 		if (maps_parse(r->line, out))
 			return 1;
 	}

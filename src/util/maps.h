@@ -39,5 +39,10 @@ int maps_open(struct maps_reader *r);
  * not parse are skipped. */
 int maps_next(struct maps_reader *r, struct maps_line *out);
 void maps_close(struct maps_reader *r);
+/* /proc/self/smaps instead: maps_next_line gives every line in r->line
+ * (mapping headers for maps_parse, then "Key:  value kB" lines) */
+int maps_open_smaps(struct maps_reader *r);
+/* The next line into r->line: 1, 0 at the end, -errno on a read error. */
+int maps_next_line(struct maps_reader *r);
 
 #endif

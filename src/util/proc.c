@@ -95,3 +95,15 @@ int proc_each_task(int (*fn)(void *arg, int tid), void *arg)
 	sys_close((int)fd);
 	return r;
 }
+
+long proc_read(const char *rel, char *buf, size_t cap)
+{
+	long fd = proc_open(rel, O_RDONLY), n, got = 0;
+
+	if (fd < 0)
+		return fd;
+	while ((size_t)got < cap && (n = sys_read((int)fd, buf + got, cap - (size_t)got)) > 0)
+		got += n;
+	sys_close((int)fd);
+	return got;
+}

@@ -24,6 +24,10 @@ long proc_open(const char *rel, int flags);
  * Length or -errno (-ENAMETOOLONG if it does not fit). */
 long proc_readlink(const char *rel, char *buf, size_t cap);
 
+/* signal context: up to cap bytes of the file /proc/rel (not
+ * NUL-terminated).  Length or -errno. */
+long proc_read(const char *rel, char *buf, size_t cap);
+
 /* signal context: call fn for each thread id of this process (reading
  * /proc/self/task with getdents64); stops early when fn returns nonzero
  * and returns that value; 0 after the last, -errno if the list cannot be

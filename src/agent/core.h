@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Core dumps that include the device (docs/core.md): an ELF core of the
+ * program as gdb reads the kernel's, with every thread's registers, the
+ * traced pages read through their aliases, and each traced device region
+ * filled from its shadow register file instead of the device.  Written
+ * in signal context by a dying thread: no malloc, no stdio, bounded
+ * memory, the other threads parked first.
+ */
+#ifndef MMS_AGENT_CORE_H
+#define MMS_AGENT_CORE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ucontext.h>
+
+enum core_mode { CORE_OFF = 0, CORE_ON = 1, CORE_FULL = 2 };
+
+/* One thread of the core: its context and the segment bases only the
+ * thread itself can read. */
+struct core_thread {
+	int tid;
+	const ucontext_t *uc;
+	uint64_t fs_base, gs_base;
+};
+
+/* Write a core of the threads (the first is the one the signal is for;
+ * sig 0 and si NULL for a dump of a running program) to fd.  Returns 0,
+ * or -errno of the first write that failed (the file then ends with a
+ * note saying it is partial, if that could still be written). */
+int core_write(int fd, const struct core_thread *t, int n, int sig, const siginfo_t *si,
+	       enum core_mode mode);
+
+/* Signal context: the calling thread is about to die of sig (si, uc):
+ * park the others and write DIR/core.PID, if --core says so; a line in
+ * agent.log either way. */
+void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc);
+
+/* Does sig's default action dump core (signal(7))? */
+bool core_signal(int sig);
+
+#endif

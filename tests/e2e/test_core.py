@@ -1,0 +1,200 @@
+"""Core dumps that include the device (issue 9, docs/core.md).
+
+tests/progs/crashme maps a RAM memfd (traced) and a "device" memfd
+(--device), writes and reads a few registers, parks two workers in
+worker_wait() and dies.  It prints what the core must show: the mappings'
+addresses, a global, each register's last value, the workers' tids.  The
+real gdb reads the core mmscope writes and is checked against that, and
+against the kernel's own core of the same crash run without mmscope.
+"""
+import os
+import re
+import resource
+import struct
+import subprocess
+
+import pytest
+
+from conftest import MMSCOPE, prog, run_group
+
+CRASHME = prog("crashme")
+RAM, DEV = "/memfd:mmscope-crash-ram*", "/memfd:mmscope-crash-dev*"
+SIGNALS = {"segv": 11, "abort": 6, "fpe": 8, "raise": 6}
+
+
+def unlimited_core():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+
+
+def no_core():
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def crash(tmp_path, how, opts=(), kernel_core=False):
+    """crashme HOW under mmscope in tmp_path: (the run, its trace dir)."""
+    trace = str(tmp_path / "t.d")
+    cmd = [MMSCOPE, "run", "-q", "-o", trace, "--map", RAM, "--device", DEV, *opts, "--",
+           CRASHME, how]
+    p = run_group(cmd, 120, cwd=str(tmp_path),
+                  preexec_fn=unlimited_core if kernel_core else no_core)
+    return p, trace
+
+
+def printed(out):
+    addr = re.search(r"^ADDR ram 0x([0-9a-f]+) dev 0x([0-9a-f]+)$", out, re.M)
+    workers = re.search(r"^WORKERS (\d+) (\d+)$", out, re.M)
+    return int(addr.group(1), 16), int(addr.group(2), 16), \
+        [int(workers.group(1)), int(workers.group(2))]
+
+
+def stable(out):
+    """The program's output without what differs from run to run."""
+    return [l for l in out.splitlines() if not l.startswith(("ADDR", "WORKERS"))]
+
+
+def gdb(core, *cmds):
+    argv = ["gdb", "-nx", "-batch", "-ex", "set pagination off"]
+    for c in cmds:
+        argv += ["-ex", c]
+    argv += [CRASHME, core]
+    return run_group(argv, 120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+
+
+def core_state(path):
+    """The MMSCOPE note's (version, state): state 1 whole, 0 partial."""
+    data = open(path, "rb").read()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phnum, = struct.unpack_from("<H", data, 56)
+    for i in range(phnum):
+        ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + 56 * i)
+        if ptype != 4:  # PT_NOTE
+            continue
+        pos = off
+        while pos < off + filesz:
+            namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
+            name = data[pos + 12:pos + 12 + namesz - 1]
+            desc = pos + 12 + ((namesz + 3) & ~3)
+            if name == b"MMSCOPE" and ntype == 0x4d4d0001:
+                return struct.unpack_from("<II", data, desc)
+            pos = desc + ((descsz + 3) & ~3)
+    return None
+
+
+def thread_frames(g):
+    """{LWP: [function names, innermost first]} from `thread apply all bt`."""
+    frames, lwp = {}, None
+    for line in g.splitlines():
+        m = re.match(r"Thread \d+ \(.*LWP (\d+)\)\):", line)
+        if m:
+            lwp = int(m.group(1))
+            frames[lwp] = []
+            continue
+        m = re.match(r"#\d+\s+(?:0x[0-9a-f]+ in )?(\S+) \(", line)
+        if m and lwp is not None:
+            frames[lwp].append(m.group(1))
+    return frames
+
+
+def test_a_crash_writes_a_core_gdb_reads_with_every_thread_and_the_device(tmp_path):
+    native = run_group([CRASHME, "segv"], 60, cwd=str(tmp_path), preexec_fn=no_core)
+    assert native.returncode == -11, native
+    p, trace = crash(tmp_path, "segv")
+    assert p.returncode == 128 + 11, (p.returncode, p.stdout, p.stderr)
+    assert stable(p.stdout) == stable(native.stdout), (p.stdout, native.stdout)
+    ram, dev, workers = printed(p.stdout)
+    pid = int(re.search(r"^(\d+)-", sorted(n for n in os.listdir(trace)
+                                            if n.endswith(".mms"))[0]).group(1))
+    core = os.path.join(trace, f"core.{pid}")
+    assert os.path.exists(core), os.listdir(trace)
+    log = open(os.path.join(trace, "agent.log")).read()
+    assert f"wrote core.{pid} (3 threads, signal 11)" in log, log
+    assert core_state(core) == (1, 1)
+    g = gdb(core, "info threads", "thread apply all bt", "print crash_global",
+            f"x/2wx {ram + 0x40}", f"x/wx {ram + 0x1000}", f"x/4wx {dev}",
+            "print $_siginfo.si_signo")
+    assert "Program terminated with signal SIGSEGV, Segmentation fault." in g, g
+    frames = thread_frames(g)
+    assert sorted(frames) == sorted([pid, *workers]), g
+    assert frames[pid][:2] == ["die", "main"], g
+    for w in workers:
+        assert "worker_wait" in frames[w] and "worker" in frames[w], g
+    assert "$1 = 1234" in g, g
+    assert re.search(rf"0x{ram + 0x40:x}:\s+0xfeed0001\s+0xfeed0002", g), g
+    assert re.search(rf"0x{ram + 0x1000:x}:\s+0xfeed0400", g), g
+    # the device: the last value written or read at each register
+    assert re.search(rf"0x{dev:x}:\s+0x00000000\s+0xc0de0001\s+0x00000000\s+0x9abcdef0", g), g
+    assert "$2 = 11" in g, g
+
+
+def test_the_same_crash_has_the_threads_and_backtraces_of_the_kernels_core(tmp_path):
+    pattern = open("/proc/sys/kernel/core_pattern").read().strip()
+    if pattern.startswith("|") or "/" in pattern:
+        pytest.skip(f"the kernel's cores go elsewhere here (core_pattern {pattern!r})")
+    (tmp_path / "native").mkdir()
+    native = run_group([CRASHME, "segv"], 60, cwd=str(tmp_path / "native"),
+                       preexec_fn=unlimited_core)
+    assert native.returncode == -11, native
+    kernel = [n for n in os.listdir(tmp_path / "native") if n.startswith("core")]
+    if not kernel:
+        pytest.skip(f"the kernel wrote no core (core_pattern {pattern!r})")
+    _, _, nworkers = printed(native.stdout)
+    k = thread_frames(gdb(str(tmp_path / "native" / kernel[0]), "thread apply all bt"))
+    p, trace = crash(tmp_path, "segv", kernel_core=True)
+    assert p.returncode == 128 + 11, p
+    _, _, workers = printed(p.stdout)
+    ours = [n for n in os.listdir(trace) if n.startswith("core.")]
+    m = thread_frames(gdb(os.path.join(trace, ours[0]), "thread apply all bt"))
+    assert len(k) == len(m) == 3, (k, m)
+    # the same frames of the program's own code, thread by thread (ours
+    # also show mmscope's thread start under each worker)
+    mine = ("die", "main", "worker_wait", "worker")
+    assert sorted([f for f in fr if f in mine] for fr in k.values()) == \
+        sorted([f for f in fr if f in mine] for fr in m.values()), (k, m)
+    # and the kernel still wrote its own core of the run under mmscope
+    assert [n for n in os.listdir(tmp_path) if n.startswith("core")], os.listdir(tmp_path)
+
+
+@pytest.mark.parametrize("how", ["abort", "fpe", "raise"])
+def test_other_fatal_signals_write_a_core_and_the_program_dies_of_them(tmp_path, how):
+    native = run_group([CRASHME, how], 60, cwd=str(tmp_path), preexec_fn=no_core)
+    sig = SIGNALS[how]
+    assert native.returncode == -sig, native
+    p, trace = crash(tmp_path, how)
+    assert p.returncode == 128 + sig, (p.returncode, p.stdout, p.stderr)
+    assert stable(p.stdout) == stable(native.stdout), (p.stdout, native.stdout)
+    ours = [n for n in os.listdir(trace) if n.startswith("core.")]
+    assert len(ours) == 1, os.listdir(trace)
+    g = gdb(os.path.join(trace, ours[0]), "bt")
+    name = {6: "SIGABRT", 8: "SIGFPE"}[sig]
+    assert f"Program terminated with signal {name}" in g, g
+    assert re.search(r"#\d+ .* (die|main) \(", g), g
+
+
+def test_core_off_writes_none_and_a_full_disk_leaves_a_core_marked_partial(tmp_path):
+    p, trace = crash(tmp_path, "segv", ["--core=off"])
+    assert p.returncode == 128 + 11, p
+    assert not [n for n in os.listdir(trace) if n.startswith("core")], os.listdir(trace)
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    small = tmp_path / "small"
+    small.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(small)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    try:
+        p, trace = crash(small, "segv")
+        assert p.returncode == 128 + 11, (p.returncode, p.stdout, p.stderr)
+        ours = [n for n in os.listdir(trace) if n.startswith("core.")]
+        assert len(ours) == 1, os.listdir(trace)
+        assert core_state(os.path.join(trace, ours[0])) == (1, 0)
+        log = open(os.path.join(trace, "agent.log")).read()
+        assert f"could not finish {ours[0]}: ENOSPC (the disk is full)" in log, log
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)
+
+
+def test_bad_core_option_is_refused(tmp_path):
+    p = subprocess.run([MMSCOPE, "run", "-o", str(tmp_path / "t.d"), "--core=sometimes", "--",
+                        "true"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--core wants 'off', 'on' or 'full'" in p.stderr, p
