@@ -14,10 +14,12 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
 #include <sys/syscall.h>
+#include <ucontext.h>
 
 #include "agent/agent.h"
 #include "agent/core.h"
@@ -623,4 +625,55 @@ void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc)
 		say("error: could not finish ", name, -r, 0, 0); /* its note says partial */
 	else
 		say("info: wrote ", name, 0, n, sig);
+}
+
+int core_dump_stopped(int fd, enum core_mode mode, int *nthreads)
+{
+	const struct park_slot *s = park_slots();
+	int n = 0;
+
+	for (int pass = 0; pass < 2; pass++) /* the main thread first */
+		for (int i = 0; i < PARK_MAX_THREADS && n < PARK_MAX_THREADS; i++)
+			if (s[i].tid && s[i].uc && (s[i].tid == agent.pid) == (pass == 0))
+				threads[n++] = (struct core_thread){ .tid = s[i].tid,
+								     .uc = s[i].uc,
+								     .fs_base = s[i].fs_base,
+								     .gs_base = s[i].gs_base };
+	/* and mmscope's own thread writing it: gdb finds every thread in
+	 * libc's list, and one without registers would puzzle it */
+	static ucontext_t self;
+	if (n < PARK_MAX_THREADS && getcontext(&self) == 0)
+		threads[n++] = (struct core_thread){ .tid = (int)sys_gettid(),
+						     .uc = &self,
+						     .fs_base = arch_get(ARCH_GET_FS),
+						     .gs_base = arch_get(ARCH_GET_GS) };
+	*nthreads = n;
+	return core_write(fd, threads, n, 0, NULL, mode);
+}
+
+long core_dump_to(const char *args, char *msg, size_t cap)
+{
+	bool full = !strncmp(args, "--full ", 7);
+	const char *path = full ? args + 7 : args;
+	int n = 0, r;
+	long fd;
+
+	if (!*path) {
+		snprintf(msg, cap, "dump [--full] FILE: where to write the core");
+		return -EINVAL;
+	}
+	fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+			0600);
+	if (fd < 0) {
+		snprintf(msg, cap, "cannot create %s: %s", path, strerror((int)-fd));
+		return fd;
+	}
+	r = core_dump_stopped((int)fd, full ? CORE_FULL : CORE_ON, &n);
+	sys_close((int)fd);
+	if (r < 0) {
+		snprintf(msg, cap, "%s is partial: %s", path, strerror(-r));
+		return r;
+	}
+	snprintf(msg, cap, "wrote %s (%d thread%s)", path, n, n == 1 ? "" : "s");
+	return 0;
 }

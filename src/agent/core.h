@@ -37,6 +37,17 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
  * agent.log either way. */
 void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc);
 
+/* Every program thread parked and held (a debugger stop, debug_hold):
+ * a core of the running program into fd, which goes on afterwards; 0 or
+ * -errno as core_write, the threads' count in *nthreads. */
+int core_dump_stopped(int fd, enum core_mode mode, int *nthreads);
+
+/* The same for `monitor dump` and ctl's `dump`: args "[--full] FILE"
+ * (relative to the program's cwd; a symbolic link there is not
+ * followed); a message for the user in msg; 0 or -errno.  Normal
+ * context. */
+long core_dump_to(const char *args, char *msg, size_t cap);
+
 /* Does sig's default action dump core (signal(7))? */
 bool core_signal(int sig);
 

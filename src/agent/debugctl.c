@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/core.h"
 #include "agent/debugstate.h"
 #include "agent/record.h"
 #include "mmscope/trace-format.h"
@@ -183,12 +184,24 @@ static size_t command(struct ctl *c, char *line)
 		rec_trace_pause(args[1] == 'f');
 		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true}");
 	}
+	if (!strcmp(line, "dump")) {
+		char msg[PATH_MAX + 64], safe[PATH_MAX + 64];
+		struct dbg_stop st;
+		bool held = debug_hold(&st);
+		long r = core_dump_to(args, msg, sizeof(msg));
+		debug_release(held, &st);
+		if (r < 0)
+			return error("%s", msg);
+		fmt_json_safe(safe, sizeof(safe), msg);
+		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"said\":\"%s\"}",
+					safe);
+	}
 	if (!strcmp(line, "watch"))
 		return watch(c, args);
 	if (!strcmp(line, "unwatch"))
 		return unwatch(c, args);
 	return error("unknown command '%s' (hello, regions, watches, mark TEXT, trace on|off, "
-		     "watch, unwatch)",
+		     "watch, unwatch, dump)",
 		     line);
 }
 

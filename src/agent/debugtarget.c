@@ -21,6 +21,7 @@
 #include <sys/ucontext.h>
 
 #include "agent/agent.h"
+#include "agent/core.h"
 #include "agent/debugsock.h"
 #include "agent/debugstate.h"
 #include "agent/mem.h"
@@ -585,7 +586,9 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 			"  mark TEXT                a MARK record with TEXT in the trace\n"
 			"  trace off|on             stop and resume recording accesses\n"
 			"  device-reads live|shadow whether reads of a device mapping are "
-			"real\n");
+			"real\n"
+			"  dump [--full] FILE       a core of the program, devices as the trace\n"
+			"                           knows them (docs/core.md)\n");
 	if (!strcmp(cmd, "watches"))
 		return watch_describe(out, cap, false);
 	if (!strcmp(cmd, "trace off") || !strcmp(cmd, "trace on")) {
@@ -610,6 +613,11 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 				dbg.mem_flags & MEM_DEVICE_LIVE ? "live" : "shadow");
 	if (!strcmp(cmd, "regions"))
 		return debug_describe_regions(out, cap, false);
+	if (!strcmp(cmd, "dump") || !strncmp(cmd, "dump ", 5)) {
+		char msg[PATH_MAX + 64];
+		core_dump_to(cmd[4] ? cmd + 5 : "", msg, sizeof(msg));
+		return snprintf(out, cap, "%s\n", msg);
+	}
 	return snprintf(out, cap, "unknown monitor command '%s'; try 'monitor help'\n", cmd);
 }
 

@@ -10,6 +10,7 @@ int cmd_mark(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 int cmd_gdb(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #include <stddef.h>
 

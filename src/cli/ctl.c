@@ -53,6 +53,8 @@ static void ctl_usage(FILE *f)
 		   "  mark TEXT           a MARK record with TEXT in the trace\n"
 		   "  trace off|on        stop and resume recording accesses (the trace\n"
 		   "                      says how many were left out)\n"
+		   "  dump [--full] FILE  a core of the program, which goes on (as\n"
+		   "                      mmscope dump; FILE relative to this directory)\n"
 		   "  hello               the program's pid and this session's number\n\n"
 		   "A session's watches are removed when it ends (end of input, the\n"
 		   "connection closed, mmscope ctl killed).\n");
@@ -247,12 +249,35 @@ static int resolve_watch(long pid, const char *expr, char *out, size_t cap)
 
 /* Send one command line, print its answer; 0 ok, 1 the stub said no,
  * -1 the session is gone. */
+/* "dump [--full] ABSOLUTE-PATH" for path as the user gave it */
+static int dump_wire(const char *path, bool full, char *out, size_t cap)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+		fprintf(stderr, "mmscope: cannot tell the current directory: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	if (snprintf(out, cap, "dump %s%s%s%s", full ? "--full " : "", path[0] == '/' ? "" : cwd,
+		     path[0] == '/' ? "" : "/", path) >= (int)cap) {
+		fprintf(stderr, "mmscope: %s: path too long\n", path);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_one(int fd, FILE *in, long pid, const char *cmd)
 {
 	char line[1 << 16], wire[1024];
 
 	if (!strncmp(cmd, "watch ", 6) && pid > 0) {
 		if (resolve_watch(pid, cmd + 6, wire, sizeof(wire)) < 0)
+			return 1;
+	} else if (!strncmp(cmd, "dump ", 5)) {
+		/* the program's cwd is not ours */
+		bool full = !strncmp(cmd + 5, "--full ", 7);
+		if (dump_wire(full ? cmd + 12 : cmd + 5, full, wire, sizeof(wire)) < 0)
 			return 1;
 	} else {
 		snprintf(wire, sizeof(wire), "%s", cmd);
@@ -316,6 +341,81 @@ int cmd_ctl(int argc, char **argv)
 		rc = 1;
 	}
 	fclose(in);
+	close(fd);
+	return rc;
+}
+
+static void dump_usage(FILE *f)
+{
+	fprintf(f, "usage: mmscope dump PID|TRACE-DIR|SOCKET [--full] [-o FILE]\n\n"
+		   "Write a core of a running program, which goes on afterwards: every\n"
+		   "thread, the traced mappings read through mmscope, each traced device\n"
+		   "region as the trace knows its registers (no device is read).  The\n"
+		   "program is stopped while the core is written.  PID and the rest as for\n"
+		   "mmscope ctl (a program started without --gdb gets its connection now).\n\n"
+		   "  -o FILE   where to write it (default: core.PID here)\n"
+		   "  --full    file-backed read-only mappings too (docs/core.md)\n"
+		   "Then: gdb PROGRAM FILE\n");
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	const char *target = NULL, *out = NULL;
+	char err[PATH_MAX + 256], line[4096], path[PATH_MAX], wire[PATH_MAX + 64];
+	bool full = false;
+	long pid = 0;
+	int fd, rc = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			dump_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--full")) {
+			full = true;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (argv[i][0] == '-' || target) {
+			fprintf(stderr, "mmscope dump: unexpected '%s'\n", argv[i]);
+			dump_usage(stderr);
+			return 2;
+		} else {
+			target = argv[i];
+		}
+	}
+	if (!target) {
+		dump_usage(stderr);
+		return 2;
+	}
+	if ((fd = connect_to(target, err, sizeof(err))) < 0) {
+		fprintf(stderr, "mmscope dump: %s\n", err);
+		return 1;
+	}
+	FILE *in = fdopen(dup(fd), "r");
+	if (!in || write(fd, "hello\n", 6) != 6 || read_answer(in, line, sizeof(line)) < 0)
+		goto done;
+	char *p = strstr(line, "\"pid\":");
+	if (p)
+		pid = strtol(p + 6, NULL, 10);
+	if (!out) {
+		snprintf(path, sizeof(path), "core.%ld", pid);
+		out = path;
+	}
+	if (dump_wire(out, full, wire, sizeof(wire)) < 0)
+		goto done;
+	size_t len = strlen(wire);
+	wire[len++] = '\n';
+	if (write(fd, wire, len) != (ssize_t)len || read_answer(in, line, sizeof(line)) < 0) {
+		fprintf(stderr, "mmscope dump: the connection closed (did the program exit?)\n");
+		goto done;
+	}
+	char *said = strstr(line, "\"said\":\""), *error = strstr(line, "\"error\":\"");
+	char *text = said ? said + 8 : error ? error + 9 : line;
+	text[strcspn(text, "\"\n")] = 0;
+	fprintf(said ? stdout : stderr, "mmscope dump: %s\n", text);
+	rc = said ? 0 : 1;
+done:
+	if (in)
+		fclose(in);
 	close(fd);
 	return rc;
 }

@@ -22,6 +22,7 @@ static const struct subcommand {
 	{ "probe", cmd_probe, "measure what this machine's debug registers really do" },
 	{ "ctl", cmd_ctl, "a session on a running program's debugger socket (JSON lines)" },
 	{ "gdb", cmd_gdb, "run gdb on a running program's debugger connection" },
+	{ "dump", cmd_dump, "write a core of a running program, devices included" },
 };
 
 static void usage(FILE *f)

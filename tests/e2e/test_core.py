@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, prog, run_group
+from conftest import MMSCOPE, GroupPopen, prog, run_group
 
 CRASHME = prog("crashme")
 RAM, DEV = "/memfd:mmscope-crash-ram*", "/memfd:mmscope-crash-dev*"
@@ -198,3 +198,79 @@ def test_bad_core_option_is_refused(tmp_path):
     p = subprocess.run([MMSCOPE, "run", "-o", str(tmp_path / "t.d"), "--core=sometimes", "--",
                         "true"], capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "--core wants 'off', 'on' or 'full'" in p.stderr, p
+
+
+def check_core_of_waiting(core, out, pid):
+    ram, dev, workers = printed(out)
+    g = gdb(core, "info threads", "thread apply all bt", "print crash_global",
+            f"x/2wx {ram + 0x40}", f"x/4wx {dev}")
+    frames = thread_frames(g)
+    # the program's three, and mmscope's own that wrote the core
+    extra = set(frames) - {pid, *workers}
+    assert set(frames) >= {pid, *workers} and len(extra) == 1, g
+    assert "core_dump_stopped" in frames[extra.pop()], g
+    assert "main" in frames[pid], g
+    for w in workers:
+        assert "worker_wait" in frames[w], g
+    assert "$1 = 1234" in g, g
+    assert re.search(rf"0x{ram + 0x40:x}:\s+0xfeed0001\s+0xfeed0002", g), g
+    assert re.search(rf"0x{dev:x}:\s+0x00000000\s+0xc0de0001\s+0x00000000\s+0x9abcdef0", g), g
+
+
+def start_waiting(tmp_path, opts=()):
+    trace = str(tmp_path / "t.d")
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", RAM, "--device", DEV, *opts,
+                      "--", CRASHME, "wait"], 120, stdout=subprocess.PIPE,
+                     stderr=subprocess.STDOUT, text=True)
+    out = ""
+    for line in run.stdout:
+        out += line
+        if line == "WAITING\n":
+            break
+    assert "WAITING" in out, out
+    pid = int(re.search(r"^(\d+)-", sorted(n for n in os.listdir(trace)
+                                            if n.endswith(".mms"))[0]).group(1))
+    return run, trace, out, pid
+
+
+def test_mmscope_dump_writes_a_core_of_a_running_program_which_goes_on(tmp_path):
+    """The program was started without --gdb: mmscope dump opens the
+    connection (as mmscope ctl does), stops it, writes the core, lets it
+    go; a second dump, through ctl and relative to ctl's directory,
+    finds it still running."""
+    run, trace, out, pid = start_waiting(tmp_path)
+    try:
+        core = str(tmp_path / "running.core")
+        d = run_group([MMSCOPE, "dump", str(pid), "-o", core], 120)
+        assert d.returncode == 0, d
+        assert d.stdout == f"mmscope dump: wrote {core} (4 threads)\n", d
+        assert run.poll() is None, "the program did not go on"
+        check_core_of_waiting(core, out, pid)
+        assert core_state(core) == (1, 1)
+        c = run_group([MMSCOPE, "ctl", trace, "dump", "--full", "again.core"], 120,
+                      cwd=str(tmp_path))
+        assert c.returncode == 0 and '"ok":true' in c.stdout, c
+        assert os.path.getsize(tmp_path / "again.core") > os.path.getsize(core), c
+        assert run.poll() is None
+        bad = run_group([MMSCOPE, "dump", str(pid), "-o", str(tmp_path / "no" / "such")], 120)
+        assert bad.returncode == 1 and "cannot create" in bad.stderr, bad
+        assert run.poll() is None
+    finally:
+        run.kill_group()
+
+
+def test_monitor_dump_from_gdb(tmp_path):
+    sock = str(tmp_path / "gdb.sock")
+    run, trace, out, pid = start_waiting(tmp_path, [f"--gdb=unix:{sock}"])
+    try:
+        core = str(tmp_path / "from-gdb.core")
+        g = run_group(["gdb", "-nx", "-batch", "-ex", f"target remote {sock}",
+                       "-ex", f"monitor dump {core}", "-ex", "monitor dump",
+                       "-ex", "detach", CRASHME], 120,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
+        assert f"wrote {core} (4 threads)" in g, g
+        assert "dump [--full] FILE: where to write the core" in g, g
+        assert run.poll() is None
+        check_core_of_waiting(core, out, pid)
+    finally:
+        run.kill_group()

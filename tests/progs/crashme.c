@@ -11,6 +11,8 @@
  *   fpe    an integer division by zero (SIGFPE)
  *   raise  its own SIGABRT handler runs, prints "HANDLER", restores the
  *          default and raises SIGABRT again
+ *   wait   does not die: prints "WAITING" and waits in pause() (for a
+ *          core of a running program)
  *
  * It prints what a core must show: "ADDR ram <addr> dev <addr>",
  * "GLOBAL <crash_global>", "RAM <off>
@@ -108,6 +110,12 @@ int main(int argc, char **argv)
 		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
 	pthread_barrier_wait(&ready);
 	printf("WORKERS %d %d\n", worker_tids[0], worker_tids[1]);
+	if (!strcmp(argv[1], "wait")) {
+		printf("WAITING\n");
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	if (!strcmp(argv[1], "raise")) {
 		signal(SIGABRT, on_abort);
 		raise(SIGABRT);
