@@ -38,9 +38,16 @@
 #define PAGE 4096
 #define SEG_MAX 8192
 #define NAMES_MAX (256 * 1024)
-#ifndef NT_MMSCOPE_STATE
-#define NT_MMSCOPE_STATE 0x4d4d0001 /* docs/core.md */
-#endif
+#define NT_MMSCOPE_STATE 0x4d4d0001  /* docs/core.md */
+#define NT_MMSCOPE_DEVICE 0x4d4d0002 /* one per device segment */
+
+/* NT_MMSCOPE_DEVICE's fixed part; then the known bitmap (a bit per byte)
+ * and the last record's seq of each 8-byte word */
+struct device_note {
+	uint64_t vaddr, len; /* the segment */
+	uint64_t offset;     /* of vaddr in the region */
+	uint32_t region, reserved;
+};
 
 struct seg {
 	uint64_t lo, hi, filesz;
@@ -426,16 +433,57 @@ static void file_note(struct out *o)
 	note_end(o, n);
 }
 
+/* ---- what is known of each device segment ---- */
+
+static size_t device_note_size(const struct seg *g)
+{
+	return note_size("MMSCOPE", sizeof(struct device_note) + g->filesz / 8 + g->filesz);
+}
+
+static uint64_t region_base(const struct seg *g)
+{
+	struct region r;
+
+	return region_find(&agent.regions, g->lo, &r) == 0 ? r.base : g->lo;
+}
+
+/* n bytes of arr (of have bytes) from at, zeros past its end */
+static void put_part(struct out *o, const void *arr, uint64_t have, uint64_t at, uint64_t n)
+{
+	uint64_t k = at < have ? have - at : 0;
+
+	if (k > n)
+		k = n;
+	if (arr && k)
+		put(o, (const uint8_t *)arr + at, (size_t)k);
+	put_zeros(o, n - (arr ? k : 0));
+}
+
+static void device_note(struct out *o, const struct seg *g)
+{
+	const struct shadow *sh = shadow_of(g->region);
+	uint64_t off = g->lo - region_base(g); /* a page multiple: whole words */
+	struct device_note d = {
+		.vaddr = g->lo, .len = g->filesz, .offset = off, .region = g->region
+	};
+	size_t n = sizeof(d) + g->filesz / 8 + g->filesz;
+
+	note_begin(o, "MMSCOPE", NT_MMSCOPE_DEVICE, n);
+	put(o, &d, sizeof(d));
+	uint64_t words = sh ? (sh->len + 7) / 8 : 0;
+
+	put_part(o, sh ? sh->known : NULL, words, off / 8, g->filesz / 8);
+	put_part(o, sh ? sh->seq : NULL, words * 8, off, g->filesz);
+	note_end(o, n);
+}
+
 /* ---- the memory ---- */
 
 static void put_device(struct out *o, const struct seg *s)
 {
 	const struct shadow *sh = shadow_of(s->region);
-	struct region r;
-	uint64_t base = s->lo;
+	uint64_t base = region_base(s);
 
-	if (region_find(&agent.regions, s->lo, &r) == 0)
-		base = r.base;
 	for (uint64_t a = s->lo; a < s->lo + s->filesz && !o->err;) {
 		size_t n = sizeof(buf);
 		if (n > s->lo + s->filesz - a)
@@ -492,6 +540,9 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 		note_size("CORE", file_note_size());
 	for (int i = 0; i < n; i++)
 		notes += thread_notes_size(&t[i]);
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].device)
+			notes += device_note_size(&segs[i]);
 	data = (sizeof(Elf64_Ehdr) + (uint64_t)(nsegs + 1) * sizeof(Elf64_Phdr) + notes + PAGE -
 		1) &
 	       ~(uint64_t)(PAGE - 1);
@@ -534,6 +585,9 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 	file_note(&o);
 	for (int i = 0; i < n; i++)
 		thread_notes(&o, &t[i], sig);
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].device)
+			device_note(&o, &segs[i]);
 	put_zeros(&o, data - o.pos);
 	for (int i = 0; i < nsegs && !o.err; i++) {
 		if (segs[i].device)

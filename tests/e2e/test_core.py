@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, GroupPopen, prog, run_group
+from conftest import MMSCOPE, GroupPopen, prog, run_group, show_json
 
 CRASHME = prog("crashme")
 RAM, DEV = "/memfd:mmscope-crash-ram*", "/memfd:mmscope-crash-dev*"
@@ -60,23 +60,41 @@ def gdb(core, *cmds):
     return run_group(argv, 120, stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
 
 
-def core_state(path):
-    """The MMSCOPE note's (version, state): state 1 whole, 0 partial."""
+def core_notes(path):
+    """[(owner, type, desc bytes)] of every note in the core."""
     data = open(path, "rb").read()
     phoff, = struct.unpack_from("<Q", data, 32)
     phnum, = struct.unpack_from("<H", data, 56)
+    notes = []
     for i in range(phnum):
         ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + 56 * i)
-        if ptype != 4:  # PT_NOTE
-            continue
         pos = off
-        while pos < off + filesz:
+        while ptype == 4 and pos < off + filesz:  # PT_NOTE
             namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
-            name = data[pos + 12:pos + 12 + namesz - 1]
             desc = pos + 12 + ((namesz + 3) & ~3)
-            if name == b"MMSCOPE" and ntype == 0x4d4d0001:
-                return struct.unpack_from("<II", data, desc)
+            notes.append((data[pos + 12:pos + 11 + namesz].decode(), ntype,
+                          data[desc:desc + descsz]))
             pos = desc + ((descsz + 3) & ~3)
+    return notes
+
+
+def device_notes(path):
+    """{vaddr: (region, offset, known(byte) -> bool, seq(word) -> int)}"""
+    out = {}
+    for owner, ntype, d in core_notes(path):
+        if owner == "MMSCOPE" and ntype == 0x4d4d0002:
+            vaddr, length, offset, region = struct.unpack_from("<QQQI", d)
+            known, seqs = d[32:32 + length // 8], d[32 + length // 8:]
+            out[vaddr] = (region, offset, lambda b, k=known: bool(k[b // 8] >> (b % 8) & 1),
+                          lambda w, q=seqs: struct.unpack_from("<Q", q, 8 * w)[0])
+    return out
+
+
+def core_state(path):
+    """The MMSCOPE note's (version, state): state 1 whole, 0 partial."""
+    for owner, ntype, d in core_notes(path):
+        if owner == "MMSCOPE" and ntype == 0x4d4d0001:
+            return struct.unpack_from("<II", d)
     return None
 
 
@@ -124,6 +142,20 @@ def test_a_crash_writes_a_core_gdb_reads_with_every_thread_and_the_device(tmp_pa
     # the device: the last value written or read at each register
     assert re.search(rf"0x{dev:x}:\s+0x00000000\s+0xc0de0001\s+0x00000000\s+0x9abcdef0", g), g
     assert "$2 = 11" in g, g
+    # which device bytes the trace knew, and the record that last showed each word
+    accesses = [a for a in show_json(trace) if a["type"] == "access"]
+    devreg = next(a["region"] for a in accesses if a["value"] == "0xc0de0001")
+    last = {}
+    for a in accesses:
+        if a["region"] == devreg:
+            last[a["offset"] // 8] = a["seq"]
+    notes = device_notes(core)
+    assert list(notes) == [dev], notes
+    region, offset, known, seq = notes[dev]
+    assert (region, offset) == (devreg, 0)
+    assert [known(b) for b in range(16)] == [False] * 4 + [True] * 12
+    assert not any(known(b) for b in range(16, 8192))
+    assert (seq(0), seq(1), seq(2)) == (last[0], last[1], 0), last
 
 
 def test_the_same_crash_has_the_threads_and_backtraces_of_the_kernels_core(tmp_path):
