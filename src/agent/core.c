@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/procfs.h>
@@ -642,6 +643,16 @@ static uint64_t arch_get(int code)
 	return v;
 }
 
+/* the signal the thread writing a crash core is dying of, and its tid */
+static int dying_sig, dying_tid;
+
+int core_dying_of(void)
+{
+	int tid = __atomic_load_n(&dying_tid, __ATOMIC_ACQUIRE);
+
+	return tid && tid == (int)sys_gettid() ? dying_sig : 0;
+}
+
 void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc)
 {
 	static int once;
@@ -673,6 +684,11 @@ void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc)
 		say("error: cannot create ", name, -(int)fd, 0, 0);
 		return;
 	}
+	dying_sig = sig;
+	__atomic_store_n(&dying_tid, self, __ATOMIC_RELEASE);
+	/* tests/e2e/test_core.py: a crash inside the writer (test only) */
+	if (getenv("MMSCOPE_TEST_CORE_CRASH"))
+		*(volatile int *)(uintptr_t)agent.cfg.core = 0; /* address 1 or 2 */
 	r = core_write((int)fd, threads, n, sig, si, (enum core_mode)agent.cfg.core);
 	sys_close((int)fd);
 	if (r < 0)

@@ -48,6 +48,11 @@ int core_dump_stopped(int fd, enum core_mode mode, int *nthreads);
  * context. */
 long core_dump_to(const char *args, char *msg, size_t cap);
 
+/* Signal context: the signal the calling thread was dying of when it
+ * began writing a crash core (a fault inside the writer must not change
+ * how the program dies), 0 if it is not writing one. */
+int core_dying_of(void);
+
 /* Does sig's default action dump core (signal(7))? */
 bool core_signal(int sig);
 

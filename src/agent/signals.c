@@ -323,6 +323,18 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	sigset_t mask, inside;
 
+	int dying = core_dying_of();
+	if (dying && dying != sig) {
+		/* the core writer crashed: the program dies of what it was
+		 * dying of, as without mmscope */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigset_t one;
+		real_sigaction(dying, &dfl, NULL);
+		sigemptyset(&one);
+		sigaddset(&one, dying);
+		sys_rt_sigprocmask(SIG_UNBLOCK, &one, NULL);
+		sys_tgkill(sys_getpid(), sys_gettid(), dying);
+	}
 	if (pa->sa_handler == SIG_IGN && si->si_code <= 0)
 		return; /* an ignored signal sent by someone */
 	if (pa->sa_handler == SIG_DFL || pa->sa_handler == SIG_IGN) {

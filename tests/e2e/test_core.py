@@ -306,3 +306,15 @@ def test_monitor_dump_from_gdb(tmp_path):
         check_core_of_waiting(core, out, pid)
     finally:
         run.kill_group()
+
+
+@pytest.mark.parametrize("how", ["abort", "fpe"])
+def test_a_crash_inside_the_core_writer_still_kills_with_the_original_signal(tmp_path, how):
+    # MMSCOPE_TEST_CORE_CRASH makes the writer fault before it writes
+    env = dict(os.environ, MMSCOPE_TEST_CORE_CRASH="1")
+    trace = str(tmp_path / "t.d")
+    p = run_group([MMSCOPE, "run", "-q", "-o", trace, "--map", RAM, "--device", DEV, "--",
+                   CRASHME, how], 120, cwd=str(tmp_path), preexec_fn=no_core, env=env)
+    assert p.returncode == 128 + SIGNALS[how], (p.returncode, p.stdout, p.stderr)
+    ours = [n for n in os.listdir(trace) if n.startswith("core.")]
+    assert len(ours) == 1 and os.path.getsize(os.path.join(trace, ours[0])) == 0, ours
