@@ -466,6 +466,7 @@ static void show_usage(FILE *f)
 	fputs("usage: mmscope show [--format=text|json|mmiotrace] [--expand] [--pid=PID]\n"
 	      "                    [--watch-only] [--follow] [--no-header]\n"
 	      "                    [--debug-dir=DIR[:DIR...]] TRACE_DIR\n"
+	      "       mmscope show --regs-at=SEQ [--region=ID] [--format=text|json] TRACE_DIR\n"
 	      "\n"
 	      "Print the records of a trace, all threads and processes merged in the\n"
 	      "order they happened.\n"
@@ -488,6 +489,12 @@ static void show_usage(FILE *f)
 	      "                      stops earlier)\n"
 	      "  --no-header         leave out the header line (text: the '#' summary,\n"
 	      "                      mmiotrace: the VERSION line; json has none)\n"
+	      "  --regs-at=SEQ       instead of the records: each traced region's\n"
+	      "                      register file as the trace knew it at record SEQ\n"
+	      "                      (the last value read or written at each 4-byte\n"
+	      "                      register, ?? for bytes never seen, and the record\n"
+	      "                      that last touched its 8-byte word); text or json\n"
+	      "  --region=ID         with --regs-at: only region ID\n"
 	      "  --debug-dir=DIR     also look for separate debug files (DIR/.build-id/\n"
 	      "                      xx/yyyy.debug, or the .gnu_debuglink name) in DIR,\n"
 	      "                      before " SYMBOLIZER_DEBUG_DIR "; repeat it or separate\n"
@@ -511,7 +518,16 @@ static int show_usage_error(const char *msg, const char *arg)
 	return 2;
 }
 
-enum { OPT_FORMAT = 256, OPT_PID, OPT_NO_HEADER, OPT_WATCH_ONLY, OPT_DEBUG_DIR, OPT_EXPAND };
+enum {
+	OPT_FORMAT = 256,
+	OPT_PID,
+	OPT_NO_HEADER,
+	OPT_WATCH_ONLY,
+	OPT_DEBUG_DIR,
+	OPT_EXPAND,
+	OPT_REGS_AT,
+	OPT_REGION
+};
 
 static const struct option show_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -520,6 +536,8 @@ static const struct option show_options[] = {
 	{ "watch-only", no_argument, NULL, OPT_WATCH_ONLY },
 	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "expand", no_argument, NULL, OPT_EXPAND },
+	{ "regs-at", required_argument, NULL, OPT_REGS_AT },
+	{ "region", required_argument, NULL, OPT_REGION },
 	{ "follow", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -607,7 +625,9 @@ int cmd_show(int argc, char **argv)
 {
 	const struct show_format *fmt = &show_formats[0];
 	struct show_ctx ctx = { .out = stdout };
-	bool header = true, expand = false, follow = false;
+	bool header = true, expand = false, follow = false, regs = false;
+	uint64_t regs_at = 0;
+	long region = -1;
 	const char *debug_dirs[64];
 	struct symbolizer_opts sym_opts = { .debug_dirs = debug_dirs };
 	char err[512];
@@ -639,6 +659,24 @@ int cmd_show(int argc, char **argv)
 		case OPT_EXPAND:
 			expand = true;
 			break;
+		case OPT_REGS_AT:
+		case OPT_REGION: {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    (c == OPT_REGION && v > UINT32_MAX))
+				return show_usage_error(
+					c == OPT_REGS_AT ? "--regs-at needs a record number, got"
+							 : "--region needs a region id, got",
+					optarg);
+			if (c == OPT_REGS_AT)
+				regs_at = v;
+			else
+				region = (long)v;
+			regs = regs || c == OPT_REGS_AT;
+			break;
+		}
 		case 'f':
 			follow = true;
 			break;
@@ -666,6 +704,13 @@ int cmd_show(int argc, char **argv)
 			"--expand is for the text format (json keeps records whole, mmiotrace always expands)",
 			NULL);
 
+	if (region >= 0 && !regs)
+		return show_usage_error("--region is for --regs-at", NULL);
+	if (regs && (expand || follow || ctx.watch_only || !strcmp(fmt->name, "mmiotrace")))
+		return show_usage_error(
+			"--regs-at prints register files, in text or json; it takes "
+			"none of --expand, --follow, --watch-only, --format=mmiotrace",
+			NULL);
 	if (mms_trace_open(ctx.path, &ctx.trace, err, sizeof(err))) {
 		pr_err("%s", err);
 		return 1;
@@ -673,6 +718,12 @@ int cmd_show(int argc, char **argv)
 	ctx.t0 = mms_trace_first_ts(ctx.trace);
 	ctx.sym = symbolizer_open(ctx.path, &sym_opts);
 	ctx.fmt = fmt;
+	if (regs) {
+		status = show_regs_at(&ctx, regs_at, region);
+		mms_trace_close(ctx.trace);
+		symbolizer_close(ctx.sym);
+		return status;
+	}
 	ctx.mmiotrace = fmt->record == mmio_record;
 	ctx.expand = expand || ctx.mmiotrace;
 	if (header && fmt->header)

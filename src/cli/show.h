@@ -50,6 +50,11 @@ struct show_ctx {
 	bool exited;	  /* its exit record has been seen */
 };
 
+/* --regs-at (show-regs.c): the register file of each traced region (or
+ * of region id only, -1 all) as the records up to seq at made it; 0, or
+ * 1 when it could not be built. */
+int show_regs_at(struct show_ctx *ctx, uint64_t at, long region);
+
 /* Print every record the reader has, in order, through the filters. */
 void show_drain(struct show_ctx *ctx);
 /* --follow (show-follow.c): go on printing the records of a trace being

@@ -7,6 +7,7 @@ addresses, a global, each register's last value, the workers' tids.  The
 real gdb reads the core mmscope writes and is checked against that, and
 against the kernel's own core of the same crash run without mmscope.
 """
+import json
 import os
 import re
 import resource
@@ -318,3 +319,61 @@ def test_a_crash_inside_the_core_writer_still_kills_with_the_original_signal(tmp
     assert p.returncode == 128 + SIGNALS[how], (p.returncode, p.stdout, p.stderr)
     ours = [n for n in os.listdir(trace) if n.startswith("core.")]
     assert len(ours) == 1 and os.path.getsize(os.path.join(trace, ours[0])) == 0, ours
+
+
+def regs_at(trace, seq, *opts):
+    p = run_group([MMSCOPE, "show", f"--regs-at={seq}", "--format=json", *opts, trace], 60)
+    assert p.returncode == 0, p
+    return [json.loads(l) for l in p.stdout.splitlines()]
+
+
+def test_show_regs_at_rebuilds_each_register_file_at_any_record(tmp_path):
+    """At every record of the crash's trace, the register files show
+    --regs-at prints are those a plain model of the trace's accesses
+    gives (the last value at each 4-byte register, the record that last
+    touched its 8-byte word), and at the end they are what the core holds."""
+    p, trace = crash(tmp_path, "segv")
+    assert p.returncode == 128 + 11, p
+    accesses = [a for a in show_json(trace) if a["type"] == "access"]
+    assert accesses
+    for upto in [a["seq"] for a in accesses] + [accesses[-1]["seq"] + 1000]:
+        model = {}
+        for a in accesses:
+            if a["seq"] <= upto:
+                assert a["width"] == 4 and a["count"] == 1, a
+                regs = model.setdefault(a["region"], {})
+                regs[a["offset"]] = a["value"]
+                for off in (a["offset"] // 8 * 8, a["offset"] // 8 * 8 + 4):
+                    if off in regs:
+                        regs[(off, "seq")] = a["seq"]
+        got = {r["region"]: {x["offset"]: x["value"] for x in r["registers"]}
+               for r in regs_at(trace, upto)}
+        seqs = {r["region"]: {x["offset"]: x["seq"] for x in r["registers"]}
+                for r in regs_at(trace, upto)}
+        want = {reg: {k: v for k, v in m.items() if not isinstance(k, tuple)}
+                for reg, m in model.items()}
+        assert {k: v for k, v in got.items() if v} == want, (upto, got, want)
+        for reg, m in model.items():
+            for k, v in m.items():
+                if isinstance(k, tuple):
+                    assert seqs[reg][k[0]] == v, (upto, reg, k, seqs)
+    dev = printed(p.stdout)[1]
+    devreg = next(a["region"] for a in accesses if a["value"] == "0xc0de0001")
+    only = regs_at(trace, 10 ** 9, f"--region={devreg}")
+    assert [r["region"] for r in only] == [devreg]
+    region, offset, known, seq = device_notes(
+        os.path.join(trace, [n for n in os.listdir(trace) if n.startswith("core.")][0]))[dev]
+    for x in only[0]["registers"]:
+        assert x["known"] == sum(known(x["offset"] + b) << b for b in range(4)), x
+        assert x["seq"] == seq(x["offset"] // 8), x
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--regs-at=soon"], "--regs-at needs a record number"),
+    (["--regs-at=5", "--format=mmiotrace"], "--regs-at prints register files"),
+    (["--region=2"], "--region is for --regs-at"),
+])
+def test_bad_regs_at_options_are_refused(tmp_path, args, msg):
+    p = subprocess.run([MMSCOPE, "show", *args, str(tmp_path)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2 and msg in p.stderr, p
