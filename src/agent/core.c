@@ -28,6 +28,7 @@
 #include "agent/park.h"
 #include "agent/shadow.h"
 #include "debug/x86_64.h"
+#include "util/dumpargs.h"
 #include "util/fmt.h"
 #include "util/maps.h"
 #include "util/proc.h"
@@ -47,7 +48,8 @@
 struct device_note {
 	uint64_t vaddr, len; /* the segment */
 	uint64_t offset;     /* of vaddr in the region */
-	uint32_t region, reserved;
+	uint32_t region;
+	uint32_t live; /* 1: the bytes were read from the device for the core */
 };
 
 struct seg {
@@ -58,6 +60,9 @@ struct seg {
 };
 
 static struct seg segs[SEG_MAX];
+/* read device regions for real (--dump-device-reads, dump --device-reads),
+ * set by the two ways in before core_write */
+static bool device_live;
 static int nsegs;
 /* NT_FILE: the file-backed mappings, names back to back */
 static struct {
@@ -464,9 +469,11 @@ static void device_note(struct out *o, const struct seg *g)
 {
 	const struct shadow *sh = shadow_of(g->region);
 	uint64_t off = g->lo - region_base(g); /* a page multiple: whole words */
-	struct device_note d = {
-		.vaddr = g->lo, .len = g->filesz, .offset = off, .region = g->region
-	};
+	struct device_note d = { .vaddr = g->lo,
+				 .len = g->filesz,
+				 .offset = off,
+				 .region = g->region,
+				 .live = device_live };
 	size_t n = sizeof(d) + g->filesz / 8 + g->filesz;
 
 	note_begin(o, "MMSCOPE", NT_MMSCOPE_DEVICE, n);
@@ -480,8 +487,14 @@ static void device_note(struct out *o, const struct seg *g)
 
 /* ---- the memory ---- */
 
+static void put_memory(struct out *o, const struct seg *s, unsigned flags);
+
 static void put_device(struct out *o, const struct seg *s)
 {
+	if (device_live) {
+		put_memory(o, s, MEM_DEVICE_LIVE); /* through the alias, as the program would */
+		return;
+	}
 	const struct shadow *sh = shadow_of(s->region);
 	uint64_t base = region_base(s);
 
@@ -498,13 +511,13 @@ static void put_device(struct out *o, const struct seg *s)
 	}
 }
 
-static void put_memory(struct out *o, const struct seg *s)
+static void put_memory(struct out *o, const struct seg *s, unsigned flags)
 {
 	for (uint64_t a = s->lo; a < s->lo + s->filesz && !o->err;) {
 		size_t n = sizeof(buf);
 		if (n > s->lo + s->filesz - a)
 			n = (size_t)(s->lo + s->filesz - a);
-		long got = mem_read(a, buf, n, 0);
+		long got = mem_read(a, buf, n, flags);
 		if (got <= 0) { /* a page that cannot be read: zeros, as a hole */
 			got = (long)(PAGE - (a & (PAGE - 1)));
 			if ((size_t)got > n)
@@ -594,7 +607,7 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 		if (segs[i].device)
 			put_device(&o, &segs[i]);
 		else
-			put_memory(&o, &segs[i]);
+			put_memory(&o, &segs[i], 0);
 	}
 	if (o.err)
 		return -o.err;
@@ -689,6 +702,7 @@ void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc)
 	/* tests/e2e/test_core.py: a crash inside the writer (test only) */
 	if (getenv("MMSCOPE_TEST_CORE_CRASH"))
 		*(volatile int *)(uintptr_t)agent.cfg.core = 0; /* address 1 or 2 */
+	device_live = agent.cfg.core_device_reads;
 	r = core_write((int)fd, threads, n, sig, si, (enum core_mode)agent.cfg.core);
 	sys_close((int)fd);
 	if (r < 0)
@@ -723,13 +737,13 @@ int core_dump_stopped(int fd, enum core_mode mode, int *nthreads)
 
 long core_dump_to(const char *args, char *msg, size_t cap)
 {
-	bool full = !strncmp(args, "--full ", 7);
-	const char *path = full ? args + 7 : args;
+	bool full;
+	const char *path = dumpargs_parse(args, &full, &device_live);
 	int n = 0, r;
 	long fd;
 
-	if (!*path) {
-		snprintf(msg, cap, "dump [--full] FILE: where to write the core");
+	if (!*path || *path == '-') {
+		snprintf(msg, cap, "dump [--full] [--device-reads] FILE: where to write the core");
 		return -EINVAL;
 	}
 	fd = sys_openat(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,

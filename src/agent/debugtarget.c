@@ -587,7 +587,8 @@ static long op_monitor(void *arg, const char *cmd, char *out, size_t cap)
 			"  trace off|on             stop and resume recording accesses\n"
 			"  device-reads live|shadow whether reads of a device mapping are "
 			"real\n"
-			"  dump [--full] FILE       a core of the program, devices as the trace\n"
+			"  dump [--full] [--device-reads] FILE\n"
+			"                           a core of the program, devices as the trace\n"
 			"                           knows them (docs/core.md)\n");
 	if (!strcmp(cmd, "watches"))
 		return watch_describe(out, cap, false);

@@ -30,6 +30,7 @@
 #include "cli/watchspec.h"
 #include "mmscope/trace-format.h"
 #include "util/config.h"
+#include "util/dumpargs.h"
 #include "util/fmt.h"
 #include "util/maps.h"
 #include "util/sockpath.h"
@@ -53,7 +54,8 @@ static void ctl_usage(FILE *f)
 		   "  mark TEXT           a MARK record with TEXT in the trace\n"
 		   "  trace off|on        stop and resume recording accesses (the trace\n"
 		   "                      says how many were left out)\n"
-		   "  dump [--full] FILE  a core of the program, which goes on (as\n"
+		   "  dump [--full] [--device-reads] FILE\n"
+		   "                      a core of the program, which goes on (as\n"
 		   "                      mmscope dump; FILE relative to this directory)\n"
 		   "  hello               the program's pid and this session's number\n\n"
 		   "A session's watches are removed when it ends (end of input, the\n"
@@ -249,8 +251,9 @@ static int resolve_watch(long pid, const char *expr, char *out, size_t cap)
 
 /* Send one command line, print its answer; 0 ok, 1 the stub said no,
  * -1 the session is gone. */
-/* "dump [--full] ABSOLUTE-PATH" for path as the user gave it */
-static int dump_wire(const char *path, bool full, char *out, size_t cap)
+/* "dump [--full] [--device-reads] ABSOLUTE-PATH" for path as the user
+ * gave it */
+static int dump_wire(const char *path, bool full, bool live, char *out, size_t cap)
 {
 	char cwd[PATH_MAX];
 
@@ -259,7 +262,8 @@ static int dump_wire(const char *path, bool full, char *out, size_t cap)
 			strerror(errno));
 		return -1;
 	}
-	if (snprintf(out, cap, "dump %s%s%s%s", full ? "--full " : "", path[0] == '/' ? "" : cwd,
+	if (snprintf(out, cap, "dump %s%s%s%s%s", full ? "--full " : "",
+		     live ? "--device-reads " : "", path[0] == '/' ? "" : cwd,
 		     path[0] == '/' ? "" : "/", path) >= (int)cap) {
 		fprintf(stderr, "mmscope: %s: path too long\n", path);
 		return -1;
@@ -276,8 +280,9 @@ static int run_one(int fd, FILE *in, long pid, const char *cmd)
 			return 1;
 	} else if (!strncmp(cmd, "dump ", 5)) {
 		/* the program's cwd is not ours */
-		bool full = !strncmp(cmd + 5, "--full ", 7);
-		if (dump_wire(full ? cmd + 12 : cmd + 5, full, wire, sizeof(wire)) < 0)
+		bool full, live;
+		const char *path = dumpargs_parse(cmd + 5, &full, &live);
+		if (dump_wire(path, full, live, wire, sizeof(wire)) < 0)
 			return 1;
 	} else {
 		snprintf(wire, sizeof(wire), "%s", cmd);
@@ -347,22 +352,26 @@ int cmd_ctl(int argc, char **argv)
 
 static void dump_usage(FILE *f)
 {
-	fprintf(f, "usage: mmscope dump PID|TRACE-DIR|SOCKET [--full] [-o FILE]\n\n"
-		   "Write a core of a running program, which goes on afterwards: every\n"
-		   "thread, the traced mappings read through mmscope, each traced device\n"
-		   "region as the trace knows its registers (no device is read).  The\n"
-		   "program is stopped while the core is written.  PID and the rest as for\n"
-		   "mmscope ctl (a program started without --gdb gets its connection now).\n\n"
-		   "  -o FILE   where to write it (default: core.PID here)\n"
-		   "  --full    file-backed read-only mappings too (docs/core.md)\n"
-		   "Then: gdb PROGRAM FILE\n");
+	fprintf(f,
+		"usage: mmscope dump PID|TRACE-DIR|SOCKET [--full] [--device-reads] [-o FILE]\n\n"
+		"Write a core of a running program, which goes on afterwards: every\n"
+		"thread, the traced mappings read through mmscope, each traced device\n"
+		"region as the trace knows its registers (no device is read).  The\n"
+		"program is stopped while the core is written.  PID and the rest as for\n"
+		"mmscope ctl (a program started without --gdb gets its connection now).\n\n"
+		"  -o FILE   where to write it (default: core.PID here)\n"
+		"  --full    file-backed read-only mappings too (docs/core.md)\n"
+		"  --device-reads\n"
+		"            read each traced device region for real (once) instead of\n"
+		"            writing what the trace saw (a read can clear a status)\n"
+		"Then: gdb PROGRAM FILE\n");
 }
 
 int cmd_dump(int argc, char **argv)
 {
 	const char *target = NULL, *out = NULL;
 	char err[PATH_MAX + 256], line[4096], path[PATH_MAX], wire[PATH_MAX + 64];
-	bool full = false;
+	bool full = false, live = false;
 	long pid = 0;
 	int fd, rc = 1;
 
@@ -372,6 +381,8 @@ int cmd_dump(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--full")) {
 			full = true;
+		} else if (!strcmp(argv[i], "--device-reads")) {
+			live = true;
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
 		} else if (argv[i][0] == '-' || target) {
@@ -400,7 +411,7 @@ int cmd_dump(int argc, char **argv)
 		snprintf(path, sizeof(path), "core.%ld", pid);
 		out = path;
 	}
-	if (dump_wire(out, full, wire, sizeof(wire)) < 0)
+	if (dump_wire(out, full, live, wire, sizeof(wire)) < 0)
 		goto done;
 	size_t len = strlen(wire);
 	wire[len++] = '\n';

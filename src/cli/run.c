@@ -104,6 +104,10 @@ static void run_usage(FILE *f)
 		"                      as the trace knew them (docs/core.md); on (default):\n"
 		"                      what the kernel's core holds; full: file-backed\n"
 		"                      read-only mappings too\n"
+		"      --dump-device-reads\n"
+		"                      a core reads each device region for real (once,\n"
+		"                      through mmscope) instead of writing what the trace\n"
+		"                      saw: reads can have side effects, so not by default\n"
 		"      --device-reads=shadow|live\n"
 		"                      whether a debugger's reads of a device mapping reach\n"
 		"                      the device (live) or not (shadow, the default: a read\n"
@@ -374,6 +378,7 @@ int cmd_run(int argc, char **argv)
 		OPT_GDB_WAIT,
 		OPT_GDB_BIND,
 		OPT_CORE,
+		OPT_DUMP_DEVICE_READS,
 		OPT_DEVICE_READS
 	};
 	static const struct option opts[] = {
@@ -389,6 +394,7 @@ int cmd_run(int argc, char **argv)
 		{ "gdb-wait", no_argument, NULL, OPT_GDB_WAIT },
 		{ "gdb-bind", required_argument, NULL, OPT_GDB_BIND },
 		{ "core", required_argument, NULL, OPT_CORE },
+		{ "dump-device-reads", no_argument, NULL, OPT_DUMP_DEVICE_READS },
 		{ "device-reads", required_argument, NULL, OPT_DEVICE_READS },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -444,6 +450,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case OPT_GDB_WAIT:
 			cfg.gdb_wait = 1;
+			break;
+		case OPT_DUMP_DEVICE_READS:
+			cfg.core_device_reads = 1;
 			break;
 		case OPT_CORE:
 			if (!strcmp(optarg, "off") || !strcmp(optarg, "on") ||

@@ -39,6 +39,7 @@ int config_write(const struct config *c, int dirfd, const char *path)
 	fprintf(f, "gdb_wait %d\n", c->gdb_wait);
 	fprintf(f, "gdb_open %d\n", c->gdb_open);
 	fprintf(f, "core %d\n", c->core);
+	fprintf(f, "core_device_reads %d\n", c->core_device_reads);
 	fprintf(f, "device_reads_live %d\n", c->device_reads_live);
 	for (int i = 0; i < c->nwatches; i++) {
 		const struct config_watch *w = &c->watches[i];
@@ -148,6 +149,8 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 				memcpy(c->gdb, line + 4, strlen(line + 4) + 1);
 		} else if (!strncmp(line, "gdb_wait ", 9)) {
 			sscanf(line + 9, "%d", &c->gdb_wait);
+		} else if (!strncmp(line, "core_device_reads ", 18)) {
+			sscanf(line + 18, "%d", &c->core_device_reads);
 		} else if (!strncmp(line, "core ", 5)) {
 			sscanf(line + 5, "%d", &c->core);
 		} else if (!strncmp(line, "gdb_open ", 9)) {

@@ -16,6 +16,7 @@
  *   gdb unix:/path | tcp:HOST:PORT   (the debugger connection, part 4)
  *   gdb_wait 1                  (stop at the entry point until one connects)
  *   core 0|1|2                  (--core=off|on|full, part 5)
+ *   core_device_reads 1         (--dump-device-reads)
  *   gdb_open 1                  (--gdb-bind: TCP beyond loopback, peers from
  *                                other machines accepted unchecked)
  *   device_reads_live 1         (debugger reads of device mappings are real)
@@ -64,6 +65,7 @@ struct config {
 	int gdb_wait;	       /* stop at the entry point until a debugger */
 	int gdb_open;	       /* --gdb-bind: listen beyond loopback */
 	int core;	       /* --core: 0 off, 1 on, 2 full (agent/core.h) */
+	int core_device_reads; /* --dump-device-reads: cores read devices */
 	int device_reads_live; /* debugger reads of a device are real */
 	int nwatches;
 	struct config_watch *watches; /* malloc'd; config_free() */

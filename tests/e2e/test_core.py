@@ -302,7 +302,7 @@ def test_monitor_dump_from_gdb(tmp_path):
                        "-ex", "detach", CRASHME], 120,
                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT).stdout
         assert f"wrote {core} (4 threads)" in g, g
-        assert "dump [--full] FILE: where to write the core" in g, g
+        assert "dump [--full] [--device-reads] FILE: where to write the core" in g, g
         assert run.poll() is None
         check_core_of_waiting(core, out, pid)
     finally:
@@ -377,3 +377,23 @@ def test_bad_regs_at_options_are_refused(tmp_path, args, msg):
     p = subprocess.run([MMSCOPE, "show", *args, str(tmp_path)], capture_output=True, text=True,
                        timeout=30)
     assert p.returncode == 2 and msg in p.stderr, p
+
+
+def test_dump_device_reads_reads_the_device_for_the_core(tmp_path):
+    """The device register at 0x20 changed behind the program's back (a
+    write to the file): the core has 0 there and says the byte is unknown,
+    unless --dump-device-reads reads the device for it."""
+    for opts, want in (([], 0), (["--dump-device-reads"], 0x5a5a0020)):
+        d = tmp_path / ("live" if opts else "shadow")
+        d.mkdir()
+        p, trace = crash(d, "segv", opts)
+        assert p.returncode == 128 + 11, p
+        dev = printed(p.stdout)[1]
+        core = os.path.join(trace, [n for n in os.listdir(trace) if n.startswith("core.")][0])
+        g = gdb(core, f"x/wx {dev + 0x20}", f"x/wx {dev + 4}")
+        assert re.search(rf"0x{dev + 0x20:x}:\s+0x{want:08x}", g), g
+        assert re.search(rf"0x{dev + 4:x}:\s+0xc0de0001", g), g
+        raw = [x for o, t, x in core_notes(core) if o == "MMSCOPE" and t == 0x4d4d0002][0]
+        assert struct.unpack_from("<I", raw, 28)[0] == (1 if opts else 0)
+        _, _, known, _ = device_notes(core)[dev]
+        assert not known(0x20) and known(4)

@@ -17,7 +17,8 @@
  * It prints what a core must show: "ADDR ram <addr> dev <addr>",
  * "GLOBAL <crash_global>", "RAM <off>
  * <value>" and "DEV <off> <value>" for each register it touched (the
- * device's last value written or read), "WORKERS <tid> <tid>", and
+ * device's last value written or read; 0x20 holds 0x5a5a0020, written
+ * through the file, which no trace sees), "WORKERS <tid> <tid>", and
  * "DYING <how>" last.
  */
 #include <pthread.h>
@@ -48,9 +49,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int last_fd;
+
 static volatile uint32_t *map(const char *name)
 {
-	int fd = memfd_create(name, 0);
+	int fd = last_fd = memfd_create(name, 0);
 	void *p;
 
 	if (fd < 0 || ftruncate(fd, 8192) < 0)
@@ -93,6 +96,11 @@ int main(int argc, char **argv)
 		return 2;
 	ram = map("mmscope-crash-ram");
 	dev = map("mmscope-crash-dev");
+	/* the device changes behind the program's back: the trace never
+	 * sees this register (a write to the file, not the mapping) */
+	uint32_t unseen = 0x5a5a0020;
+	if (pwrite(last_fd, &unseen, 4, 0x20) != 4)
+		return 2;
 	ram[0x10] = 0xfeed0001;
 	ram[0x11] = 0xfeed0002;
 	ram[0x400] = 0xfeed0400; /* the second page */
