@@ -25,6 +25,7 @@
 #include "agent/agent.h"
 #include "agent/core.h"
 #include "agent/mem.h"
+#include "agent/observe.h"
 #include "agent/park.h"
 #include "agent/shadow.h"
 #include "debug/x86_64.h"
@@ -676,6 +677,13 @@ void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc)
 
 	if (agent.cfg.core == CORE_OFF || __atomic_exchange_n(&once, 1, __ATOMIC_ACQ_REL))
 		return;
+	if (agent_table_held_by(self)) {
+		/* it died inside mmscope's own bookkeeping of mappings: their
+		 * table is half-written, and reading it would wait for ever */
+		log_raw("mmscope-agent: error: no core: the program died while mmscope was "
+			"changing its table of mappings\n");
+		return;
+	}
 	if (!park_held_by(self))
 		park_begin_debug(self); /* held: the process dies next */
 	threads[n++] = (struct core_thread){ .tid = self,

@@ -20,7 +20,7 @@ from conftest import MMSCOPE, GroupPopen, prog, run_group, show_json
 
 CRASHME = prog("crashme")
 RAM, DEV = "/memfd:mmscope-crash-ram*", "/memfd:mmscope-crash-dev*"
-SIGNALS = {"segv": 11, "abort": 6, "fpe": 8, "raise": 6}
+SIGNALS = {"segv": 11, "abort": 6, "fpe": 8, "raise": 6, "trap": 5}
 
 
 def unlimited_core():
@@ -187,7 +187,7 @@ def test_the_same_crash_has_the_threads_and_backtraces_of_the_kernels_core(tmp_p
     assert [n for n in os.listdir(tmp_path) if n.startswith("core")], os.listdir(tmp_path)
 
 
-@pytest.mark.parametrize("how", ["abort", "fpe", "raise"])
+@pytest.mark.parametrize("how", ["abort", "fpe", "raise", "trap"])
 def test_other_fatal_signals_write_a_core_and_the_program_dies_of_them(tmp_path, how):
     native = run_group([CRASHME, how], 60, cwd=str(tmp_path), preexec_fn=no_core)
     sig = SIGNALS[how]
@@ -198,7 +198,7 @@ def test_other_fatal_signals_write_a_core_and_the_program_dies_of_them(tmp_path,
     ours = [n for n in os.listdir(trace) if n.startswith("core.")]
     assert len(ours) == 1, os.listdir(trace)
     g = gdb(os.path.join(trace, ours[0]), "bt")
-    name = {6: "SIGABRT", 8: "SIGFPE"}[sig]
+    name = {5: "SIGTRAP", 6: "SIGABRT", 8: "SIGFPE"}[sig]
     assert f"Program terminated with signal {name}" in g, g
     assert re.search(r"#\d+ .* (die|main) \(", g), g
 

@@ -9,6 +9,7 @@
  *   segv   a store through a null pointer (SIGSEGV)
  *   abort  abort() (SIGABRT)
  *   fpe    an integer division by zero (SIGFPE)
+ *   trap   an int3 of its own, unhandled (SIGTRAP)
  *   raise  its own SIGABRT handler runs, prints "HANDLER", restores the
  *          default and raises SIGABRT again
  *   wait   does not die: prints "WAITING" and waits in pause() (for a
@@ -80,6 +81,8 @@ __attribute__((noinline)) static int die(const char *how, volatile int zero)
 	fflush(stdout);
 	if (!strcmp(how, "segv"))
 		*(volatile int *)(uintptr_t)zero = 1;
+	else if (!strcmp(how, "trap"))
+		__asm__ volatile("int3");
 	else if (!strcmp(how, "fpe"))
 		return one / zero;
 	else
