@@ -39,7 +39,9 @@
 #include "util/log.h"
 
 #define PAGE 4096
-#define SEG_MAX 8192
+/* as many as the kernel's default vm.max_map_count allows, and an
+ * e_phnum below PN_XNUM (untouched, the arrays cost no memory) */
+#define SEG_MAX 65534
 #define NAMES_MAX (256 * 1024)
 #define NT_MMSCOPE_STATE 0x4d4d0001  /* docs/core.md */
 #define NT_MMSCOPE_DEVICE 0x4d4d0002 /* one per device segment */
@@ -61,6 +63,7 @@ struct seg {
 };
 
 static struct seg segs[SEG_MAX];
+static int nleft_out; /* mappings past SEG_MAX: not in the core */
 /* read device regions for real (--dump-device-reads, dump --device-reads),
  * set by the two ways in before core_write */
 static bool device_live;
@@ -220,8 +223,12 @@ static uint64_t dump_size(const struct maps_line *m, const struct region *r, int
 
 static void add_seg(const struct maps_line *m, bool anon, enum core_mode mode)
 {
-	if (nsegs == SEG_MAX || is_alias(m->lo, m->hi) || !strcmp(m->path, "[vsyscall]"))
+	if (is_alias(m->lo, m->hi) || !strcmp(m->path, "[vsyscall]"))
 		return; /* an alias is mmscope's own view of a traced mapping */
+	if (nsegs == SEG_MAX) {
+		nleft_out++;
+		return;
+	}
 	const struct region *r = region_at(m->lo);
 	int prot = r ? r->prot : maps_prot(m);
 	struct seg *s = &segs[nsegs++];
@@ -250,7 +257,7 @@ static void plan(enum core_mode mode)
 	static struct maps_line m, next;
 	bool have = false, anon = false;
 
-	nsegs = nfiles = 0;
+	nsegs = nfiles = nleft_out = 0;
 	names_len = 0;
 	nregs = region_overlaps(&agent.regions, 0, UINT64_MAX, regs, REGION_MAX);
 	if (maps_open_smaps(&mr) < 0)
@@ -532,6 +539,56 @@ static void put_memory(struct out *o, const struct seg *s, unsigned flags)
 
 /* ---- the whole file ---- */
 
+/* The bytes of every note core_write writes. */
+static size_t notes_size(const struct core_thread *t, int n, size_t nauxv)
+{
+	size_t notes = note_size("MMSCOPE", 8) + note_size("CORE", sizeof(struct elf_prpsinfo)) +
+		       note_size("CORE", sizeof(siginfo_t)) + note_size("CORE", nauxv) +
+		       note_size("CORE", file_note_size());
+
+	for (int i = 0; i < n; i++)
+		notes += thread_notes_size(&t[i]);
+	for (int i = 0; i < nsegs; i++)
+		if (segs[i].device)
+			notes += device_note_size(&segs[i]);
+	return notes;
+}
+
+/* The ELF header and the program headers: the notes, then a PT_LOAD per
+ * segment, whose bytes start at data. */
+static void put_headers(struct out *o, size_t notes, uint64_t data)
+{
+	Elf64_Ehdr eh = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
+				       EV_CURRENT, ELFOSABI_NONE },
+			  .e_type = ET_CORE,
+			  .e_machine = EM_X86_64,
+			  .e_version = EV_CURRENT,
+			  .e_phoff = sizeof(Elf64_Ehdr),
+			  .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_phentsize = sizeof(Elf64_Phdr),
+			  .e_phnum = (uint16_t)(nsegs + 1) };
+	Elf64_Phdr ph = { .p_type = PT_NOTE,
+			  .p_offset =
+				  sizeof(Elf64_Ehdr) + (uint64_t)(nsegs + 1) * sizeof(Elf64_Phdr),
+			  .p_filesz = notes,
+			  .p_align = 4 };
+	uint64_t off = data;
+
+	put(o, &eh, sizeof(eh));
+	put(o, &ph, sizeof(ph));
+	for (int i = 0; i < nsegs; i++) {
+		ph = (Elf64_Phdr){ .p_type = PT_LOAD,
+				   .p_flags = segs[i].flags,
+				   .p_offset = off,
+				   .p_vaddr = segs[i].lo,
+				   .p_filesz = segs[i].filesz,
+				   .p_memsz = segs[i].hi - segs[i].lo,
+				   .p_align = PAGE };
+		put(o, &ph, sizeof(ph));
+		off += segs[i].filesz;
+	}
+}
+
 int core_write(int fd, const struct core_thread *t, int n, int sig, const siginfo_t *si,
 	       enum core_mode mode)
 {
@@ -550,46 +607,11 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 	memset(&info, 0, sizeof(info));
 	if (si)
 		info = *si;
-	notes = note_size("MMSCOPE", sizeof(state)) + note_size("CORE", sizeof(ps)) +
-		note_size("CORE", sizeof(info)) + note_size("CORE", (size_t)nauxv) +
-		note_size("CORE", file_note_size());
-	for (int i = 0; i < n; i++)
-		notes += thread_notes_size(&t[i]);
-	for (int i = 0; i < nsegs; i++)
-		if (segs[i].device)
-			notes += device_note_size(&segs[i]);
+	notes = notes_size(t, n, (size_t)nauxv);
 	data = (sizeof(Elf64_Ehdr) + (uint64_t)(nsegs + 1) * sizeof(Elf64_Phdr) + notes + PAGE -
 		1) &
 	       ~(uint64_t)(PAGE - 1);
-
-	Elf64_Ehdr eh = { .e_ident = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, ELFCLASS64, ELFDATA2LSB,
-				       EV_CURRENT, ELFOSABI_NONE },
-			  .e_type = ET_CORE,
-			  .e_machine = EM_X86_64,
-			  .e_version = EV_CURRENT,
-			  .e_phoff = sizeof(Elf64_Ehdr),
-			  .e_ehsize = sizeof(Elf64_Ehdr),
-			  .e_phentsize = sizeof(Elf64_Phdr),
-			  .e_phnum = (uint16_t)(nsegs + 1) };
-	put(&o, &eh, sizeof(eh));
-	Elf64_Phdr ph = { .p_type = PT_NOTE,
-			  .p_offset =
-				  sizeof(Elf64_Ehdr) + (uint64_t)(nsegs + 1) * sizeof(Elf64_Phdr),
-			  .p_filesz = notes,
-			  .p_align = 4 };
-	put(&o, &ph, sizeof(ph));
-	uint64_t off = data;
-	for (int i = 0; i < nsegs; i++) {
-		ph = (Elf64_Phdr){ .p_type = PT_LOAD,
-				   .p_flags = segs[i].flags,
-				   .p_offset = off,
-				   .p_vaddr = segs[i].lo,
-				   .p_filesz = segs[i].filesz,
-				   .p_memsz = segs[i].hi - segs[i].lo,
-				   .p_align = PAGE };
-		put(&o, &ph, sizeof(ph));
-		off += segs[i].filesz;
-	}
+	put_headers(&o, notes, data);
 
 	state_at = (size_t)o.pos + sizeof(Elf64_Nhdr) + pad4(sizeof("MMSCOPE"));
 	note(&o, "MMSCOPE", NT_MMSCOPE_STATE, state, sizeof(state));
@@ -609,6 +631,14 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 			put_device(&o, &segs[i]);
 		else
 			put_memory(&o, &segs[i], 0);
+	}
+	if (nleft_out) {
+		char line[128];
+		size_t pos = 0;
+		fmt_str(line, sizeof(line), &pos, "mmscope-agent: warning: the core leaves out ");
+		fmt_u64(line, sizeof(line), &pos, (uint64_t)nleft_out);
+		fmt_str(line, sizeof(line), &pos, " mappings past the first 65534\n");
+		log_raw(line);
 	}
 	if (o.err)
 		return -o.err;

@@ -397,3 +397,15 @@ def test_dump_device_reads_reads_the_device_for_the_core(tmp_path):
         assert struct.unpack_from("<I", raw, 28)[0] == (1 if opts else 0)
         _, _, known, _ = device_notes(core)[dev]
         assert not known(0x20) and known(4)
+
+
+def test_a_program_with_thousands_of_mappings_gets_them_all_in_its_core(tmp_path):
+    p, trace = crash(tmp_path, "many")
+    assert p.returncode == 128 + 11, p
+    log = open(os.path.join(trace, "agent.log")).read()
+    assert "leaves out" not in log, log
+    core = os.path.join(trace, [n for n in os.listdir(trace) if n.startswith("core.")][0])
+    assert core_state(core) == (1, 1)
+    phnum, = struct.unpack_from("<H", open(core, "rb").read(64), 56)
+    assert phnum > 9000, phnum
+    assert re.search(r"#1 .* in main \(", gdb(core, "bt")), core

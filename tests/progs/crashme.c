@@ -10,6 +10,7 @@
  *   abort  abort() (SIGABRT)
  *   fpe    an integer division by zero (SIGFPE)
  *   trap   an int3 of its own, unhandled (SIGTRAP)
+ *   many   maps 9000 pages more, one mapping each, and dies as segv
  *   raise  its own SIGABRT handler runs, prints "HANDLER", restores the
  *          default and raises SIGABRT again
  *   wait   does not die: prints "WAITING" and waits in pause() (for a
@@ -121,6 +122,13 @@ int main(int argc, char **argv)
 		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
 	pthread_barrier_wait(&ready);
 	printf("WORKERS %d %d\n", worker_tids[0], worker_tids[1]);
+	if (!strcmp(argv[1], "many")) { /* 9000 more mappings, then segv */
+		for (int i = 0; i < 9000; i++)
+			if (mmap(NULL, 4096, i % 2 ? PROT_READ : PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED)
+				return 2;
+		return die("segv", 0);
+	}
 	if (!strcmp(argv[1], "wait")) {
 		printf("WAITING\n");
 		fflush(stdout);
