@@ -412,3 +412,32 @@ def test_a_program_with_thousands_of_mappings_gets_them_all_in_its_core(tmp_path
     phnum, = struct.unpack_from("<H", open(core, "rb").read(64), 56)
     assert phnum > 9000, phnum
     assert re.search(r"#1 .* in main \(", gdb(core, "bt")), core
+
+
+def loads(core):
+    data = open(core, "rb").read()
+    phoff, = struct.unpack_from("<Q", data, 32)
+    phnum, = struct.unpack_from("<H", data, 56)
+    return [struct.unpack_from("<IIQQQQQ", data, phoff + 56 * i) for i in range(phnum)]
+
+
+def test_core_full_adds_the_text_of_the_program_and_its_libraries(tmp_path):
+    """--core=on leaves the code of files to the files, as the kernel
+    does; full has every file's text."""
+    sizes = {}
+    for mode in ("on", "full"):
+        d = tmp_path / mode
+        d.mkdir()
+        p, trace = crash(d, "segv", [f"--core={mode}"])
+        assert p.returncode == 128 + 11, p
+        core = os.path.join(trace, [n for n in os.listdir(trace) if n.startswith("core.")][0])
+        # file-backed executable segments with bytes in the core
+        nt_file = [d for o, t, d in core_notes(core) if o == "CORE" and t == 0x46494c45][0]
+        count, = struct.unpack_from("<Q", nt_file, 0)
+        files = [struct.unpack_from("<QQ", nt_file, 16 + 24 * i) for i in range(count)]
+        sizes[mode] = sum(1 for t, f, _, vaddr, _, filesz, _ in loads(core)
+                          if t == 1 and f & 1 and filesz
+                          and any(lo <= vaddr < hi for lo, hi in files))
+        g = gdb(core, "bt")
+        assert re.search(r"#1 .* in main \(", g), g
+    assert sizes["on"] == 0 and sizes["full"] >= 4, sizes  # crashme, libc, ld.so, mmscope
