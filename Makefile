@@ -174,7 +174,11 @@ bench-gdb: all
 bench-park: all
 	$(Q)B=$(B) bash bench/park.sh
 
-.PHONY: peers bench-peers bench-gdb bench-park
+# make bench-core: what a core that includes the device costs, section 10
+bench-core: all
+	$(Q)B=$(B) bash bench/core.sh
+
+.PHONY: peers bench-peers bench-gdb bench-park bench-core
 # ---- end of peers ----
 
 deps:
@@ -190,7 +194,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; B=$(B) bash bench/park.sh || rc=1; exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; B=$(B) bash bench/park.sh || rc=1; B=$(B) bash bench/core.sh || rc=1; exit $$rc
 
 fuzz: deps
 	$(Q)B=$(B) bash tests/fuzz/run.sh

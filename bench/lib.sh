@@ -53,3 +53,20 @@ spread() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'; }
 # field KEY TEXT: the value of key=value in TEXT
 field() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2" | head -n1; }
+
+# put_section N FILE: stdin becomes section N of FILE ("## N. ..." up to
+# the next "## " heading), in its place, or at the end when FILE has none
+put_section() {
+	local n=$1 file=$2 new
+	new=$(mktemp)
+	cat >"$new"
+	if [ -f "$file" ] && grep -q "^## $n\\. " "$file"; then
+		awk -v n="$n" -v new="$new" '
+			$0 ~ "^## " n "\\. " { while ((getline l < new) > 0) print l; skip = 1; next }
+			skip && /^## / { skip = 0; print "" }
+			!skip { print }' "$file" >"$file.tmp" && mv "$file.tmp" "$file"
+	else
+		{ echo; cat "$new"; } >>"$file"
+	fi
+	rm -f "$new"
+}

@@ -78,9 +78,6 @@ Problems found:
 $(if [ -s "$PROBLEMS" ]; then cat "$PROBLEMS"; else echo "none."; fi)
 EOS
 }
-if [ -f "$OUT" ] && grep -q '^## 9\. ' "$OUT"; then
-	sed -i '/^## 9\. /,$d' "$OUT"
-fi
-section >>"$OUT"
+section | sed '1{/^$/d}' | put_section 9 "$OUT"
 log "bench: section 9 written to $OUT"
 [ ! -s "$PROBLEMS" ]

@@ -102,14 +102,22 @@ bool core_signal(int sig)
 
 struct out {
 	int fd;
-	uint64_t pos;
-	int err; /* the first write that failed; nothing is written after */
+	uint64_t pos;  /* where the file is, holes included */
+	uint64_t hole; /* zero bytes at the end not written: a hole, as the
+			  kernel's own cores leave untouched pages */
+	int err;       /* the first write that failed; nothing is written after */
 };
 
 static void put(struct out *o, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 
+	if (o->hole && !o->err) {
+		long r = sys_call3(SYS_lseek, o->fd, (long)o->hole, SEEK_CUR);
+		if (r < 0)
+			o->err = (int)-r;
+		o->hole = 0;
+	}
 	while (n && !o->err) {
 		long w = sys_write(o->fd, b, n);
 		if (w == -EINTR)
@@ -124,13 +132,30 @@ static void put(struct out *o, const void *p, size_t n)
 	}
 }
 
+/* n zero bytes as a hole in the file (end_holes makes the last one real) */
+static void put_hole(struct out *o, uint64_t n)
+{
+	o->hole += n;
+	o->pos += n;
+}
+
+static void end_holes(struct out *o)
+{
+	if (o->hole && !o->err) {
+		long r = sys_call2(SYS_ftruncate, o->fd, (long)o->pos);
+		if (r < 0)
+			o->err = (int)-r;
+		o->hole = 0;
+	}
+}
+
+static const uint8_t zero_page[PAGE];
+
 static void put_zeros(struct out *o, uint64_t n)
 {
-	static const uint8_t zeros[PAGE];
-
 	while (n && !o->err) {
-		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
-		put(o, zeros, k);
+		size_t k = n < PAGE ? (size_t)n : PAGE;
+		put(o, zero_page, k);
 		n -= k;
 	}
 }
@@ -519,6 +544,21 @@ static void put_device(struct out *o, const struct seg *s)
 	}
 }
 
+/* Memory bytes: each whole page of zeros (never touched, most often) a
+ * hole, the rest written. */
+static void put_pages(struct out *o, const uint8_t *b, size_t n)
+{
+	while (n) {
+		size_t k = n < PAGE ? n : PAGE;
+		if (k == PAGE && !memcmp(b, zero_page, PAGE))
+			put_hole(o, PAGE);
+		else
+			put(o, b, k);
+		b += k;
+		n -= k;
+	}
+}
+
 static void put_memory(struct out *o, const struct seg *s, unsigned flags)
 {
 	for (uint64_t a = s->lo; a < s->lo + s->filesz && !o->err;) {
@@ -526,13 +566,13 @@ static void put_memory(struct out *o, const struct seg *s, unsigned flags)
 		if (n > s->lo + s->filesz - a)
 			n = (size_t)(s->lo + s->filesz - a);
 		long got = mem_read(a, buf, n, flags);
-		if (got <= 0) { /* a page that cannot be read: zeros, as a hole */
+		if (got <= 0) { /* a page that cannot be read: a hole */
 			got = (long)(PAGE - (a & (PAGE - 1)));
 			if ((size_t)got > n)
 				got = (long)n;
 			memset(buf, 0, (size_t)got);
 		}
-		put(o, buf, (size_t)got);
+		put_pages(o, buf, (size_t)got);
 		a += (uint64_t)got;
 	}
 }
@@ -632,6 +672,7 @@ int core_write(int fd, const struct core_thread *t, int n, int sig, const siginf
 		else
 			put_memory(&o, &segs[i], 0);
 	}
+	end_holes(&o);
 	if (nleft_out) {
 		char line[128];
 		size_t pos = 0;
