@@ -26,13 +26,14 @@ struct core_thread {
 };
 
 /* Write a core of the threads (the first is the one the signal is for;
- * sig 0 and si NULL for a dump of a running program) to fd.  Returns 0,
- * or -errno of the first write that failed (the file then ends with a
- * note saying it is partial, if that could still be written). */
+ * sig 0 and si NULL for a dump of a running program) to fd, each device
+ * region from its shadow or, with device_reads, read from the device
+ * (core.c).  Returns 0, or -errno of the first write that failed (the
+ * MMSCOPE note then still says the file is partial). */
 int core_write(int fd, const struct core_thread *t, int n, int sig, const siginfo_t *si,
-	       enum core_mode mode);
+	       enum core_mode mode, bool device_reads);
 
-/* Signal context: the calling thread is about to die of sig (si, uc):
+/* core-take.c.  Signal context: the calling thread is about to die of sig (si, uc):
  * park the others and write DIR/core.PID, if --core says so; a line in
  * agent.log either way. */
 void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc);
@@ -40,7 +41,7 @@ void core_on_fatal(int sig, const siginfo_t *si, const ucontext_t *uc);
 /* Every program thread parked and held (a debugger stop, debug_hold):
  * a core of the running program into fd, which goes on afterwards; 0 or
  * -errno as core_write, the threads' count in *nthreads. */
-int core_dump_stopped(int fd, enum core_mode mode, int *nthreads);
+int core_dump_stopped(int fd, enum core_mode mode, bool device_reads, int *nthreads);
 
 /* The same for `monitor dump` and ctl's `dump`: args "[--full] FILE"
  * (relative to the program's cwd; a symbolic link there is not

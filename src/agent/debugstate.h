@@ -69,6 +69,8 @@ struct park_slot *debug_slot_of(int tid);
 /* The regions mmscope traces or watches, a line each for `monitor
  * regions`, or a JSON array for ctl; bytes written (debugtarget.c). */
 long debug_describe_regions(char *out, size_t cap, bool json);
+/* gdb's `monitor CMD` (debugmon.c): its output into out; length */
+long debug_monitor(void *arg, const char *cmd, char *out, size_t cap);
 
 /* debugsock.c: stop the program for a moment (a ctl session changes
  * watches): true if this stopped it (false: gdb has it stopped already);

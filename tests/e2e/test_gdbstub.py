@@ -16,6 +16,17 @@ from conftest import MMSCOPE, GroupPopen, expand, prog, run_group, show_json
 GDBDRV = prog("gdbdrv")
 
 
+# run a command as a second uid (tests of who may connect)
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+
+
+def free_port():
+    """A loopback TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_socket(path, p, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -341,9 +352,7 @@ def test_a_watch_on_a_threads_stack_is_refused_and_the_program_runs_on(tmp_path)
 
 
 def test_gdb_over_tcp_on_loopback(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     g, out, trace = session(tmp_path, ["break submit", "continue", "print v", "detach"],
                             target=f"tcp:127.0.0.1:{port}")
     assert "$1 = 1" in g, g
@@ -357,10 +366,7 @@ def test_a_peer_that_could_not_ptrace_the_program_is_refused(tmp_path):
     the owner's gdb then connects as usual."""
     if os.geteuid() != 0:
         pytest.skip("needs root to run gdb as a second uid (setpriv)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    port = free_port()
     trace = str(tmp_path / "t.d")
     os.chmod(tmp_path, 0o755)
     run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:bar0*",
@@ -368,7 +374,7 @@ def test_a_peer_that_could_not_ptrace_the_program_is_refused(tmp_path):
                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         wait_log(trace, "listening on")
-        refused = run_gdb(["info threads"], f"127.0.0.1:{port}", nobody)
+        refused = run_gdb(["info threads"], f"127.0.0.1:{port}", NOBODY)
         assert "mmscope: uid 65534 may not debug process" in refused, refused
         assert "Thread" not in refused, refused
         wait_log(trace, "refused a debugger")
@@ -413,10 +419,7 @@ def test_gdb_bind_opens_the_stub_to_the_network_and_still_checks_local_peers(tmp
     says it came from the network; a second uid on this machine is still
     refused, connecting to the same non-loopback address."""
     inside, addr = netns
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+    port = free_port()
     trace = str(tmp_path / "t.d")
     os.chmod(tmp_path, 0o755)
     run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:bar0*",
@@ -425,7 +428,7 @@ def test_gdb_bind_opens_the_stub_to_the_network_and_still_checks_local_peers(tmp
     try:
         wait_log(trace, "listening on")
         assert "open to the network (--gdb-bind)" in open(os.path.join(trace, "agent.log")).read()
-        refused = run_gdb(["info threads"], f"{addr}:{port}", nobody)
+        refused = run_gdb(["info threads"], f"{addr}:{port}", NOBODY)
         assert "mmscope: uid 65534 may not debug process" in refused, refused
         g = run_gdb(["break submit", "continue", "print v", "detach"], f"{addr}:{port}",
                     inside)

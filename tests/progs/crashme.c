@@ -32,6 +32,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memfd_map.h"
+
 int crash_global = 1234;
 static volatile uint32_t *ram, *dev;
 static pthread_barrier_t ready;
@@ -49,21 +51,6 @@ static void *worker(void *arg)
 {
 	worker_wait((int)(intptr_t)arg);
 	return NULL;
-}
-
-static int last_fd;
-
-static volatile uint32_t *map(const char *name)
-{
-	int fd = last_fd = memfd_create(name, 0);
-	void *p;
-
-	if (fd < 0 || ftruncate(fd, 8192) < 0)
-		exit(2);
-	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		exit(2);
-	return p;
 }
 
 static void on_abort(int sig)
@@ -98,12 +85,14 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return 2;
-	ram = map("mmscope-crash-ram");
-	dev = map("mmscope-crash-dev");
+	int devfd;
+
+	ram = memfd_map("mmscope-crash-ram", 8192, NULL);
+	dev = memfd_map("mmscope-crash-dev", 8192, &devfd);
 	/* the device changes behind the program's back: the trace never
 	 * sees this register (a write to the file, not the mapping) */
 	uint32_t unseen = 0x5a5a0020;
-	if (pwrite(last_fd, &unseen, 4, 0x20) != 4)
+	if (pwrite(devfd, &unseen, 4, 0x20) != 4)
 		return 2;
 	ram[0x10] = 0xfeed0001;
 	ram[0x11] = 0xfeed0002;

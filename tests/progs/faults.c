@@ -25,6 +25,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "memfd_map.h"
+
 static sigjmp_buf back;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
@@ -60,14 +62,11 @@ __attribute__((noinline)) static void fault(const char *kind)
 
 int main(int argc, char **argv)
 {
-	int fd = memfd_create("mmscope-faults", 0);
 	volatile uint32_t *m;
 
-	if (argc < 2 || fd < 0 || ftruncate(fd, 4096) < 0)
+	if (argc < 2)
 		return 2;
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return 2;
+	m = memfd_map("mmscope-faults", 4096, NULL);
 	m[0] = 1;
 	if (argc > 2 && (!strcmp(argv[2], "handled") || !strcmp(argv[2], "blocked"))) {
 		struct sigaction sa = { .sa_sigaction = on_fault, .sa_flags = SA_SIGINFO };

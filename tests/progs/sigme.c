@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "memfd_map.h"
+
 static volatile sig_atomic_t ticks, code, from;
 static pid_t child;
 
@@ -99,15 +101,12 @@ static int wait_in_read(int sig)
 
 int main(int argc, char **argv)
 {
-	int fd = memfd_create("mmscope-sigme", 0);
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	volatile uint32_t *m;
 
-	if (argc < 2 || fd < 0 || ftruncate(fd, 4096) < 0)
+	if (argc < 2)
 		return 2;
-	m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED)
-		return 2;
+	m = memfd_map("mmscope-sigme", 4096, NULL);
 	m[0] = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "abort")) {
