@@ -135,6 +135,11 @@ void fault_on_trap(int sig, siginfo_t *si, void *uc);
 
 /* signal context: the program's registers from / into a signal context */
 void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc);
+/* ucontext gregs index of each enum cpu_gpr */
+extern const int fault_greg_of[GPR_COUNT];
+/* signal context: the engine's record callback (arg: the thread_state) */
+void fault_record(void *arg, const struct insn *in, const struct cpu *c,
+		  const struct emu_access *a);
 
 /* step.c */
 /* the thread stepping through the slow path under the trap flag, 0 none */

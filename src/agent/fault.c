@@ -14,6 +14,7 @@
 #include "agent/agent.h"
 #include "agent/mem.h"
 #include "agent/debugsock.h"
+#include "agent/hot.h"
 #include "agent/park.h"
 #include "agent/observe.h"
 #include "agent/record.h"
@@ -22,7 +23,7 @@
 #include "util/sys.h"
 
 /* ucontext gregs index of each enum cpu_gpr (sys/ucontext.h) */
-static const int greg_of[GPR_COUNT] = {
+const int fault_greg_of[GPR_COUNT] = {
 	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
 	REG_R8,	 REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
 };
@@ -38,7 +39,7 @@ void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc)
 	const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
 
 	for (int i = 0; i < GPR_COUNT; i++)
-		c->gpr[i] = (uint64_t)g[greg_of[i]];
+		c->gpr[i] = (uint64_t)g[fault_greg_of[i]];
 	c->rip = (uint64_t)g[REG_RIP];
 	c->rflags = (uint64_t)g[REG_EFL];
 	c->fs_base = c->gs_base = 0;
@@ -62,21 +63,22 @@ static void cpu_to_uc(const struct cpu *c, ucontext_t *uc)
 	greg_t *g = uc->uc_mcontext.gregs;
 
 	for (int i = 0; i < GPR_COUNT; i++)
-		g[greg_of[i]] = (greg_t)c->gpr[i];
+		g[fault_greg_of[i]] = (greg_t)c->gpr[i];
 	g[REG_RIP] = (greg_t)c->rip;
 	g[REG_EFL] = (greg_t)c->rflags;
 }
 
-/* signal context */
-static void record_access(void *arg, const struct insn *in, const struct cpu *c,
-			  const struct emu_access *a)
+/* signal context: at the program's pc (the fault path completes the copy
+ * of a hot site's instruction where it is, hot.h) */
+void fault_record(void *arg, const struct insn *in, const struct cpu *c, const struct emu_access *a)
 {
 	struct thread_state *t = arg;
+	uint64_t pc = hot_program_pc(c->rip);
 
 	if (a->rflags & REGION_WATCH)
-		watch_on_access(t, c->rip, a, 0);
+		watch_on_access(t, pc, a, 0);
 	if (a->rflags & REGION_TRACE)
-		rec_access(t, c->rip, in->bytes, in->len, a);
+		rec_access(t, pc, in->bytes, in->len, a);
 }
 
 /* signal context: the decoded instruction at pc (cached per thread), read
@@ -134,6 +136,8 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 
 	if (!agent.active || si->si_code <= 0)
 		goto not_ours;
+	if (hot_abandon(uc))
+		goto out; /* the alias went while a hot site used it */
 	if (region_find(&agent.regions, addr, &r) < 0) {
 		if (watch_recently_disarmed(addr))
 			goto out; /* reopened since it faulted: run it again */
@@ -173,13 +177,14 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 		.regions = &agent.regions,
 		.scratch = t->scratch,
 		.code = t->code,
-		.record = record_access,
+		.record = fault_record,
 		.arg = t,
 		.cached = ce,
 		.peek = mem_peek,
 		.poke = mem_poke,
 	};
 	enum emu_result res;
+	uint64_t pc = c.rip;
 	if (r.alias) {
 		res = emu_complete(&e, in, &c);
 	} else {
@@ -193,6 +198,8 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	case EMU_DONE:
 		cpu_to_uc(&c, uc);
 		debug_after_step(uc);
+		if (r.alias && !(r.flags & REGION_WATCH))
+			hot_note(pc, ce, &r);
 		goto out;
 	case EMU_SLOW:
 		if (step_out_of_line(t, &c, &r, addr, in) == 0) {
@@ -211,6 +218,7 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 	}
 not_ours:
 	errno = saved_errno;
+	hot_fix(0, si, uc);
 	if (!debug_on_signal(sig, si)) /* else the debugger sees it first */
 		signals_chain(sig, si, ucv);
 	return;
@@ -223,6 +231,10 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 {
 	int saved_errno = errno;
 
+	if (agent.active && hot_on_int3(si, ucv)) {
+		errno = saved_errno;
+		return;
+	}
 	if (agent.active && agent.nwatches && watch_on_trap(si, ucv)) {
 		errno = saved_errno;
 		return;
@@ -243,6 +255,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 		}
 	}
 	errno = saved_errno;
+	hot_fix(0, si, ucv);
 	if (!debug_on_signal(sig, si))
 		signals_chain(sig, si, ucv);
 }

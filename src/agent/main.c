@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/hot.h"
 #include "agent/debugsock.h"
 #include "agent/mem.h"
 #include "agent/observe.h"
@@ -206,6 +207,7 @@ __attribute__((constructor(102))) static void agent_init(void)
 	seccomp_setup();
 	mem_setup();
 	watch_setup();
+	hot_setup();
 	debug_start();
 }
 
@@ -216,6 +218,7 @@ __attribute__((destructor(101))) static void agent_fini(void)
 {
 	if (agent.active) {
 		agent_save_maps();
+		hot_report();
 		thread_release();
 	}
 }

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 
 #include "agent/agent.h"
+#include "agent/hot.h"
 #include "agent/park.h"
 #include "util/fmt.h"
 #include "util/proc.h"
@@ -199,6 +200,8 @@ void park_on_signal(int sig, siginfo_t *si, void *uc)
 		signals_chain(sig, si, uc);
 		return;
 	}
+	if (!hot_fix(sig, si, uc))
+		return; /* parks once its access is done */
 	undo_eintr(uc);
 	if (__atomic_load_n(&park.debug, __ATOMIC_ACQUIRE)) {
 		/* the outermost park of this thread holds the program's

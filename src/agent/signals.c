@@ -19,6 +19,7 @@
 #include "agent/agent.h"
 #include "agent/core.h"
 #include "agent/debugsock.h"
+#include "agent/hot.h"
 #include "agent/park.h"
 #include "agent/real.h"
 #include "agent/seccomp.h"
@@ -86,6 +87,10 @@ static void on_program_fault(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;
 
+	if (!hot_fix(sig, si, uc)) { /* comes again once the access is done */
+		errno = saved;
+		return;
+	}
 	/* mmscope's own fault (a truncated file under an alias, say) is not
 	 * stopped for: the thread may hold a lock the stop needs */
 	if (agent.active &&
@@ -323,6 +328,7 @@ void signals_chain(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	sigset_t mask, inside;
 
+	hot_fix(0, si, uc); /* the program sees its own code, never a stub */
 	int dying = core_dying_of();
 	if (dying && dying != sig) {
 		/* the core writer crashed: the program dies of what it was

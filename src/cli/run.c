@@ -112,6 +112,9 @@ static void run_usage(FILE *f)
 		"                      whether a debugger's reads of a device mapping reach\n"
 		"                      the device (live) or not (shadow, the default: a read\n"
 		"                      can have side effects, such as clearing a status)\n"
+		"      --hot=N|off     experimental, off by default: after N faults at one\n"
+		"                      instruction, patch it into a jump to a stub that\n"
+		"                      completes its accesses without a signal (docs/design.md)\n"
 		"  -f, --force         replace a trace already in DIR (only its trace\n"
 		"                      files are deleted)\n"
 		"  -q, --quiet         no summary at exit (problems are still reported)\n"
@@ -379,7 +382,8 @@ int cmd_run(int argc, char **argv)
 		OPT_GDB_BIND,
 		OPT_CORE,
 		OPT_DUMP_DEVICE_READS,
-		OPT_DEVICE_READS
+		OPT_DEVICE_READS,
+		OPT_HOT
 	};
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -396,6 +400,7 @@ int cmd_run(int argc, char **argv)
 		{ "core", required_argument, NULL, OPT_CORE },
 		{ "dump-device-reads", no_argument, NULL, OPT_DUMP_DEVICE_READS },
 		{ "device-reads", required_argument, NULL, OPT_DEVICE_READS },
+		{ "hot", required_argument, NULL, OPT_HOT },
 		{ "force", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -464,6 +469,23 @@ int cmd_run(int argc, char **argv)
 				"mmscope run: --core wants 'off', 'on' or 'full', got '%s'\n",
 				optarg);
 			return 2;
+		case OPT_HOT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (!strcmp(optarg, "off")) {
+				cfg.hot = 0;
+				break;
+			}
+			if (!*optarg || *end || v < 1 || v > 1000000) {
+				fprintf(stderr,
+					"mmscope run: --hot wants a number of faults 1..1000000 or "
+					"'off', got '%s'\n",
+					optarg);
+				return 2;
+			}
+			cfg.hot = (int)v;
+			break;
+		}
 		case OPT_DEVICE_READS:
 			if (strcmp(optarg, "shadow") && strcmp(optarg, "live")) {
 				fprintf(stderr,

@@ -307,6 +307,18 @@ enum emu_result emu_xol_prepare(struct emu_ctx *e, const struct insn *in, struct
 }
 
 /* signal context */
+int emu_prepare(struct icache_entry *ce)
+{
+	struct emu_ctx e = { .cached = ce, .code = ce->xcode };
+	struct xol_prep x;
+
+	ce->code_len = 0;
+	if (ce->in.cls != INSN_XOL || emu_xol_prepare(&e, &ce->in, &x) != EMU_DONE || !ce->code_len)
+		return -EINVAL;
+	return 0;
+}
+
+/* signal context */
 void emu_xol_run(struct emu_ctx *e, const struct insn *in, struct cpu *c, const struct xol_prep *x,
 		 uint64_t target)
 {

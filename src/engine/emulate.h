@@ -64,6 +64,11 @@ enum emu_result {
 };
 
 void emu_init(void);
+/* signal context: make ce's re-encoding now, into ce->xcode (which may
+ * be any buffer: the bytes are position-independent and can be copied
+ * to where ce->xcode will point); 0 or -EINVAL when the instruction has
+ * none (it is not one the engine runs out of line). */
+int emu_prepare(struct icache_entry *ce);
 enum emu_result emu_complete(struct emu_ctx *e, const struct insn *in, struct cpu *c);
 
 /* The AVX-512 opmask register k (0..7) from the XSAVE image (0 if none;

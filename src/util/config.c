@@ -41,6 +41,7 @@ int config_write(const struct config *c, int dirfd, const char *path)
 	fprintf(f, "core %d\n", c->core);
 	fprintf(f, "core_device_reads %d\n", c->core_device_reads);
 	fprintf(f, "device_reads_live %d\n", c->device_reads_live);
+	fprintf(f, "hot %d\n", c->hot);
 	for (int i = 0; i < c->nwatches; i++) {
 		const struct config_watch *w = &c->watches[i];
 		fprintf(f, "watch\t%d\t%" PRIu64 "\t%" PRIu64 "\t%s\t%s\n", w->type, w->len,
@@ -155,6 +156,8 @@ int config_read(struct config *c, const char *path, char *err, size_t errlen)
 			sscanf(line + 5, "%d", &c->core);
 		} else if (!strncmp(line, "gdb_open ", 9)) {
 			sscanf(line + 9, "%d", &c->gdb_open);
+		} else if (!strncmp(line, "hot ", 4)) {
+			sscanf(line + 4, "%d", &c->hot);
 		} else if (!strncmp(line, "device_reads_live ", 18)) {
 			sscanf(line + 18, "%d", &c->device_reads_live);
 		} else if (!strncmp(line, "no_backtrace ", 13)) {

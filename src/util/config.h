@@ -20,6 +20,7 @@
  *   gdb_open 1                  (--gdb-bind: TCP beyond loopback, peers from
  *                                other machines accepted unchecked)
  *   device_reads_live 1         (debugger reads of device mappings are real)
+ *   hot N                       (--hot: faults before a site is patched, 0 off)
  *   watch<TAB>TYPE<TAB>LEN<TAB>VADDR<TAB>EXPR<TAB>MODULE     (repeatable)
  *
  * A watch's address is VADDR plus the load address of MODULE (an absolute
@@ -67,6 +68,7 @@ struct config {
 	int core;	       /* --core: 0 off, 1 on, 2 full (agent/core.h) */
 	int core_device_reads; /* --dump-device-reads: cores read devices */
 	int device_reads_live; /* debugger reads of a device are real */
+	int hot;	       /* --hot=N: faults before a site is patched; 0 off */
 	int nwatches;
 	struct config_watch *watches; /* malloc'd; config_free() */
 };

@@ -1,0 +1,487 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Finding and patching hot sites (see hot.h).  The fault path counts each
+ * pc it completes in a heat table; the --hot=N-th fault of a site that
+ * can be patched writes its stub and rewrites the instruction into
+ * `jmp stub` with the protocol the kernel uses for live text patching:
+ * int3 on the first byte, every core synchronised (membarrier
+ * SYNC_CORE), the rest of the jump, synchronised, the first byte,
+ * synchronised.  A thread that meets the int3 meanwhile is sent to the
+ * stub by hot_on_int3().  Text is written through /proc/self/mem, as
+ * ptrace writes it: the program's code is never made writable.
+ *
+ * Stubs live in chunks of HOT_CHUNK bytes mapped within ±2 GiB of their
+ * sites (a jmp rel32 reaches them), read and execute only, written the
+ * same way.  Stubs and sites are never freed: a thread may be inside a
+ * stub whenever it is not stopped.
+ */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "agent/agent.h"
+#include "agent/hot.h"
+#include "agent/mem.h"
+#include "util/fmt.h"
+#include "util/log.h"
+#include "util/sys.h"
+
+#define HOT_CHUNK (64u << 10)
+#define CHUNKS_MAX 256
+#define HEAT_SLOTS 8192 /* power of two */
+
+extern const char mms_hot_common[];
+
+/* Why a hot pc stays on the fault path (the coverage report). */
+enum hot_why {
+	WHY_NONE,
+	WHY_SHORT,   /* shorter than a 5-byte jump */
+	WHY_FORM,    /* not a one-operand instruction the stub completes */
+	WHY_VECTOR,  /* x87/SSE/AVX state: not saved by the stub */
+	WHY_RIP,     /* RIP-relative: the copy would move it */
+	WHY_SEGMENT, /* fs:/gs: addressing */
+	WHY_STACK,   /* RSP as an operand */
+	WHY_ROOM,    /* no stub memory within reach */
+	WHY_FULL,    /* HOT_SITES_MAX sites */
+	WHY_FAILED,  /* the text could not be written */
+	WHY_COUNT
+};
+
+static const char *const why_text[WHY_COUNT] = {
+	[WHY_SHORT] = "shorter than 5 bytes", [WHY_FORM] = "form not patched",
+	[WHY_VECTOR] = "vector or x87 state", [WHY_RIP] = "RIP-relative",
+	[WHY_SEGMENT] = "fs/gs segment",      [WHY_STACK] = "RSP operand",
+	[WHY_ROOM] = "no stub memory near",   [WHY_FULL] = "site table full",
+	[WHY_FAILED] = "text not writable",
+};
+
+struct heat {
+	uint64_t pc; /* 0: free */
+	uint32_t faults;
+	uint16_t why; /* enum hot_why, once decided */
+	int16_t site; /* index in hot_sites, -1 */
+};
+
+struct chunk {
+	uint64_t base;
+	uint32_t used;	/* slots */
+	uint32_t first; /* site index of slot 0 */
+};
+
+struct hot_site *hot_sites;
+static uint32_t nsites;
+static struct heat *heat;
+static struct chunk chunks[CHUNKS_MAX];
+static uint32_t nchunks;
+static uint64_t stubs_lo = UINT64_MAX, stubs_hi; /* chunk span, for quick tests */
+static int patch_lock;				 /* one patcher at a time (trylock) */
+static bool synced;				 /* membarrier SYNC_CORE registered */
+static uint32_t threshold;
+
+void hot_setup(void)
+{
+	void *p;
+
+	threshold = agent.cfg.hot > 0 ? (uint32_t)agent.cfg.hot : 0;
+	if (!threshold)
+		return;
+	p = sys_mmap(NULL, HEAT_SLOTS * sizeof(struct heat), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sys_mmap_failed(p)) {
+		threshold = 0;
+		return;
+	}
+	heat = p;
+	p = sys_mmap(NULL, HOT_SITES_MAX * sizeof(struct hot_site), PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sys_mmap_failed(p)) {
+		threshold = 0;
+		return;
+	}
+	hot_sites = p;
+}
+
+/* ---- what can be patched ---- */
+
+static enum hot_why judge(const struct insn *in)
+{
+	const ZydisDecodedOperand *m;
+
+	if (in->cls != INSN_XOL || in->mem < 0)
+		return WHY_FORM;
+	m = &in->op[in->mem];
+	if (in->uses_vector)
+		return WHY_VECTOR;
+	if (m->mem.base == ZYDIS_REGISTER_RIP)
+		return WHY_RIP;
+	if (m->mem.segment == ZYDIS_REGISTER_FS || m->mem.segment == ZYDIS_REGISTER_GS)
+		return WHY_SEGMENT;
+	if (in->rsp_operand || m->mem.base == ZYDIS_REGISTER_RSP ||
+	    m->mem.index == ZYDIS_REGISTER_RSP)
+		return WHY_STACK;
+	if (in->len < 5)
+		return WHY_SHORT;
+	return WHY_NONE;
+}
+
+/* ---- stub memory ---- */
+
+static bool reach(uint64_t from, uint64_t to)
+{
+	int64_t d = (int64_t)(to - from);
+
+	return d > INT32_MIN + (int64_t)HOT_CHUNK && d < INT32_MAX - (int64_t)HOT_CHUNK;
+}
+
+/* a chunk within reach of pc with a free slot, mapped if need be */
+static struct chunk *chunk_near(uint64_t pc)
+{
+	for (uint32_t i = 0; i < nchunks; i++)
+		if (chunks[i].used < HOT_CHUNK / HOT_SLOT && reach(pc, chunks[i].base))
+			return &chunks[i];
+	if (nchunks == CHUNKS_MAX)
+		return NULL;
+	/* below the site first (a program's text has its heap above it),
+	 * then above, 64 MiB apart */
+	for (int k = 1; k <= 48; k++) {
+		uint64_t step = (uint64_t)((k + 1) / 2) << 26;
+		uint64_t want = (pc & ~(uint64_t)(HOT_CHUNK - 1)) + (k & 1 ? -step : step);
+		void *p;
+
+		if (want < (1ull << 20) || want > (1ull << 47) - HOT_CHUNK || !reach(pc, want))
+			continue;
+		p = sys_mmap((void *)want, HOT_CHUNK, PROT_READ | PROT_EXEC,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (sys_mmap_failed(p))
+			continue;
+		struct chunk *c = &chunks[nchunks];
+		c->base = (uint64_t)p;
+		c->used = 0;
+		c->first = nsites;
+		if (c->base < stubs_lo)
+			stubs_lo = c->base;
+		if (c->base + HOT_CHUNK > stubs_hi)
+			stubs_hi = c->base + HOT_CHUNK;
+		__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
+		return c;
+	}
+	return NULL;
+}
+
+/* signal context */
+struct hot_site *hot_stub_site(uint64_t pc)
+{
+	uint32_t n = __atomic_load_n(&nchunks, __ATOMIC_ACQUIRE);
+
+	if (pc < stubs_lo || pc >= stubs_hi)
+		return NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct chunk *c = &chunks[i];
+		if (pc >= c->base && pc < c->base + HOT_CHUNK) {
+			uint32_t slot = (uint32_t)((pc - c->base) / HOT_SLOT);
+			if (slot >= __atomic_load_n(&c->used, __ATOMIC_ACQUIRE))
+				return NULL;
+			return &hot_sites[c->first + slot];
+		}
+	}
+	return NULL;
+}
+
+/* signal context */
+uint64_t hot_program_pc(uint64_t pc)
+{
+	struct hot_site *s = hot_stub_site(pc);
+
+	if (!s || pc < s->copy || pc > s->copy + s->len)
+		return pc;
+	return pc == s->copy ? s->pc : s->pc + s->len;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+
+/*
+ * The stub of site index at slot (hot-run.c knows these offsets):
+ *    0  lea -136(%rsp),%rsp      skip the red zone, room for cont
+ *    8  push $index
+ *   13  jmp *40(%rip-relative)   to mms_hot_common
+ *   19  the original instruction, then jmp to the next one
+ *   40  &mms_hot_common
+ *   64  the engine's re-encoding of the instruction (EMU_CODE_SIZE)
+ */
+static void stub_build(uint8_t *b, uint64_t slot, uint32_t index, const struct hot_site *s,
+		       const uint8_t *xcode, unsigned xlen)
+{
+	static const uint8_t lea[8] = { 0x48, 0x8d, 0xa4, 0x24, 0x78, 0xff, 0xff, 0xff };
+	uint64_t common = (uint64_t)mms_hot_common;
+	unsigned j = 19 + s->len;
+
+	memset(b, 0xcc, HOT_SLOT);
+	memcpy(b, lea, 8);
+	b[8] = 0x68;
+	put32(b + 9, index);
+	b[13] = 0xff;
+	b[14] = 0x25;
+	put32(b + 15, 40 - 19);
+	memcpy(b + 19, s->orig, s->len);
+	b[j] = 0xe9;
+	put32(b + j + 1, (uint32_t)(s->pc + s->len - (slot + j + 5)));
+	memcpy(b + 40, &common, 8);
+	memcpy(b + 64, xcode, xlen);
+}
+
+/* ---- writing text ---- */
+
+static int sync_cores(void)
+{
+	return (int)sys_call3(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0);
+}
+
+static int text(uint64_t addr, const void *b, size_t n)
+{
+	int r = mem_patch_text(addr, b, n);
+
+	return r < 0 ? r : sync_cores();
+}
+
+/* int3 first, then the rest, then the first byte (bytes: n >= 2) */
+static int rewrite(struct hot_site *s, const uint8_t *bytes, unsigned n, int during, int after)
+{
+	static const uint8_t int3 = 0xcc;
+	int r;
+
+	__atomic_store_n(&s->state, during, __ATOMIC_RELEASE);
+	if ((r = text(s->pc, &int3, 1)) < 0 || (r = text(s->pc + 1, bytes + 1, n - 1)) < 0 ||
+	    (r = text(s->pc, bytes, 1)) < 0)
+		return r;
+	__atomic_store_n(&s->state, after, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static int patch(struct hot_site *s)
+{
+	uint8_t jmp[5] = { 0xe9 };
+
+	put32(jmp + 1, (uint32_t)(s->stub - (s->pc + 5)));
+	return rewrite(s, jmp, 5, HOT_PATCHING, HOT_PATCHED);
+}
+
+static int unpatch(struct hot_site *s)
+{
+	if (s->state != HOT_PATCHED)
+		return 0;
+	return rewrite(s, s->orig, 5, HOT_UNPATCHING, HOT_UNPATCHED);
+}
+
+/* ---- the heat table ---- */
+
+static struct heat *heat_of(uint64_t pc)
+{
+	uint32_t h = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 51) & (HEAT_SLOTS - 1);
+
+	for (uint32_t i = 0; i < 64; i++) {
+		struct heat *e = &heat[(h + i) & (HEAT_SLOTS - 1)];
+		uint64_t cur = __atomic_load_n(&e->pc, __ATOMIC_ACQUIRE);
+		if (cur == pc)
+			return e;
+		if (!cur && __atomic_compare_exchange_n(&e->pc, &cur, pc, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE)) {
+			e->site = -1;
+			return e;
+		}
+		if (cur == pc)
+			return e;
+	}
+	return NULL;
+}
+
+/* The first patch: from now on every signal the program handles passes
+ * through our handler first (hot_fix), and every core can be told to
+ * serialise. */
+static bool first_patch(void)
+{
+	if (synced)
+		return true;
+	if (sys_call3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE, 0, 0) <
+	    0) {
+		log_raw("mmscope-agent: membarrier SYNC_CORE is not available: hot sites are not "
+			"patched (--hot=off)\n");
+		threshold = 0;
+		return false;
+	}
+	signals_borrow(~0ull);
+	synced = true;
+	return true;
+}
+
+/* signal context, patch_lock held */
+static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_entry *ce)
+{
+	struct icache_entry entry = *ce;
+	uint8_t xcode[EMU_CODE_SIZE], b[HOT_SLOT];
+	struct hot_site *s;
+	struct chunk *c;
+	uint32_t index;
+
+	if (nsites == HOT_SITES_MAX)
+		return WHY_FULL;
+	/* the engine's re-encoding, made now and kept in the stub */
+	entry.xcode = xcode;
+	if (emu_prepare(&entry) < 0)
+		return WHY_FORM;
+	if (!first_patch())
+		return WHY_FAILED;
+	c = chunk_near(pc);
+	if (!c)
+		return WHY_ROOM;
+	index = nsites;
+	s = &hot_sites[index];
+	memset(s, 0, sizeof(*s));
+	s->pc = pc;
+	s->len = ce->in.len;
+	memcpy(s->orig, ce->in.bytes, s->len);
+	s->stub = c->base + (uint64_t)c->used * HOT_SLOT;
+	s->copy = s->stub + 19;
+	s->ce = entry;
+	s->ce.pc = pc;
+	s->ce.xcode = (uint8_t *)s->stub + 64;
+	if (!reach(pc, s->stub))
+		return WHY_ROOM;
+	stub_build(b, s->stub, index, s, xcode, entry.code_len);
+	if (mem_patch_text(s->stub, b, HOT_SLOT) < 0)
+		return WHY_FAILED;
+	__atomic_store_n(&c->used, c->used + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
+	e->site = (int16_t)index;
+	if (patch(s) < 0) {
+		unpatch(s);
+		return WHY_FAILED;
+	}
+	return WHY_NONE;
+}
+
+/* signal context */
+void hot_note(uint64_t pc, const struct icache_entry *ce, const struct region *r)
+{
+	struct heat *e;
+	enum hot_why why;
+
+	if (!threshold || !ce || hot_stub_site(pc) || !(e = heat_of(pc)))
+		return;
+	if (__atomic_add_fetch(&e->faults, 1, __ATOMIC_RELAXED) != threshold || e->why ||
+	    e->site >= 0)
+		return;
+	why = judge(&ce->in);
+	if (why == WHY_NONE) {
+		if (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE)) {
+			/* someone else is patching: next time */
+			__atomic_sub_fetch(&e->faults, 1, __ATOMIC_RELAXED);
+			return;
+		}
+		why = make_site(e, pc, ce);
+		__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
+	}
+	e->why = (uint16_t)why;
+	(void)r;
+}
+
+/* signal context */
+bool hot_on_int3(const siginfo_t *si, ucontext_t *uc)
+{
+	uint64_t pc = (uint64_t)uc->uc_mcontext.gregs[REG_RIP] - 1;
+	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+
+	if (!hot_sites || si->si_code != SI_KERNEL)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		struct hot_site *s = &hot_sites[i];
+		if (s->pc != pc)
+			continue;
+		int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+		uint8_t now;
+		/* ours only while we write, or if the byte is no int3 now
+		 * (our int3 was there when the thread met it) */
+		if (st != HOT_PATCHING && st != HOT_UNPATCHING &&
+		    (mem_peek(pc, &now, 1) < 0 || now == 0xcc))
+			return false;
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(st == HOT_UNPATCHED ? s->pc : s->stub);
+		return true;
+	}
+	return false;
+}
+
+void hot_overlay(uint64_t lo, uint8_t *buf, uint64_t len)
+{
+	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct hot_site *s = &hot_sites[i];
+		if (s->state == HOT_UNPATCHED)
+			continue;
+		for (unsigned k = 0; k < 5; k++)
+			if (s->pc + k >= lo && s->pc + k < lo + len)
+				buf[s->pc + k - lo] = s->orig[k];
+	}
+}
+
+int hot_unpatch_range(uint64_t lo, uint64_t hi)
+{
+	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+	int count = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct hot_site *s = &hot_sites[i];
+		if ((lo || hi) && (s->pc + s->len <= lo || s->pc >= hi))
+			continue;
+		if (s->state == HOT_PATCHED && unpatch(s) == 0)
+			count++;
+		struct heat *e = heat_of(s->pc);
+		if (e) { /* hot again: patched again */
+			e->faults = 0;
+			e->site = -1;
+			e->why = WHY_NONE;
+		}
+	}
+	return count;
+}
+
+void hot_report(void)
+{
+	uint64_t faults[WHY_COUNT] = { 0 }, sites[WHY_COUNT] = { 0 }, hits = 0, patched = 0;
+	char line[1024];
+	size_t pos = 0;
+
+	if (!threshold && !nsites)
+		return;
+	for (uint32_t i = 0; heat && i < HEAT_SLOTS; i++) {
+		if (!heat[i].pc || heat[i].faults < threshold)
+			continue;
+		faults[heat[i].why] += heat[i].faults;
+		sites[heat[i].why]++;
+	}
+	for (uint32_t i = 0; i < nsites; i++) {
+		hits += hot_sites[i].hits;
+		patched += hot_sites[i].state == HOT_PATCHED;
+	}
+	fmt_str(line, sizeof(line), &pos, "mmscope-agent: hot sites: ");
+	fmt_u64(line, sizeof(line), &pos, patched);
+	fmt_str(line, sizeof(line), &pos, " patched, ");
+	fmt_u64(line, sizeof(line), &pos, hits);
+	fmt_str(line, sizeof(line), &pos, " accesses through them");
+	for (int w = WHY_SHORT; w < WHY_COUNT; w++) {
+		if (!sites[w])
+			continue;
+		fmt_str(line, sizeof(line), &pos, "; not patched (");
+		fmt_str(line, sizeof(line), &pos, why_text[w]);
+		fmt_str(line, sizeof(line), &pos, "): ");
+		fmt_u64(line, sizeof(line), &pos, sites[w]);
+		fmt_str(line, sizeof(line), &pos, " sites, ");
+		fmt_u64(line, sizeof(line), &pos, faults[w]);
+		fmt_str(line, sizeof(line), &pos, " faults");
+	}
+	fmt_str(line, sizeof(line), &pos, "\n");
+	log_raw(line);
+}

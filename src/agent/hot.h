@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hot access sites (docs/design.md, "Hot sites").  An instruction that
+ * has faulted on a traced region --hot=N times is rewritten into a jump
+ * to a stub of its own: the stub saves the program's registers and calls
+ * mms_hot_enter(), which completes the access with the engine exactly as
+ * the fault path would (same emulation, same record), without a signal.
+ * When it cannot (another region, untraced memory, a watched page, the
+ * program's own breakpoint), the stub runs a copy of the original
+ * instruction and jumps back: the fault path or the CPU take it.
+ *
+ * The program never sees the stub: a signal that arrives while a thread
+ * is in it finds the thread's context moved back to the site (nothing
+ * done yet) or forward past it (the access complete), and one that
+ * arrives while the access is being completed waits until it is.
+ */
+#ifndef MMS_AGENT_HOT_H
+#define MMS_AGENT_HOT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/ucontext.h>
+
+#include "engine/icache.h"
+#include "engine/region.h"
+
+#define HOT_DEFAULT 16 /* faults before a site is patched */
+#define HOT_SITES_MAX 4096
+#define HOT_SLOT 128 /* bytes of stub per site */
+
+enum hot_state {
+	HOT_NONE,     /* never patched (an entry of the heat table only) */
+	HOT_PATCHING, /* our int3 may be at the site */
+	HOT_PATCHED,
+	HOT_UNPATCHING, /* our int3 may be at the site */
+	HOT_UNPATCHED,
+};
+
+struct hot_site {
+	uint64_t pc;
+	uint8_t len;
+	uint8_t orig[15];	/* the instruction's bytes */
+	int state;		/* enum hot_state */
+	uint64_t stub;		/* its HOT_SLOT bytes of code */
+	uint64_t copy;		/* the original instruction in the stub */
+	uint64_t hits;		/* accesses completed through it (not exact
+			     under threads: a statistic) */
+	struct icache_entry ce; /* decoded, with its re-encoding */
+};
+
+/* The frame the stub builds on the program's stack (hot-common.S). */
+struct hot_frame {
+	uint64_t gpr[16]; /* enum cpu_gpr order; gpr[RSP] unused */
+	uint64_t rflags;
+	uint64_t index; /* the site */
+	uint64_t cont;	/* where the stub goes on */
+	uint8_t red_zone[128];
+}; /* the program's rsp is just above */
+
+/* Per thread (initial-exec TLS: hot-common.S reaches it through %fs). */
+enum hot_busy { HOT_IDLE, HOT_BUSY, HOT_DONE };
+struct hot_tls {
+	uint64_t state;		 /* enum hot_busy */
+	struct hot_frame *frame; /* of the latest entry */
+	uint64_t accessed;	 /* the access happened: no going back */
+	uint64_t deferred;	 /* signals (bit sig-1) put off meanwhile */
+	sigset_t saved_mask;	 /* the thread's mask before the first */
+};
+
+/* Setup, from the config (--hot). */
+void hot_setup(void);
+/* signal context: the fault path completed in (decoded at pc) on region
+ * r; count it, and patch the site when it is hot. */
+void hot_note(uint64_t pc, const struct icache_entry *ce, const struct region *r);
+
+/* signal context: is pc in a stub?  Then the program pc it stands for
+ * (the site for the copy of the instruction, the next one for its jump
+ * back); pc itself otherwise.  For records and the debugger. */
+uint64_t hot_program_pc(uint64_t pc);
+
+/* signal context, first in every handler of ours that may run the
+ * program's handler or park the thread: put the context uc back where
+ * the program is.  false: the thread is completing an access, the signal
+ * (sig, si) is put off until it is done (hot_defer did it). */
+bool hot_fix(int sig, siginfo_t *si, ucontext_t *uc);
+/* signal context: mmscope's own fault while completing an access (an
+ * alias unmapped meanwhile): abandon it, restart at the site.  true if
+ * that was it. */
+bool hot_abandon(ucontext_t *uc);
+/* signal context: a SIGTRAP on one of our temporary int3 bytes: sent on
+ * to where the site's code is now.  true if it was ours. */
+bool hot_on_int3(const siginfo_t *si, ucontext_t *uc);
+
+/* Put the original bytes back over [lo, hi) in buf (a read of the
+ * program's memory at lo): patched sites look as they were. */
+void hot_overlay(uint64_t lo, uint8_t *buf, uint64_t len);
+/* Unpatch the sites in [lo, hi) (a breakpoint, a step, the program
+ * unmapping its code); every site when lo == hi == 0.  The sites stay
+ * known: they are patched again only if they get hot again. */
+int hot_unpatch_range(uint64_t lo, uint64_t hi);
+/* The summary line for agent.log at exit. */
+void hot_report(void);
+
+/* signal context: the site whose stub holds pc, or NULL */
+struct hot_site *hot_stub_site(uint64_t pc);
+
+/* hot-run.c: called by hot-common.S */
+void mms_hot_enter(struct hot_frame *f);
+extern __thread struct hot_tls mms_hot_tls;
+extern struct hot_site *hot_sites;
+
+#endif

@@ -1,0 +1,44 @@
+"""Hot sites (--hot=N, experimental, off by default): an instruction that
+faulted N times is patched into a jump to a stub that completes its
+accesses without a signal.  The trace must be the one --hot=off gives,
+record for record, and the program's own results the native ones."""
+import os
+
+from conftest import native, prog
+
+HOT = prog("hotloop")
+N = 20000
+
+
+def _accesses(run):
+    recs = [r for r in run.records() if r["type"] == "access"]
+    return [(r["module_offset"], r["dir"], r["width"], r["offset"], r["value"], r["count"],
+             tuple(r["flags"]), r["insn"]) for r in recs]
+
+
+def test_patched_sites_give_the_records_of_the_fault_path(mmscope_run):
+    truth = native([HOT, str(N)])
+    assert truth.returncode == 0
+    hot = mmscope_run([HOT, str(N)], maps=["/memfd:mmscope-hot*"], opts=["--hot=16"])
+    off = mmscope_run([HOT, str(N)], maps=["/memfd:mmscope-hot*"], opts=["--hot=off"])
+    assert hot.stdout == truth.stdout == off.stdout
+    a, b = _accesses(hot), _accesses(off)
+    assert len(a) == 2 * N
+    assert a == b
+    # the values are the program's: store i, then load i
+    assert [int(x[4], 16) for x in a[:6]] == [0, 0, 1, 1, 2, 2]
+    with open(os.path.join(hot.trace_dir, "agent.log")) as f:
+        log = f.read()
+    # both sites patched after 16 faults each; every later access went
+    # through a stub
+    assert f"hot sites: 2 patched, {2 * N - 32} accesses through them" in log, log
+    with open(os.path.join(off.trace_dir, "agent.log")) as f:
+        assert "hot sites" not in f.read()
+
+
+def test_hot_wants_a_number_or_off(tmp_path):
+    from conftest import MMSCOPE, run_group
+    p = run_group([MMSCOPE, "run", "--hot=zero", "-o", str(tmp_path / "t"), "--", "/bin/true"],
+                  30)
+    assert p.returncode == 2
+    assert "--hot wants a number of faults 1..1000000 or 'off', got 'zero'" in p.stderr
