@@ -56,6 +56,10 @@ mms_hot_framed:
 	movaps %xmm13, 208(%rsp)
 	movaps %xmm14, 224(%rsp)
 	movaps %xmm15, 240(%rsp)
+	movq $0, %fs:16(%rax)		/* mms_hot_tls.accessed */
+	movq $1, %fs:(%rax)		/* mms_hot_tls.state = HOT_BUSY: from
+					   here to the record, signals wait */
+mms_hot_busy:
 	cld
 	mov %rbx, %rdi
 	call mms_hot_enter

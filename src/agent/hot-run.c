@@ -121,9 +121,7 @@ void mms_hot_enter(struct hot_frame *f)
 	struct hot_tls *h = &mms_hot_tls;
 	struct hot_site *s = &hot_sites[f->index];
 
-	h->accessed = 0;
-	h->state = HOT_BUSY;
-	signal_fence();
+	/* HOT_BUSY already (hot-common.S) */
 	if (!complete(f, s))
 		f->cont = s->copy;
 	signal_fence();

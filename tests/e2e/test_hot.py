@@ -42,3 +42,24 @@ def test_hot_wants_a_number_or_off(tmp_path):
                   30)
     assert p.returncode == 2
     assert "--hot wants a number of faults 1..1000000 or 'off', got 'zero'" in p.stderr
+
+
+SIG = prog("hotsig")
+
+
+def test_signals_never_see_a_stub_and_never_break_an_access(mmscope_run):
+    """A SIGALRM every 50 us while both sites run patched: every handler
+    sees a pc of the program's own text (the stub is rewound or moved on,
+    an access being completed makes the signal wait), and every load
+    returns what was stored."""
+    n = 200000
+    run = mmscope_run([SIG, str(n)], maps=["/memfd:mmscope-hot*"], opts=["--hot=16"])
+    words = run.stdout.split()
+    assert words[:2] == ["SUM", str(n * (n - 1) // 2)], run.stdout
+    alarms, outside = int(words[3]), int(words[5])
+    # enough signals to have landed inside stubs many times over
+    assert alarms > 1000, run.stdout
+    assert outside == 0, run.stdout
+    with open(os.path.join(run.trace_dir, "agent.log")) as f:
+        assert "hot sites: 2 patched" in f.read()
+    assert len([a for a in run.accesses()]) == 2 * n
