@@ -178,7 +178,11 @@ bench-park: all
 bench-core: all
 	$(Q)B=$(B) bash bench/core.sh
 
-.PHONY: peers bench-peers bench-gdb bench-park bench-core
+# make bench-hot: a traced access on a patched hot site, section 11
+bench-hot: all
+	$(Q)B=$(B) bash bench/hot.sh
+
+.PHONY: peers bench-peers bench-gdb bench-park bench-core bench-hot
 # ---- end of peers ----
 
 deps:
@@ -194,7 +198,7 @@ demo: deps
 	$(Q)B=$(B) bash scripts/demo.sh
 
 bench: all
-	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; B=$(B) bash bench/park.sh || rc=1; B=$(B) bash bench/core.sh || rc=1; exit $$rc
+	$(Q)B=$(B) bash bench/run.sh; rc=$$?; B=$(B) bash bench/watch.sh || rc=1; B=$(B) bash bench/peers.sh || rc=1; B=$(B) bash bench/gdbstub.sh || rc=1; B=$(B) bash bench/park.sh || rc=1; B=$(B) bash bench/core.sh || rc=1; B=$(B) bash bench/hot.sh || rc=1; exit $$rc
 
 fuzz: deps
 	$(Q)B=$(B) bash tests/fuzz/run.sh
