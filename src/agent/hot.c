@@ -269,13 +269,6 @@ static int patch(struct hot_site *s)
 	return rewrite(s, jmp, 5, HOT_PATCHING, HOT_PATCHED);
 }
 
-static int unpatch(struct hot_site *s)
-{
-	if (s->state != HOT_PATCHED)
-		return 0;
-	return rewrite(s, s->orig, 5, HOT_UNPATCHING, HOT_UNPATCHED);
-}
-
 /* ---- the heat table ---- */
 
 static struct heat *heat_of(uint64_t pc)
@@ -357,7 +350,7 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
 	e->site = (int16_t)index;
 	if (patch(s) < 0) {
-		unpatch(s);
+		rewrite(s, s->orig, 5, HOT_UNPATCHING, HOT_UNPATCHED); /* what can be */
 		return WHY_FAILED;
 	}
 	return WHY_NONE;
@@ -411,41 +404,6 @@ bool hot_on_int3(const siginfo_t *si, ucontext_t *uc)
 		return true;
 	}
 	return false;
-}
-
-void hot_overlay(uint64_t lo, uint8_t *buf, uint64_t len)
-{
-	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
-
-	for (uint32_t i = 0; i < n; i++) {
-		const struct hot_site *s = &hot_sites[i];
-		if (s->state == HOT_UNPATCHED)
-			continue;
-		for (unsigned k = 0; k < 5; k++)
-			if (s->pc + k >= lo && s->pc + k < lo + len)
-				buf[s->pc + k - lo] = s->orig[k];
-	}
-}
-
-int hot_unpatch_range(uint64_t lo, uint64_t hi)
-{
-	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
-	int count = 0;
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct hot_site *s = &hot_sites[i];
-		if ((lo || hi) && (s->pc + s->len <= lo || s->pc >= hi))
-			continue;
-		if (s->state == HOT_PATCHED && unpatch(s) == 0)
-			count++;
-		struct heat *e = heat_of(s->pc);
-		if (e) { /* hot again: patched again */
-			e->faults = 0;
-			e->site = -1;
-			e->why = WHY_NONE;
-		}
-	}
-	return count;
 }
 
 void hot_report(void)

@@ -92,13 +92,6 @@ bool hot_abandon(ucontext_t *uc);
  * to where the site's code is now.  true if it was ours. */
 bool hot_on_int3(const siginfo_t *si, ucontext_t *uc);
 
-/* Put the original bytes back over [lo, hi) in buf (a read of the
- * program's memory at lo): patched sites look as they were. */
-void hot_overlay(uint64_t lo, uint8_t *buf, uint64_t len);
-/* Unpatch the sites in [lo, hi) (a breakpoint, a step, the program
- * unmapping its code); every site when lo == hi == 0.  The sites stay
- * known: they are patched again only if they get hot again. */
-int hot_unpatch_range(uint64_t lo, uint64_t hi);
 /* The summary line for agent.log at exit. */
 void hot_report(void);
 
