@@ -2,7 +2,7 @@
 /*
  * hotsig N: hotloop's two 6-byte accesses, N rounds, under a SIGALRM
  * every 50 us whose handler counts the interrupted pcs that lie outside
- * the program's own text (under mmscope: in a hot site's stub or in the
+ * the program's own text while it runs the loop (under mmscope: in a hot site's stub or in the
  * agent, which the program must never see), and checks each load.
  * Output: "SUM <sum> ALARMS <n> OUTSIDE <n>", "BAD <round>" on a wrong load.
  */
@@ -17,6 +17,7 @@
 
 extern char __executable_start[], etext[];
 static volatile long alarms, outside;
+static volatile int in_loop; /* libc's setitimer is outside the text too */
 
 static void on_alarm(int sig, siginfo_t *si, void *ucv)
 {
@@ -25,6 +26,8 @@ static void on_alarm(int sig, siginfo_t *si, void *ucv)
 
 	(void)sig;
 	(void)si;
+	if (!in_loop)
+		return;
 	alarms++;
 	if (pc < __executable_start || pc >= etext)
 		outside++;
@@ -45,6 +48,7 @@ int main(int argc, char **argv)
 	if (p == MAP_FAILED || sigaction(SIGALRM, &sa, NULL) < 0 ||
 	    setitimer(ITIMER_REAL, &it, NULL) < 0)
 		return 2;
+	in_loop = 1;
 	for (long i = 0; i < n; i++) {
 		uint32_t v = (uint32_t)i, r;
 		__asm__ volatile("movl %1, 0x100(%0)" ::"r"(p), "r"(v) : "memory");
@@ -55,6 +59,7 @@ int main(int argc, char **argv)
 		}
 		sum += r;
 	}
+	in_loop = 0;
 	setitimer(ITIMER_REAL, &stop, NULL);
 	printf("SUM %lu ALARMS %ld OUTSIDE %ld\n", (unsigned long)sum, alarms, outside);
 	return 0;
