@@ -137,6 +137,11 @@ void fault_on_trap(int sig, siginfo_t *si, void *uc);
 void fault_cpu_from_uc(struct cpu *c, const ucontext_t *uc);
 /* ucontext gregs index of each enum cpu_gpr */
 extern const int fault_greg_of[GPR_COUNT];
+/* signal context: the engine's context for thread t (its buffers, the
+ * region table, ce's cached re-encoding if any, the records to record) */
+struct emu_ctx fault_ctx(struct thread_state *t, struct icache_entry *ce,
+			 void (*record)(void *, const struct insn *, const struct cpu *,
+					const struct emu_access *));
 /* signal context: the engine's record callback (arg: the thread_state) */
 void fault_record(void *arg, const struct insn *in, const struct cpu *c,
 		  const struct emu_access *a);

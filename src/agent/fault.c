@@ -81,6 +81,23 @@ void fault_record(void *arg, const struct insn *in, const struct cpu *c, const s
 		rec_access(t, pc, in->bytes, in->len, a);
 }
 
+/* signal context: the engine's context for thread t's access */
+struct emu_ctx fault_ctx(struct thread_state *t, struct icache_entry *ce,
+			 void (*record)(void *, const struct insn *, const struct cpu *,
+					const struct emu_access *))
+{
+	return (struct emu_ctx){
+		.regions = &agent.regions,
+		.scratch = t->scratch,
+		.code = t->code,
+		.record = record,
+		.arg = t,
+		.cached = ce,
+		.peek = mem_peek,
+		.poke = mem_poke,
+	};
+}
+
 /* signal context: the decoded instruction at pc (cached per thread), read
  * without crossing into a page that may not exist unless it must */
 static const struct insn *decode_at(struct thread_state *t, uint64_t pc, struct insn *buf,
@@ -173,16 +190,7 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 		goto out;
 	}
 
-	struct emu_ctx e = {
-		.regions = &agent.regions,
-		.scratch = t->scratch,
-		.code = t->code,
-		.record = fault_record,
-		.arg = t,
-		.cached = ce,
-		.peek = mem_peek,
-		.poke = mem_poke,
-	};
+	struct emu_ctx e = fault_ctx(t, ce, fault_record);
 	enum emu_result res;
 	uint64_t pc = c.rip;
 	if (r.alias) {
@@ -199,7 +207,7 @@ static void on_segv(int sig, siginfo_t *si, void *ucv)
 		cpu_to_uc(&c, uc);
 		debug_after_step(uc);
 		if (r.alias && !(r.flags & REGION_WATCH))
-			hot_note(pc, ce, &r);
+			hot_note(pc, ce);
 		goto out;
 	case EMU_SLOW:
 		if (step_out_of_line(t, &c, &r, addr, in) == 0) {

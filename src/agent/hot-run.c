@@ -27,7 +27,6 @@
 
 #include "agent/agent.h"
 #include "agent/hot.h"
-#include "agent/mem.h"
 #include "util/sys.h"
 
 __thread struct hot_tls mms_hot_tls;
@@ -83,16 +82,7 @@ static bool complete(struct hot_frame *f, struct hot_site *s)
 	    (r.flags & REGION_WATCH))
 		return false;
 
-	struct emu_ctx e = {
-		.regions = &agent.regions,
-		.scratch = t->scratch,
-		.code = t->code,
-		.record = record,
-		.arg = t,
-		.cached = &s->ce,
-		.peek = mem_peek,
-		.poke = mem_poke,
-	};
+	struct emu_ctx e = fault_ctx(t, &s->ce, record);
 	if (emu_complete(&e, in, &c) != EMU_DONE)
 		return false;
 	for (int i = 0; i < GPR_COUNT; i++)

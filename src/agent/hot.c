@@ -79,27 +79,23 @@ static int patch_lock;				 /* one patcher at a time (trylock) */
 static bool synced;				 /* membarrier SYNC_CORE registered */
 static uint32_t threshold;
 
+static void *table(size_t size)
+{
+	void *p = sys_mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return sys_mmap_failed(p) ? NULL : p;
+}
+
 void hot_setup(void)
 {
-	void *p;
-
 	threshold = agent.cfg.hot > 0 ? (uint32_t)agent.cfg.hot : 0;
 	if (!threshold)
 		return;
-	p = sys_mmap(NULL, HEAT_SLOTS * sizeof(struct heat), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (sys_mmap_failed(p)) {
+	heat = table(HEAT_SLOTS * sizeof(struct heat));
+	hot_sites = heat ? table(HOT_SITES_MAX * sizeof(struct hot_site)) : NULL;
+	if (!hot_sites)
 		threshold = 0;
-		return;
-	}
-	heat = p;
-	p = sys_mmap(NULL, HOT_SITES_MAX * sizeof(struct hot_site), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (sys_mmap_failed(p)) {
-		threshold = 0;
-		return;
-	}
-	hot_sites = p;
 }
 
 /* ---- what can be patched ---- */
@@ -357,7 +353,7 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 }
 
 /* signal context */
-void hot_note(uint64_t pc, const struct icache_entry *ce, const struct region *r)
+void hot_note(uint64_t pc, const struct icache_entry *ce)
 {
 	struct heat *e;
 	enum hot_why why;
@@ -378,7 +374,6 @@ void hot_note(uint64_t pc, const struct icache_entry *ce, const struct region *r
 		__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
 	}
 	e->why = (uint16_t)why;
-	(void)r;
 }
 
 /* signal context */

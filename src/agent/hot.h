@@ -70,9 +70,9 @@ struct hot_tls {
 
 /* Setup, from the config (--hot). */
 void hot_setup(void);
-/* signal context: the fault path completed in (decoded at pc) on region
- * r; count it, and patch the site when it is hot. */
-void hot_note(uint64_t pc, const struct icache_entry *ce, const struct region *r);
+/* signal context: the fault path completed ce's instruction at pc on a
+ * traced region with alias; count it, and patch the site when it is hot. */
+void hot_note(uint64_t pc, const struct icache_entry *ce);
 
 /* signal context: is pc in a stub?  Then the program pc it stands for
  * (the site for the copy of the instruction, the next one for its jump
