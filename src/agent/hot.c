@@ -267,15 +267,18 @@ static int patch(struct hot_site *s)
 
 /* ---- the heat table ---- */
 
-static struct heat *heat_of(uint64_t pc)
+/* pc's entry, made if create and there is room; NULL otherwise */
+static struct heat *heat_of(uint64_t pc, bool create)
 {
 	uint32_t h = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 51) & (HEAT_SLOTS - 1);
 
-	for (uint32_t i = 0; i < 64; i++) {
+	for (uint32_t i = 0; heat && i < 64; i++) {
 		struct heat *e = &heat[(h + i) & (HEAT_SLOTS - 1)];
 		uint64_t cur = __atomic_load_n(&e->pc, __ATOMIC_ACQUIRE);
 		if (cur == pc)
 			return e;
+		if (!cur && !create)
+			return NULL;
 		if (!cur && __atomic_compare_exchange_n(&e->pc, &cur, pc, false, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE)) {
 			e->site = -1;
@@ -285,6 +288,40 @@ static struct heat *heat_of(uint64_t pc)
 			return e;
 	}
 	return NULL;
+}
+
+/* signal context */
+static const struct hot_site *site_at(uint64_t pc)
+{
+	struct heat *e = hot_sites ? heat_of(pc, false) : NULL;
+	int site = e ? __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) : -1;
+
+	return site >= 0 ? &hot_sites[site] : NULL;
+}
+
+/* signal context */
+unsigned hot_orig_at(uint64_t pc, uint8_t out[15])
+{
+	const struct hot_site *s = site_at(pc);
+
+	if (!s)
+		return 0;
+	memset(out, 0, 15);
+	memcpy(out, s->orig, s->len);
+	return s->len;
+}
+
+/* signal context */
+void hot_overlay(uint64_t addr, void *buf, size_t len)
+{
+	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; hot_sites && i < n; i++) {
+		const struct hot_site *s = &hot_sites[i];
+		for (unsigned k = 0; k < s->len; k++)
+			if (s->pc + k >= addr && s->pc + k - addr < len)
+				((uint8_t *)buf)[s->pc + k - addr] = s->orig[k];
+	}
 }
 
 /* The first patch: from now on every signal the program handles passes
@@ -344,7 +381,7 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 		return WHY_FAILED;
 	__atomic_store_n(&c->used, c->used + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
-	e->site = (int16_t)index;
+	__atomic_store_n(&e->site, (int16_t)index, __ATOMIC_RELEASE);
 	if (patch(s) < 0) {
 		rewrite(s, s->orig, 5, HOT_UNPATCHING, HOT_UNPATCHED); /* what can be */
 		return WHY_FAILED;
@@ -358,7 +395,7 @@ void hot_note(uint64_t pc, const struct icache_entry *ce)
 	struct heat *e;
 	enum hot_why why;
 
-	if (!threshold || !ce || hot_stub_site(pc) || !(e = heat_of(pc)))
+	if (!threshold || !ce || hot_stub_site(pc) || !(e = heat_of(pc, true)))
 		return;
 	if (__atomic_add_fetch(&e->faults, 1, __ATOMIC_RELAXED) != threshold || e->why ||
 	    e->site >= 0)

@@ -92,6 +92,15 @@ bool hot_abandon(ucontext_t *uc);
  * to where the site's code is now.  true if it was ours. */
 bool hot_on_int3(const siginfo_t *si, ucontext_t *uc);
 
+/* signal context: is pc a patched site?  Then its original instruction
+ * in out (zeros after) and its length; 0 otherwise.  The fault path
+ * decodes from it: a thread that ran the instruction just before it was
+ * patched faults after the bytes changed. */
+unsigned hot_orig_at(uint64_t pc, uint8_t out[15]);
+/* signal context: the bytes [addr, addr+len) read into buf, with the
+ * program's own bytes put back where a site is patched (what the
+ * debugger and a core show). */
+void hot_overlay(uint64_t addr, void *buf, size_t len);
 /* The summary line for agent.log at exit. */
 void hot_report(void);
 

@@ -10,6 +10,7 @@
 #include <sys/uio.h>
 
 #include "agent/agent.h"
+#include "agent/hot.h"
 #include "agent/mem.h"
 #include "agent/record.h"
 #include "agent/shadow.h"
@@ -183,7 +184,11 @@ static long walk(uint64_t addr, uint8_t *buf, size_t len, unsigned flags, bool w
 
 long mem_read(uint64_t addr, void *buf, size_t len, unsigned flags)
 {
-	return walk(addr, buf, len, flags, false);
+	long n = walk(addr, buf, len, flags, false);
+
+	if (n > 0)
+		hot_overlay(addr, buf, (size_t)n); /* the program's text, not our jumps */
+	return n;
 }
 
 long mem_write(uint64_t addr, const void *buf, size_t len, unsigned flags)

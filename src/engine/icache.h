@@ -34,8 +34,10 @@ struct icache {
  * writable and executable). */
 void icache_init(struct icache *c, uint8_t *code);
 
-/* The decoded instruction at pc, decoding on a miss; NULL if the bytes do
- * not decode.  avail: readable bytes at pc (at most 15 are used). */
-struct icache_entry *icache_get(struct icache *c, uint64_t pc, size_t avail);
+/* The decoded instruction at pc, whose bytes are at code (pc itself, or a
+ * copy with the bytes the program wrote where mmscope patched its text),
+ * decoding on a miss; NULL if the bytes do not decode.  avail: readable
+ * bytes at code (at most 15 are used). */
+struct icache_entry *icache_get(struct icache *c, uint64_t pc, const uint8_t *code, size_t avail);
 
 #endif

@@ -25,6 +25,21 @@ def _kill_group(p):
             pass
 
 
+HOT = os.environ.get("MMS_TEST_HOT")
+
+
+def with_hot(argv):
+    """`mmscope run ...` with --hot=$MMS_TEST_HOT added when the environment
+    asks for it and the test did not choose itself: the exactness suites run
+    once with hot sites off and once with every site patched after its first
+    fault (make check-hot), and must give the same records both ways."""
+    argv = list(argv)
+    if HOT and len(argv) > 1 and argv[0] == MMSCOPE and argv[1] == "run" \
+            and not any(str(a).startswith("--hot") for a in argv):
+        argv.insert(2, "--hot=" + HOT)
+    return argv
+
+
 def run_group(argv, timeout, input=None, capture_output=True, text=True, **kw):
     """subprocess.run for a program that may wedge (any traced program): it
     runs in a session of its own, and on timeout its whole process group is
@@ -36,7 +51,7 @@ def run_group(argv, timeout, input=None, capture_output=True, text=True, **kw):
         kw.setdefault("stderr", subprocess.PIPE)
     if input is not None:
         kw.setdefault("stdin", subprocess.PIPE)
-    with subprocess.Popen(list(argv), start_new_session=True, text=text, **kw) as p:
+    with subprocess.Popen(with_hot(argv), start_new_session=True, text=text, **kw) as p:
         try:
             out, err = p.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -60,7 +75,7 @@ class GroupPopen(subprocess.Popen):
     finally), which also stops the watchdog."""
 
     def __init__(self, argv, timeout, **kw):
-        super().__init__(list(argv), start_new_session=True, **kw)
+        super().__init__(with_hot(argv), start_new_session=True, **kw)
         self.timed_out = False
         self._watchdog = threading.Timer(timeout, self._expire)
         self._watchdog.daemon = True

@@ -63,3 +63,32 @@ def test_signals_never_see_a_stub_and_never_break_an_access(mmscope_run):
     with open(os.path.join(run.trace_dir, "agent.log")) as f:
         assert "hot sites: 2 patched" in f.read()
     assert len([a for a in run.accesses()]) == 2 * n
+
+
+def _per_offset(run):
+    seqs = {}
+    for r in run.records():
+        if r["type"] == "access":
+            seqs.setdefault(r["offset"], []).append((r["dir"], r["width"], r["value"]))
+    return seqs
+
+
+def test_threads_running_a_site_while_it_is_patched(mmscope_run):
+    """Four threads released together run both sites while the first
+    fault patches them (--hot=1): a thread that ran the original
+    instruction just before the jump was written faults after it, and the
+    fault path must complete the program's instruction, not decode our
+    jump (uring_hammer died of that 60% of runs).  Every thread's records
+    are the ones --hot=off gives, in its own order."""
+    n, t = 3000, 4
+    truth = native([HOT, str(n), str(t)])
+    assert truth.returncode == 0
+    off = _per_offset(mmscope_run([HOT, str(n), str(t)], maps=["/memfd:mmscope-hot*"],
+                                  opts=["--hot=off"]))
+    assert len(off) == t and all(len(v) == 2 * n for v in off.values())
+    for attempt in range(12):
+        hot = mmscope_run([HOT, str(n), str(t)], maps=["/memfd:mmscope-hot*"], opts=["--hot=1"],
+                          check=False)
+        assert hot.returncode == 0, (attempt, hot.stderr)
+        assert hot.stdout == truth.stdout
+        assert _per_offset(hot) == off, attempt

@@ -1,34 +1,67 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * hotloop N: N rounds of a 4-byte store and a 4-byte load at offset 0x100
- * of a memfd mapping ("mmscope-hot"), each instruction 6 bytes long (so a
- * hot site can be patched with a 5-byte jump), then the sum of the loads.
- * Output: "ROUNDS <n>", "SUM <sum>".
+ * hotloop N [T]: N rounds of a 4-byte store and a 4-byte load at offset
+ * 0x100 of a memfd mapping ("mmscope-hot"), each instruction 6 bytes long
+ * (so a hot site can be patched with a 5-byte jump), then the sum of the
+ * loads.  With T threads (released together, so that one patches a site
+ * while the others run it), thread k does the same at 0x100 + 64k.
+ * Output: "ROUNDS <n>", "SUM <sum>" (of all threads).
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
-{
-	long n = argc > 1 ? atol(argv[1]) : 1000;
-	int fd = memfd_create("mmscope-hot", 0);
-	uint64_t sum = 0;
-	char *p;
+static long n;
+static pthread_barrier_t go;
 
-	if (fd < 0 || ftruncate(fd, 8192) < 0)
-		return 1;
-	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return 1;
+static uint64_t rounds(char *p)
+{
+	uint64_t sum = 0;
+
 	for (long i = 0; i < n; i++) {
 		uint32_t v = (uint32_t)i, r;
 		/* 0x100 needs a disp32: 6 bytes each, with no REX */
 		__asm__ volatile("movl %1, 0x100(%0)" ::"r"(p), "r"(v) : "memory");
 		__asm__ volatile("movl 0x100(%1), %0" : "=r"(r) : "r"(p) : "memory");
 		sum += r;
+	}
+	return sum;
+}
+
+static void *worker(void *p)
+{
+	pthread_barrier_wait(&go);
+	return (void *)(uintptr_t)rounds(p);
+}
+
+int main(int argc, char **argv)
+{
+	int fd = memfd_create("mmscope-hot", 0), t = argc > 2 ? atoi(argv[2]) : 0;
+	pthread_t th[32];
+	uint64_t sum = 0;
+	char *p;
+
+	n = argc > 1 ? atol(argv[1]) : 1000;
+	if (fd < 0 || ftruncate(fd, 8192) < 0 || t < 0 || t > 32)
+		return 1;
+	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return 1;
+	if (!t) {
+		sum = rounds(p);
+	} else {
+		pthread_barrier_init(&go, NULL, (unsigned)t);
+		for (int k = 0; k < t; k++)
+			if (pthread_create(&th[k], NULL, worker, p + 64 * k))
+				return 1;
+		for (int k = 0; k < t; k++) {
+			void *r;
+			pthread_join(th[k], &r);
+			sum += (uintptr_t)r;
+		}
 	}
 	printf("ROUNDS %ld\nSUM %lu\n", n, (unsigned long)sum);
 	return 0;

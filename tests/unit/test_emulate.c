@@ -177,15 +177,15 @@ static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 
 	icache_init(&cache, xol + EMU_CODE_SIZE);
 	memcpy(code, "\x89\x03", 2); /* mov [rbx],eax */
-	struct icache_entry *ce = icache_get(&cache, (uint64_t)code, 15);
+	struct icache_entry *ce = icache_get(&cache, (uint64_t)code, code, 15);
 	assert_non_null(ce);
 	c.rip = (uint64_t)code;
 	c.gpr[GPR_RBX] = (uint64_t)view;
 	c.gpr[GPR_RAX] = 5;
 	e.cached = ce;
 	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
-	assert_true(ce->code_len > 0);				      /* kept */
-	assert_ptr_equal(icache_get(&cache, (uint64_t)code, 15), ce); /* hit */
+	assert_true(ce->code_len > 0);					    /* kept */
+	assert_ptr_equal(icache_get(&cache, (uint64_t)code, code, 15), ce); /* hit */
 	c.rip = (uint64_t)code;
 	c.gpr[GPR_RAX] = 6;
 	assert_int_equal(emu_complete(&e, &ce->in, &c), EMU_DONE);
@@ -193,7 +193,7 @@ static void test_icache_reuses_reencoding_and_notices_changed_code(void **state)
 	assert_int_equal(got, 6);
 	/* the code changed under the cache (a JIT): decoded afresh */
 	memcpy(code, "\x8b\x03", 2); /* mov eax,[rbx] */
-	ce = icache_get(&cache, (uint64_t)code, 15);
+	ce = icache_get(&cache, (uint64_t)code, code, 15);
 	assert_int_equal(ce->code_len, 0);
 	assert_int_equal(ce->in.mode, MODE_LOAD);
 }
