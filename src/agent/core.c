@@ -20,6 +20,7 @@
 
 #include "agent/agent.h"
 #include "agent/core.h"
+#include "agent/hot.h"
 #include "agent/mem.h"
 #include "agent/shadow.h"
 #include "debug/x86_64.h"
@@ -212,6 +213,12 @@ static uint64_t dump_size(const struct maps_line *m, const struct region *r, int
 	if (shared)	    /* a memfd or deleted shm file: anonymous shared memory */
 		return has_suffix(m->path, " (deleted)") || !strncmp(m->path, "/memfd:", 7) ? len
 											    : 0;
+	/* a page of text has a private copy once mmscope patched a hot
+	 * site in it: the file still has the program's bytes (a program
+	 * that wrote its read-only text itself and has a site patched
+	 * there loses that change in the core) */
+	if (anon && !(prot & PROT_WRITE) && hot_patched_in(m->lo, m->hi))
+		anon = false;
 	if (anon || (prot & PROT_WRITE))
 		return len; /* a private file mapping's data, relocations, ... */
 	/* text and read-only data: the file has them; its ELF header is kept */
@@ -222,8 +229,9 @@ static uint64_t dump_size(const struct maps_line *m, const struct region *r, int
 
 static void add_seg(const struct maps_line *m, bool anon, enum core_mode mode)
 {
-	if (is_alias(m->lo, m->hi) || !strcmp(m->path, "[vsyscall]"))
-		return; /* an alias is mmscope's own view of a traced mapping */
+	if (is_alias(m->lo, m->hi) || hot_is_stubs(m->lo, m->hi) || !strcmp(m->path, "[vsyscall]"))
+		return; /* an alias is mmscope's own view of a traced mapping,
+			   stubs are mmscope's code */
 	if (nsegs == SEG_MAX) {
 		nleft_out++;
 		return;

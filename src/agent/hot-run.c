@@ -35,10 +35,7 @@ extern const char mms_hot_common[], mms_hot_pushed[], mms_hot_framed[], mms_hot_
 	mms_hot_end[];
 
 /* Stub layout (hot.c writes it): where its steps begin. */
-#define STUB_PUSH 8    /* after lea -136(%rsp),%rsp */
-#define STUB_JMP 13    /* after push $index */
-#define STUB_COPY 19   /* the original instruction, then jmp back */
-#define STUB_ABOVE 144 /* what the stub puts below the program's rsp */
+#define STUB_ABOVE (HOTSTUB_RED_ZONE + 8) /* what the stub puts below the program's rsp */
 
 static void signal_fence(void)
 {
@@ -192,10 +189,15 @@ static void put_off(int sig, siginfo_t *si, ucontext_t *uc)
 {
 	struct hot_tls *h = &mms_hot_tls;
 
+	uint64_t bit = 1ull << (sig - 1);
+
 	if (!h->deferred)
 		h->saved_mask = uc->uc_sigmask;
-	h->deferred |= 1ull << (sig - 1);
+	h->deferred |= bit;
 	sigaddset(&uc->uc_sigmask, sig);
+	/* blocked in this handler too (it may run with sig unblocked,
+	 * SA_NODEFER): else the copy comes at once, here, and again */
+	sys_call4(SYS_rt_sigprocmask, SIG_BLOCK, (long)&bit, 0, 8);
 	sys_call4(SYS_rt_tgsigqueueinfo, agent.pid, sys_gettid(), sig, (long)si);
 }
 
@@ -234,10 +236,10 @@ bool hot_fix(int sig, siginfo_t *si, ucontext_t *uc)
 	s = in_stub(pc, &off);
 	if (!s)
 		return true;
-	if (off < STUB_COPY) {
-		*reg(uc, GPR_RSP) = (greg_t)(rsp + (off == 0	       ? 0
-						    : off == STUB_PUSH ? STUB_ABOVE - 8
-								       : STUB_ABOVE));
+	if (off < HOTSTUB_COPY) {
+		*reg(uc, GPR_RSP) = (greg_t)(rsp + (off == 0		  ? 0
+						    : off == HOTSTUB_PUSH ? STUB_ABOVE - 8
+									  : STUB_ABOVE));
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->pc;
 	} else {
 		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)hot_program_pc(pc);

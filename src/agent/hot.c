@@ -24,6 +24,7 @@
 #include "agent/hot.h"
 #include "agent/mem.h"
 #include "util/fmt.h"
+#include "util/hotstub.h"
 #include "util/log.h"
 #include "util/sys.h"
 
@@ -185,6 +186,30 @@ struct hot_site *hot_stub_site(uint64_t pc)
 }
 
 /* signal context */
+bool hot_is_stubs(uint64_t lo, uint64_t hi)
+{
+	uint32_t n = __atomic_load_n(&nchunks, __ATOMIC_ACQUIRE);
+	uint64_t covered = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (chunks[i].base >= lo && chunks[i].base + HOT_CHUNK <= hi)
+			covered += HOT_CHUNK;
+	return n && covered == hi - lo;
+}
+
+/* signal context */
+bool hot_patched_in(uint64_t lo, uint64_t hi)
+{
+	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+
+	for (uint32_t i = 0; hot_sites && i < n; i++)
+		if (hot_sites[i].pc + hot_sites[i].len > lo && hot_sites[i].pc < hi &&
+		    __atomic_load_n(&hot_sites[i].state, __ATOMIC_ACQUIRE) != HOT_UNPATCHED)
+			return true;
+	return false;
+}
+
+/* signal context */
 uint64_t hot_program_pc(uint64_t pc)
 {
 	struct hot_site *s = hot_stub_site(pc);
@@ -211,22 +236,21 @@ static void put32(uint8_t *p, uint32_t v)
 static void stub_build(uint8_t *b, uint64_t slot, uint32_t index, const struct hot_site *s,
 		       const uint8_t *xcode, unsigned xlen)
 {
-	static const uint8_t lea[8] = { 0x48, 0x8d, 0xa4, 0x24, 0x78, 0xff, 0xff, 0xff };
 	uint64_t common = (uint64_t)mms_hot_common;
-	unsigned j = 19 + s->len;
+	unsigned j = HOTSTUB_COPY + s->len;
 
 	memset(b, 0xcc, HOT_SLOT);
-	memcpy(b, lea, 8);
-	b[8] = 0x68;
-	put32(b + 9, index);
-	b[13] = 0xff;
-	b[14] = 0x25;
-	put32(b + 15, 40 - 19);
-	memcpy(b + 19, s->orig, s->len);
+	memcpy(b, hotstub_lea, HOTSTUB_PUSH);
+	b[HOTSTUB_PUSH] = 0x68;
+	put32(b + HOTSTUB_PUSH + 1, index);
+	b[HOTSTUB_JMP] = 0xff;
+	b[HOTSTUB_JMP + 1] = 0x25;
+	put32(b + HOTSTUB_JMP + 2, HOTSTUB_TARGET - HOTSTUB_COPY);
+	memcpy(b + HOTSTUB_COPY, s->orig, s->len);
 	b[j] = 0xe9;
 	put32(b + j + 1, (uint32_t)(s->pc + s->len - (slot + j + 5)));
-	memcpy(b + 40, &common, 8);
-	memcpy(b + 64, xcode, xlen);
+	memcpy(b + HOTSTUB_TARGET, &common, 8);
+	memcpy(b + HOTSTUB_XCODE, xcode, xlen);
 }
 
 /* ---- writing text ---- */
@@ -370,10 +394,10 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	s->len = ce->in.len;
 	memcpy(s->orig, ce->in.bytes, s->len);
 	s->stub = c->base + (uint64_t)c->used * HOT_SLOT;
-	s->copy = s->stub + 19;
+	s->copy = s->stub + HOTSTUB_COPY;
 	s->ce = entry;
 	s->ce.pc = pc;
-	s->ce.xcode = (uint8_t *)s->stub + 64;
+	s->ce.xcode = (uint8_t *)s->stub + HOTSTUB_XCODE;
 	if (!reach(pc, s->stub))
 		return WHY_ROOM;
 	stub_build(b, s->stub, index, s, xcode, entry.code_len);

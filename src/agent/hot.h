@@ -24,10 +24,11 @@
 
 #include "engine/icache.h"
 #include "engine/region.h"
+#include "util/hotstub.h"
 
 #define HOT_DEFAULT 16 /* faults before a site is patched */
 #define HOT_SITES_MAX 4096
-#define HOT_SLOT 128 /* bytes of stub per site */
+#define HOT_SLOT HOTSTUB_SLOT /* bytes of stub per site */
 
 enum hot_state {
 	HOT_NONE,     /* never patched (an entry of the heat table only) */
@@ -101,6 +102,12 @@ unsigned hot_orig_at(uint64_t pc, uint8_t out[15]);
  * program's own bytes put back where a site is patched (what the
  * debugger and a core show). */
 void hot_overlay(uint64_t addr, void *buf, size_t len);
+/* signal context: is [lo, hi) stub memory, all of it?  (Not the
+ * program's: a core leaves it out.) */
+bool hot_is_stubs(uint64_t lo, uint64_t hi);
+/* signal context: is a site in [lo, hi) patched (or being patched or
+ * unpatched)?  Its page has a private copy because of mmscope. */
+bool hot_patched_in(uint64_t lo, uint64_t hi);
 /* The summary line for agent.log at exit. */
 void hot_report(void);
 

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "cli/cmds.h"
+#include "util/hotstub.h"
 #include "util/maps.h"
 
 #define TRY_FOR_MS 3000	  /* looking for a thread that stands well */
@@ -177,7 +178,25 @@ static bool blocking_ok(long nr)
 
 /* Where a stopped thread stands: true if the call may be made there;
  * else false and why. */
-static bool stands_well(struct attach *at, const struct user_regs_struct *r, char *why, size_t cap)
+/* Is the stopped thread tid at a place of a hot site's stub where it
+ * holds nothing of mmscope's (util/hotstub.h)?  m: the anonymous code
+ * mapping holding pc. */
+static bool in_plain_stub(int tid, uint64_t pc, const struct maps_line *m)
+{
+	uint64_t slot = m->lo + ((pc - m->lo) & ~(uint64_t)(HOTSTUB_SLOT - 1));
+	uint64_t words[3];
+
+	for (int i = 0; i < 3; i++) {
+		errno = 0;
+		words[i] = (uint64_t)ptrace(PTRACE_PEEKDATA, tid, slot + 8 * i, 0);
+		if (errno)
+			return false;
+	}
+	return hotstub_is((const uint8_t *)words) && hotstub_plain((unsigned)(pc - slot));
+}
+
+static bool stands_well(struct attach *at, int tid, const struct user_regs_struct *r, char *why,
+			size_t cap)
 {
 	static struct maps_line m;
 	const char *path = m.path;
@@ -193,6 +212,8 @@ static bool stands_well(struct attach *at, const struct user_regs_struct *r, cha
 		snprintf(why, cap, "at 0x%llx, outside any code", (unsigned long long)r->rip);
 		return false;
 	}
+	if (!path[0] && in_plain_stub(tid, r->rip, &m))
+		return true; /* as good as the program's own instruction */
 	if (!path[0] || path[0] == '[' || !strcmp(path, at->agent)) {
 		snprintf(why, cap, "in %.120s", !path[0] ? "generated code" : path);
 		return false;
@@ -373,7 +394,7 @@ static int try_thread(struct attach *at, int tid, char *err, size_t errlen)
 		r.rax = r.orig_rax;
 		ptrace(PTRACE_SETREGS, tid, 0, &r);
 	}
-	if (stands_well(at, &r, at->why, sizeof(at->why))) {
+	if (stands_well(at, tid, &r, at->why, sizeof(at->why))) {
 		long res = call_attach(at, tid, &r, err, errlen);
 		rc = res == 0 ? 1 : res == -EBUSY || res == -EAGAIN ? 0 : -1;
 	} else {
@@ -436,7 +457,7 @@ int cli_attach_late(long pid, const char *out, char *spec, size_t cap, char *err
 			return -1;
 		if (rc > 0)
 			return 0;
-		nap_ms(10);
+		nap_ms(1); /* a thread busy in mmscope (a hot site) is there most of the time: look often */
 	}
 	snprintf(err, errlen,
 		 "no thread of process %ld stood where the connection can be opened safely in "

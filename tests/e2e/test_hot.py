@@ -92,3 +92,61 @@ def test_threads_running_a_site_while_it_is_patched(mmscope_run):
         assert hot.returncode == 0, (attempt, hot.stderr)
         assert hot.stdout == truth.stdout
         assert _per_offset(hot) == off, attempt
+
+
+def test_a_core_of_a_patched_program_has_its_own_text_and_no_stub(tmp_path):
+    """mmscope dump of a program running both sites patched: the core
+    (--full, so the text is read from memory) shows the program's
+    instructions at the sites, not our jumps; every thread's pc is in the
+    program's text (a thread inside a stub was moved back or on); no
+    stub memory is in it."""
+    import re
+    import time
+    from conftest import GroupPopen, MMSCOPE, run_group
+    trace = str(tmp_path / "t.d")
+    run = GroupPopen([MMSCOPE, "run", "-q", "-o", trace, "--map", "/memfd:mmscope-hot*",
+                      "--hot=1", "--", HOT, "1000000000"], 120)
+    try:
+        pid = None
+        for _ in range(100):
+            names = [n for n in os.listdir(trace) if n.endswith(".mms")] \
+                if os.path.isdir(trace) else []
+            if names:
+                pid = int(names[0].split("-")[0])
+                break
+            time.sleep(0.05)
+        assert pid, "the program did not start"
+        time.sleep(0.5)  # both sites fault once and are patched
+        with open(f"/proc/{pid}/maps") as f:
+            stubs = [int(l.split("-")[0], 16) for l in f
+                     if l.split()[1] == "r-xp" and len(l.split()) == 5]
+        assert stubs, "no stub memory: nothing was patched"
+        core = str(tmp_path / "hot.core")
+        d = run_group([MMSCOPE, "dump", str(pid), "--full", "-o", core], 120)
+        assert d.returncode == 0, d
+        assert run.poll() is None
+    finally:
+        run.kill_group()
+    want = subprocess_gdb(None, "x/6xb hot_store", "x/6xb hot_load")
+    got = subprocess_gdb(core, "x/6xb hot_store", "x/6xb hot_load", "info threads", "bt")
+    bytes_of = lambda g: [b.split() for b in re.findall(
+        r"^0x[0-9a-f]+ <[^>]+>:\s+((?:0x[0-9a-f]{2}\s*){6})", g, re.M)]
+    assert len(bytes_of(want)) == 2 and bytes_of(got) == bytes_of(want), (want, got)
+    assert "rounds" in got and "main" in got, got
+    with open(core, "rb") as f:
+        data = f.read()
+    import struct
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phnum, = struct.unpack_from("<H", data, 0x38)
+    vaddrs = {struct.unpack_from("<IIQQ", data, phoff + 56 * i)[3] for i in range(phnum)}
+    assert not vaddrs & set(stubs), "stub memory in the core"
+
+
+def subprocess_gdb(core, *cmds):
+    from conftest import run_group
+    argv = ["gdb", "-q", "-batch", "-nx"]
+    for c in cmds:
+        argv += ["-ex", c]
+    argv += [HOT] + ([core] if core else [])
+    p = run_group(argv, 120)
+    return p.stdout + p.stderr
