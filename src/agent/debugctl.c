@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/hot.h"
 #include "agent/core.h"
 #include "agent/debugstate.h"
 #include "agent/record.h"
@@ -196,12 +197,19 @@ static size_t command(struct ctl *c, char *line)
 		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"said\":\"%s\"}",
 					safe);
 	}
+	if (!strcmp(line, "unpatch"))
+		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true,\"unpatched\":%d}",
+					hot_unpatch_all(HOT_FOR_USER));
+	if (!strcmp(line, "patch")) {
+		hot_thaw(HOT_FOR_USER);
+		return (size_t)snprintf(reply, sizeof(reply), "{\"ok\":true}");
+	}
 	if (!strcmp(line, "watch"))
 		return watch(c, args);
 	if (!strcmp(line, "unwatch"))
 		return unwatch(c, args);
 	return error("unknown command '%s' (hello, regions, watches, mark TEXT, trace on|off, "
-		     "watch, unwatch, dump)",
+		     "watch, unwatch, dump, unpatch, patch)",
 		     line);
 }
 

@@ -35,6 +35,7 @@
 
 #include "agent/agent.h"
 #include "agent/debugsock.h"
+#include "agent/hot.h"
 #include "agent/debugstate.h"
 #include "agent/mem.h"
 #include "agent/park.h"
@@ -96,6 +97,7 @@ static void session_close(const char *why)
 	int fd = dbg.client_fd;
 
 	pr_info("debugger connection closed (%s); the program runs on", why);
+	hot_thaw(HOT_FOR_DEBUGGER);
 	/* gone before a thread runs: none stops for a debugger from now on
 	 * (one that decided a moment ago is let go by release_stray) */
 	__atomic_store_n(&dbg.client_fd, -1, __ATOMIC_RELEASE);
@@ -293,6 +295,11 @@ static void gdb_begin(int fd, int uid, int pid, const uint8_t *bytes, long n)
 		pr_info("debugger connected (from the network)");
 	else
 		pr_info("debugger connected (uid %d%s%d)", uid, pid ? ", pid " : "", pid);
+	/* the debugger sees and sets breakpoints in the program's own text,
+	 * and steps its own instructions */
+	int unpatched = hot_unpatch_all(HOT_FOR_DEBUGGER);
+	if (unpatched > 0)
+		pr_info("%d hot sites unpatched while a debugger is connected", unpatched);
 	rsp_parser_init(&dbg.parser);
 	dbg_session_init(&dbg.sess, &debug_target_ops, NULL, agent.pid);
 	dbg.sess.avx = false;
@@ -717,6 +724,7 @@ void debug_after_fork(void)
 		return;
 	/* the child is not debugged: its copy of the text loses our int3s */
 	debug_target_after_fork();
+	hot_thaw(HOT_FOR_DEBUGGER);
 	if (__atomic_load_n(&agent.trace_paused, __ATOMIC_ACQUIRE)) {
 		/* the debugger's `trace off` was the parent's: nobody could
 		 * turn it on here */

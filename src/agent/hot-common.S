@@ -3,10 +3,10 @@
  * The common part of every hot-site stub (see hot.h).  A site's stub
  * does   lea -136(%rsp),%rsp; push $index; jmp *mms_hot_common
  * (skipping the program's red zone and leaving a slot for where to go
- * on), and this saves every general register and the flags, then
- * xmm0-15 (the C code it calls is built for plain x86-64: SSE2 at most,
- * so these are all of the vector state it can touch, and it never
- * touches the upper halves), calls mms_hot_enter(frame), restores what
+ * on), and this saves every general register and the flags, then all
+ * of the x87, SSE, AVX and AVX-512 state with XSAVE below the frame (the
+ * C library's string functions mmscope calls use ymm/zmm registers and
+ * masks on CPUs that have them), calls mms_hot_enter(frame), restores what
  * mms_hot_enter left in the frame and returns to frame->cont, giving
  * the red zone back.  hot-run.c knows each step by its label: a signal
  * that interrupts the stub has its context rewound or moved on.
@@ -38,24 +38,20 @@ mms_hot_pushed:
 	movq %rsp, %fs:8(%rax)		/* mms_hot_tls.frame */
 mms_hot_framed:
 	mov %rsp, %rbx
-	sub $256, %rsp
-	and $-16, %rsp
-	movaps %xmm0, 0(%rsp)
-	movaps %xmm1, 16(%rsp)
-	movaps %xmm2, 32(%rsp)
-	movaps %xmm3, 48(%rsp)
-	movaps %xmm4, 64(%rsp)
-	movaps %xmm5, 80(%rsp)
-	movaps %xmm6, 96(%rsp)
-	movaps %xmm7, 112(%rsp)
-	movaps %xmm8, 128(%rsp)
-	movaps %xmm9, 144(%rsp)
-	movaps %xmm10, 160(%rsp)
-	movaps %xmm11, 176(%rsp)
-	movaps %xmm12, 192(%rsp)
-	movaps %xmm13, 208(%rsp)
-	movaps %xmm14, 224(%rsp)
-	movaps %xmm15, 240(%rsp)
+	sub mms_hot_xsave_size(%rip), %rsp
+	and $-64, %rsp
+	movq $0, 512(%rsp)		/* the XSAVE header: XRSTOR wants its */
+	movq $0, 520(%rsp)		/* reserved bytes zero */
+	movq $0, 528(%rsp)
+	movq $0, 536(%rsp)
+	movq $0, 544(%rsp)
+	movq $0, 552(%rsp)
+	movq $0, 560(%rsp)
+	movq $0, 568(%rsp)
+	mov $-1, %eax
+	mov $-1, %edx
+	xsave (%rsp)			/* every user state component enabled */
+	movq mms_hot_tls@gottpoff(%rip), %rax
 	movq $0, %fs:16(%rax)		/* mms_hot_tls.accessed */
 	movq $1, %fs:(%rax)		/* mms_hot_tls.state = HOT_BUSY: from
 					   here to the record, signals wait */
@@ -66,22 +62,9 @@ mms_hot_busy:
 mms_hot_returned:
 	movq mms_hot_tls@gottpoff(%rip), %rax
 	movq $0, %fs:(%rax)		/* mms_hot_tls.state = HOT_IDLE */
-	movaps 0(%rsp), %xmm0
-	movaps 16(%rsp), %xmm1
-	movaps 32(%rsp), %xmm2
-	movaps 48(%rsp), %xmm3
-	movaps 64(%rsp), %xmm4
-	movaps 80(%rsp), %xmm5
-	movaps 96(%rsp), %xmm6
-	movaps 112(%rsp), %xmm7
-	movaps 128(%rsp), %xmm8
-	movaps 144(%rsp), %xmm9
-	movaps 160(%rsp), %xmm10
-	movaps 176(%rsp), %xmm11
-	movaps 192(%rsp), %xmm12
-	movaps 208(%rsp), %xmm13
-	movaps 224(%rsp), %xmm14
-	movaps 240(%rsp), %xmm15
+	mov $-1, %eax
+	mov $-1, %edx
+	xrstor (%rsp)
 	mov %rbx, %rsp
 	pop %rax
 	pop %rcx

@@ -125,13 +125,26 @@ static greg_t *reg(ucontext_t *uc, int gpr)
 	return &uc->uc_mcontext.gregs[fault_greg_of[gpr]];
 }
 
-/* xmm0-15 as hot-common.S saved them below frame f */
-static void xmm_from_area(ucontext_t *uc, const struct hot_frame *f)
+/* The program's x87/SSE/AVX/AVX-512 state as hot-common.S saved it (XSAVE,
+ * standard format, below frame f) into the signal frame's (the same
+ * format: fpx_sw_bytes says so), so that it comes back at sigreturn. */
+static void vector_from_area(ucontext_t *uc, const struct hot_frame *f)
 {
-	const uint8_t *area = (const uint8_t *)(((uint64_t)f - 256) & ~15ull);
+	const uint8_t *area = (const uint8_t *)(((uint64_t)f - mms_hot_xsave_size) & ~63ull);
+	uint8_t *fp = (uint8_t *)uc->uc_mcontext.fpregs;
+	const struct _fpx_sw_bytes *sw;
+	uint64_t n;
 
-	if (uc->uc_mcontext.fpregs)
-		memcpy(uc->uc_mcontext.fpregs->_xmm, area, 256);
+	if (!fp)
+		return;
+	memcpy(fp, area, 464); /* legacy region, up to the kernel's bytes */
+	sw = (const struct _fpx_sw_bytes *)(fp + 464);
+	if (sw->magic1 != FP_XSTATE_MAGIC1)
+		return;
+	memcpy(fp + 512, area + 512, 8); /* XSTATE_BV */
+	n = sw->xstate_size < mms_hot_xsave_size ? sw->xstate_size : mms_hot_xsave_size;
+	if (n > 576)
+		memcpy(fp + 576, area + 576, n - 576);
 }
 
 static struct hot_site *site_of(const struct hot_frame *f)
@@ -140,7 +153,7 @@ static struct hot_site *site_of(const struct hot_frame *f)
 }
 
 /* back to the site: nothing has happened (regs: from the frame) */
-static void rewind(ucontext_t *uc, const struct hot_frame *f, bool regs, bool xmm)
+static void rewind(ucontext_t *uc, const struct hot_frame *f, bool regs, bool vector)
 {
 	if (regs) {
 		for (int i = 0; i < GPR_COUNT; i++)
@@ -148,8 +161,8 @@ static void rewind(ucontext_t *uc, const struct hot_frame *f, bool regs, bool xm
 				*reg(uc, i) = (greg_t)f->gpr[i];
 		uc->uc_mcontext.gregs[REG_EFL] = (greg_t)f->rflags;
 	}
-	if (xmm)
-		xmm_from_area(uc, f);
+	if (vector)
+		vector_from_area(uc, f);
 	*reg(uc, GPR_RSP) = (greg_t)(f + 1);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)site_of(f)->pc;
 }
@@ -167,7 +180,7 @@ static void forward(ucontext_t *uc, const struct hot_frame *f)
 	if ((uint64_t)&f->rflags >= rsp)
 		uc->uc_mcontext.gregs[REG_EFL] = (greg_t)f->rflags;
 	if (rsp < (uint64_t)f)
-		xmm_from_area(uc, f);
+		vector_from_area(uc, f);
 	*reg(uc, GPR_RSP) = (greg_t)(f + 1);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->cont == s->copy ? s->pc : f->cont);
 }

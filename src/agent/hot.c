@@ -15,6 +15,7 @@
  * same way.  Stubs and sites are never freed: a thread may be inside a
  * stub whenever it is not stopped.
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/membarrier.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include "util/fmt.h"
 #include "util/hotstub.h"
 #include "util/log.h"
+#include "util/maps.h"
 #include "util/sys.h"
 
 #define HOT_CHUNK (64u << 10)
@@ -37,24 +39,32 @@ extern const char mms_hot_common[];
 /* Why a hot pc stays on the fault path (the coverage report). */
 enum hot_why {
 	WHY_NONE,
-	WHY_SHORT,   /* shorter than a 5-byte jump */
-	WHY_FORM,    /* not a one-operand instruction the stub completes */
-	WHY_VECTOR,  /* x87/SSE/AVX state: not saved by the stub */
-	WHY_RIP,     /* RIP-relative: the copy would move it */
-	WHY_SEGMENT, /* fs:/gs: addressing */
-	WHY_STACK,   /* RSP as an operand */
-	WHY_ROOM,    /* no stub memory within reach */
-	WHY_FULL,    /* HOT_SITES_MAX sites */
-	WHY_FAILED,  /* the text could not be written */
+	WHY_SHORT,     /* shorter than a 5-byte jump */
+	WHY_FORM,      /* not a one-operand instruction the stub completes */
+	WHY_VECTOR,    /* x87/SSE/AVX state: not saved by the stub */
+	WHY_RIP,       /* RIP-relative: the copy would move it */
+	WHY_SEGMENT,   /* fs:/gs: addressing */
+	WHY_STACK,     /* RSP as an operand */
+	WHY_ROOM,      /* no stub memory within reach */
+	WHY_FULL,      /* HOT_SITES_MAX sites */
+	WHY_FAILED,    /* the text could not be written */
+	WHY_CODE,      /* not read-only text of a file (JIT code can change) */
+	WHY_REWRITTEN, /* the program wrote its own code over the patch */
 	WHY_COUNT
 };
 
 static const char *const why_text[WHY_COUNT] = {
-	[WHY_SHORT] = "shorter than 5 bytes", [WHY_FORM] = "form not patched",
-	[WHY_VECTOR] = "vector or x87 state", [WHY_RIP] = "RIP-relative",
-	[WHY_SEGMENT] = "fs/gs segment",      [WHY_STACK] = "RSP operand",
-	[WHY_ROOM] = "no stub memory near",   [WHY_FULL] = "site table full",
+	[WHY_SHORT] = "shorter than 5 bytes",
+	[WHY_FORM] = "form not patched",
+	[WHY_VECTOR] = "vector or x87 state",
+	[WHY_RIP] = "RIP-relative",
+	[WHY_SEGMENT] = "fs/gs segment",
+	[WHY_STACK] = "RSP operand",
+	[WHY_ROOM] = "no stub memory near",
+	[WHY_FULL] = "site table full",
 	[WHY_FAILED] = "text not writable",
+	[WHY_CODE] = "generated or writable code",
+	[WHY_REWRITTEN] = "rewritten by the program",
 };
 
 struct heat {
@@ -88,11 +98,24 @@ static void *table(size_t size)
 	return sys_mmap_failed(p) ? NULL : p;
 }
 
+/* bytes XSAVE writes for every user component enabled (hot-common.S) */
+__attribute__((visibility("hidden"))) uint64_t mms_hot_xsave_size;
+
 void hot_setup(void)
 {
+	unsigned a, b, c, d;
+
 	threshold = agent.cfg.hot > 0 ? (uint32_t)agent.cfg.hot : 0;
 	if (!threshold)
 		return;
+	/* XSAVE, and the kernel lets programs use it (OSXSAVE) */
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 26)) || !(c & (1u << 27)) ||
+	    !__get_cpuid_count(0xd, 0, &a, &b, &c, &d) || b < 576) {
+		log_raw("mmscope-agent: this CPU has no XSAVE: hot sites are not patched\n");
+		threshold = 0;
+		return;
+	}
+	mms_hot_xsave_size = (b + 63) & ~63u;
 	heat = table(HEAT_SLOTS * sizeof(struct heat));
 	hot_sites = heat ? table(HOT_SITES_MAX * sizeof(struct hot_site)) : NULL;
 	if (!hot_sites)
@@ -224,6 +247,13 @@ static void put32(uint8_t *p, uint32_t v)
 	memcpy(p, &v, 4);
 }
 
+/* jmp stub, at s's pc */
+static void jump_of(const struct hot_site *s, uint8_t jmp[5])
+{
+	jmp[0] = 0xe9;
+	put32(jmp + 1, (uint32_t)(s->stub - (s->pc + 5)));
+}
+
 /*
  * The stub of site index at slot (hot-run.c knows these offsets):
  *    0  lea -136(%rsp),%rsp      skip the red zone, room for cont
@@ -267,26 +297,86 @@ static int text(uint64_t addr, const void *b, size_t n)
 	return r < 0 ? r : sync_cores();
 }
 
-/* int3 first, then the rest, then the first byte (bytes: n >= 2) */
-static int rewrite(struct hot_site *s, const uint8_t *bytes, unsigned n, int during, int after)
+/*
+ * A site's text has one writer at a time, without a lock a parked thread
+ * could hold: whoever moves its state from a settled one (NONE, PATCHED,
+ * UNPATCHED) to the transition that leaves it (claim) writes, then
+ * settles it.  int3 first, then the rest, then the first byte.
+ */
+static bool claim(struct hot_site *s, int from, int to)
+{
+	int want = from;
+
+	return __atomic_compare_exchange_n(&s->state, &want, to, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+static int rewrite(struct hot_site *s, const uint8_t *bytes, unsigned n, int after)
 {
 	static const uint8_t int3 = 0xcc;
 	int r;
 
-	__atomic_store_n(&s->state, during, __ATOMIC_RELEASE);
 	if ((r = text(s->pc, &int3, 1)) < 0 || (r = text(s->pc + 1, bytes + 1, n - 1)) < 0 ||
 	    (r = text(s->pc, bytes, 1)) < 0)
-		return r;
+		return r; /* left in transition: its int3, if any, still leads to the stub */
 	__atomic_store_n(&s->state, after, __ATOMIC_RELEASE);
 	return 0;
 }
 
-static int patch(struct hot_site *s)
+/* from: the settled state the site is in (NONE or UNPATCHED) */
+static int patch(struct hot_site *s, int from)
 {
-	uint8_t jmp[5] = { 0xe9 };
+	uint8_t jmp[5];
 
-	put32(jmp + 1, (uint32_t)(s->stub - (s->pc + 5)));
-	return rewrite(s, jmp, 5, HOT_PATCHING, HOT_PATCHED);
+	if (!claim(s, from, HOT_PATCHING))
+		return -EBUSY;
+	jump_of(s, jmp);
+	if (rewrite(s, jmp, 5, HOT_PATCHED) < 0) {
+		__atomic_store_n(&s->state, HOT_UNPATCHING, __ATOMIC_RELEASE);
+		rewrite(s, s->orig, 5, HOT_UNPATCHED); /* what can be */
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool ours(struct hot_site *s);
+
+static bool unpatch(struct hot_site *s)
+{
+	if (!ours(s))
+		return false; /* the program's code there now, not our jump */
+	return claim(s, HOT_PATCHED, HOT_UNPATCHING) && rewrite(s, s->orig, 5, HOT_UNPATCHED) == 0;
+}
+
+static int frozen; /* enum hot_freeze bits: no patching while any is set */
+
+void hot_after_fork(void)
+{
+	/* the parent's patcher is not here; this process's cores are
+	 * synchronised once it asks to be */
+	patch_lock = 0;
+	for (uint32_t i = 0; i < nsites; i++)
+		hot_sites[i].hits = 0; /* the report says this process's */
+	if (synced && sys_call3(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE,
+				0, 0) < 0)
+		threshold = 0;
+}
+
+int hot_unpatch_all(enum hot_freeze why)
+{
+	uint32_t n;
+	int count = 0;
+
+	__atomic_or_fetch(&frozen, why, __ATOMIC_ACQ_REL);
+	n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
+	for (uint32_t i = 0; i < n; i++)
+		count += unpatch(&hot_sites[i]);
+	return count;
+}
+
+void hot_thaw(enum hot_freeze why)
+{
+	__atomic_and_fetch(&frozen, ~(int)why, __ATOMIC_ACQ_REL);
 }
 
 /* ---- the heat table ---- */
@@ -315,7 +405,7 @@ static struct heat *heat_of(uint64_t pc, bool create)
 }
 
 /* signal context */
-static const struct hot_site *site_at(uint64_t pc)
+static struct hot_site *site_at(uint64_t pc)
 {
 	struct heat *e = hot_sites ? heat_of(pc, false) : NULL;
 	int site = e ? __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) : -1;
@@ -323,15 +413,51 @@ static const struct hot_site *site_at(uint64_t pc)
 	return site >= 0 ? &hot_sites[site] : NULL;
 }
 
-/* signal context */
+/* signal context: are our bytes at s's pc now?  A patched site whose
+ * jump the program wrote over is dropped: its code is the program's
+ * again, and it is never patched again.  The state is read before the
+ * bytes and again after: one that settled or left PATCHED meanwhile
+ * means the bytes were being written by us. */
+static bool ours(struct hot_site *s)
+{
+	int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
+	uint8_t now[5], jmp[5];
+
+	if (st == HOT_UNPATCHED || st == HOT_NONE || mem_peek(s->pc, now, 5) < 0)
+		return false;
+	jump_of(s, jmp);
+	if (!memcmp(now + 1, jmp + 1, 4) && (now[0] == 0xe9 || now[0] == 0xcc))
+		return true;
+	if (st != HOT_PATCHED || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != HOT_PATCHED)
+		return now[0] == 0xcc; /* between writes: our int3 */
+	if (claim(s, HOT_PATCHED, HOT_UNPATCHED)) {
+		struct heat *e = heat_of(s->pc, false);
+		if (e)
+			e->why = WHY_REWRITTEN;
+	}
+	return false;
+}
+
+/* signal context: the instruction at a site for the fault path, from
+ * one read of its bytes (no state is consulted: a thread that faulted
+ * there ran the program's instruction, and whatever of ours is there now
+ * -- the jump, our int3 before it, a debugger's int3 -- stands for it) */
 unsigned hot_orig_at(uint64_t pc, uint8_t out[15])
 {
-	const struct hot_site *s = site_at(pc);
+	struct hot_site *s = site_at(pc);
+	uint8_t jmp[5];
 
 	if (!s)
 		return 0;
 	memset(out, 0, 15);
-	memcpy(out, s->orig, s->len);
+	if (mem_peek(pc, out, s->len) < 0)
+		return 0;
+	jump_of(s, jmp);
+	if ((out[0] == 0xcc || out[0] == 0xe9) &&
+	    (!memcmp(out + 1, jmp + 1, 4) || !memcmp(out + 1, s->orig + 1, 4)))
+		memcpy(out, s->orig, s->len);
+	else if (memcmp(out, s->orig, s->len))
+		return 0; /* the program's new code: read as it is */
 	return s->len;
 }
 
@@ -341,7 +467,9 @@ void hot_overlay(uint64_t addr, void *buf, size_t len)
 	uint32_t n = __atomic_load_n(&nsites, __ATOMIC_ACQUIRE);
 
 	for (uint32_t i = 0; hot_sites && i < n; i++) {
-		const struct hot_site *s = &hot_sites[i];
+		struct hot_site *s = &hot_sites[i];
+		if (s->pc + s->len <= addr || s->pc >= addr + len || !ours(s))
+			continue;
 		for (unsigned k = 0; k < s->len; k++)
 			if (s->pc + k >= addr && s->pc + k - addr < len)
 				((uint8_t *)buf)[s->pc + k - addr] = s->orig[k];
@@ -367,6 +495,26 @@ static bool first_patch(void)
 	return true;
 }
 
+/* patch_lock held: is pc in read-only, executable memory mapped from a
+ * file?  Generated code may be rewritten in place (a JIT's inline
+ * caches) under a patch that would then run the old instruction. */
+static bool file_text(uint64_t pc)
+{
+	static struct maps_reader mr;
+	static struct maps_line m;
+	bool ok = false;
+
+	if (maps_open(&mr) < 0)
+		return false;
+	while (maps_next(&mr, &m) > 0)
+		if (pc >= m.lo && pc < m.hi) {
+			ok = m.path[0] == '/' && m.perms[1] != 'w' && m.perms[2] == 'x';
+			break;
+		}
+	maps_close(&mr);
+	return ok;
+}
+
 /* signal context, patch_lock held */
 static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_entry *ce)
 {
@@ -378,6 +526,8 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 
 	if (nsites == HOT_SITES_MAX)
 		return WHY_FULL;
+	if (!file_text(pc))
+		return WHY_CODE;
 	/* the engine's re-encoding, made now and kept in the stub */
 	entry.xcode = xcode;
 	if (emu_prepare(&entry) < 0)
@@ -406,10 +556,10 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	__atomic_store_n(&c->used, c->used + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->site, (int16_t)index, __ATOMIC_RELEASE);
-	if (patch(s) < 0) {
-		rewrite(s, s->orig, 5, HOT_UNPATCHING, HOT_UNPATCHED); /* what can be */
+	if (patch(s, HOT_NONE) < 0)
 		return WHY_FAILED;
-	}
+	if (__atomic_load_n(&frozen, __ATOMIC_ACQUIRE))
+		unpatch(s); /* hot_unpatch_all ran meanwhile and did not see it */
 	return WHY_NONE;
 }
 
@@ -419,10 +569,21 @@ void hot_note(uint64_t pc, const struct icache_entry *ce)
 	struct heat *e;
 	enum hot_why why;
 
+	uint32_t faults;
+	int site;
+
 	if (!threshold || !ce || hot_stub_site(pc) || !(e = heat_of(pc, true)))
 		return;
-	if (__atomic_add_fetch(&e->faults, 1, __ATOMIC_RELAXED) != threshold || e->why ||
-	    e->site >= 0)
+	faults = __atomic_add_fetch(&e->faults, 1, __ATOMIC_RELAXED);
+	if (__atomic_load_n(&frozen, __ATOMIC_ACQUIRE) || e->why)
+		return;
+	site = __atomic_load_n(&e->site, __ATOMIC_ACQUIRE);
+	if (site >= 0) {
+		/* unpatched for a debugger that has gone, and hot again */
+		patch(&hot_sites[site], HOT_UNPATCHED);
+		return;
+	}
+	if (faults != threshold)
 		return;
 	why = judge(&ce->in);
 	if (why == WHY_NONE) {
@@ -480,7 +641,9 @@ void hot_report(void)
 		hits += hot_sites[i].hits;
 		patched += hot_sites[i].state == HOT_PATCHED;
 	}
-	fmt_str(line, sizeof(line), &pos, "mmscope-agent: hot sites: ");
+	fmt_str(line, sizeof(line), &pos, "mmscope-agent: pid ");
+	fmt_u64(line, sizeof(line), &pos, (uint64_t)agent.pid);
+	fmt_str(line, sizeof(line), &pos, ": hot sites: ");
 	fmt_u64(line, sizeof(line), &pos, patched);
 	fmt_str(line, sizeof(line), &pos, " patched, ");
 	fmt_u64(line, sizeof(line), &pos, hits);

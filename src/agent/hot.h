@@ -108,6 +108,20 @@ bool hot_is_stubs(uint64_t lo, uint64_t hi);
 /* signal context: is a site in [lo, hi) patched (or being patched or
  * unpatched)?  Its page has a private copy because of mmscope. */
 bool hot_patched_in(uint64_t lo, uint64_t hi);
+/* In a fork child: its text and stubs are the parent's, patched alike. */
+void hot_after_fork(void);
+/* Who wants the program's text as it was (bits) */
+enum hot_freeze {
+	HOT_FOR_DEBUGGER = 1, /* a gdb session is open */
+	HOT_FOR_USER = 2,     /* mmscope ctl unpatch */
+};
+/* Put every patched site back to the program's bytes and patch none until
+ * hot_thaw(why); the sites unpatched.  Not in signal context (it writes
+ * text and synchronises every core); threads inside a stub finish there. */
+int hot_unpatch_all(enum hot_freeze why);
+/* Patching again, once nobody else froze it: a site that faults again
+ * is patched again at once. */
+void hot_thaw(enum hot_freeze why);
 /* The summary line for agent.log at exit. */
 void hot_report(void);
 
@@ -117,6 +131,7 @@ struct hot_site *hot_stub_site(uint64_t pc);
 /* hot-run.c: called by hot-common.S */
 void mms_hot_enter(struct hot_frame *f);
 extern __thread struct hot_tls mms_hot_tls;
+extern uint64_t mms_hot_xsave_size;
 extern struct hot_site *hot_sites;
 
 #endif

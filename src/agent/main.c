@@ -114,6 +114,7 @@ static void after_fork_child(void)
 	agent.gen++;
 	agent.pid = (int)sys_getpid();
 	thread_after_fork();
+	hot_after_fork();
 	rec_proc(MMS_PROC_FORK, getppid(), "");
 	agent_save_maps();
 	mem_setup(); /* the inherited descriptor reads the parent's memory */

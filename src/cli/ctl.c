@@ -57,6 +57,10 @@ static void ctl_usage(FILE *f)
 		   "  dump [--full] [--device-reads] FILE\n"
 		   "                      a core of the program, which goes on (as\n"
 		   "                      mmscope dump; FILE relative to this directory)\n"
+		   "  unpatch             put every hot site (--hot) back to the program's\n"
+		   "                      bytes and patch none until 'patch'; answers how\n"
+		   "                      many were unpatched\n"
+		   "  patch               patch hot sites again\n"
 		   "  hello               the program's pid and this session's number\n\n"
 		   "A session's watches are removed when it ends (end of input, the\n"
 		   "connection closed, mmscope ctl killed).\n");

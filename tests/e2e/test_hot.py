@@ -4,6 +4,8 @@ accesses without a signal.  The trace must be the one --hot=off gives,
 record for record, and the program's own results the native ones."""
 import os
 
+import pytest
+
 from conftest import native, prog
 
 HOT = prog("hotloop")
@@ -142,11 +144,125 @@ def test_a_core_of_a_patched_program_has_its_own_text_and_no_stub(tmp_path):
     assert not vaddrs & set(stubs), "stub memory in the core"
 
 
-def subprocess_gdb(core, *cmds):
+def subprocess_gdb(core, *cmds, remote=False):
+    """gdb -batch on hotloop (and core), the commands in order; its output.
+    remote: the commands connect (gdb's own target remote)."""
     from conftest import run_group
     argv = ["gdb", "-q", "-batch", "-nx"]
+    if remote:
+        argv += [HOT]
     for c in cmds:
         argv += ["-ex", c]
-    argv += [HOT] + ([core] if core else [])
+    argv += [] if remote else [HOT] + ([core] if core else [])
     p = run_group(argv, 120)
     return p.stdout + p.stderr
+
+
+def _wait_stubs(pid, run, timeout=30):
+    """Wait until the agent has mapped stub memory in pid (a site is
+    patched); the addresses of its anonymous code mappings."""
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and run.poll() is None:
+        with open(f"/proc/{pid}/maps") as f:
+            stubs = [int(l.split("-")[0], 16) for l in f
+                     if l.split()[1] == "r-xp" and len(l.split()) == 5]
+        if stubs:
+            return stubs
+        time.sleep(0.02)
+    raise AssertionError("no site was patched")
+
+
+def test_gdb_sees_the_programs_text_and_its_breakpoint_on_a_patched_site_stops(tmp_path):
+    """gdb connects to a program whose two sites are patched: they are put
+    back for as long as it is connected, so it reads the program's bytes,
+    a breakpoint on a site stops there and stepi goes to the next
+    instruction; after detach they are patched again.  Every access is
+    traced once."""
+    import re
+    import subprocess
+    import time
+    from conftest import GroupPopen, MMSCOPE
+    n = 1000000
+    trace, sock = str(tmp_path / "t.d"), str(tmp_path / "g.sock")
+    run = GroupPopen([MMSCOPE, "run", "-o", trace, f"--gdb=unix:{sock}", "--map",
+                      "/memfd:mmscope-hot*", "--hot=1", "--", HOT, str(n)], 300,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(500):
+            if os.path.exists(sock) and os.listdir(trace):
+                break
+            time.sleep(0.01)
+        pid = int([x for x in os.listdir(trace) if x.endswith(".mms")][0].split("-")[0])
+        _wait_stubs(pid, run)
+        g = subprocess_gdb(None, "set pagination off", f"target remote {sock}",
+                           "x/6xb hot_store", "break hot_store", "continue", "p $pc",
+                           "stepi", "p $pc", "delete", "detach", remote=True)
+        out, err = run.communicate(timeout=240)
+    finally:
+        run.kill_group()
+    want = subprocess_gdb(None, "x/6xb hot_store")
+    byte_lines = lambda t: re.findall(r"<[^>]+>:\s+((?:0x[0-9a-f]{2}\s*){6})", t)
+    assert byte_lines(g) and byte_lines(g)[0].split() == byte_lines(want)[0].split(), g
+    pcs = re.findall(r"^\$\d+ = \(void \(\*\)\(\)\) 0x[0-9a-f]+ <([^>]+)>", g, re.M)
+    assert len(pcs) == 2 and pcs[0] in ("hot_store", "rounds+20"), g
+    assert pcs[1] in ("hot_load", "rounds+26"), g
+    assert run.returncode == 0, err
+    assert out == f"ROUNDS {n}\nSUM {n * (n - 1) // 2}\n"
+    # the program's own, once each and in order (gdb's reads are flagged)
+    from conftest import show_json
+    seq = [(r["dir"], int(r["value"], 16)) for r in show_json(trace)
+           if r["type"] == "access" and "debugger" not in (r["flags"] or [])]
+    assert len(seq) == 2 * n
+    assert seq == [(d, i) for i in range(n) for d in ("W", "R")]
+    with open(os.path.join(trace, "agent.log")) as f:
+        log = f.read()
+    assert "2 hot sites unpatched while a debugger is connected" in log, log
+    assert "hot sites: 2 patched" in log, log  # again, after detach
+
+
+def test_a_fork_child_runs_the_patched_sites_into_its_own_trace(mmscope_run):
+    """The child of a fork has the parent's patched text: its accesses go
+    through the stubs into its own stream, the parent's go on into the
+    parent's, each once and in order."""
+    n = 20000
+    run = mmscope_run([HOT, str(n), "fork"], maps=["/memfd:mmscope-hot*"], opts=["--hot=1"])
+    child = int(run.stdout.split()[1])
+    assert run.stdout == f"CHILD {child} SUM {n * (n - 1) // 2}\n" \
+                         f"PARENT SUM {n * (n - 1)}\n", run.stdout
+    by_pid = {}
+    for r in run.records():
+        if r["type"] == "access":
+            by_pid.setdefault(r["pid"], []).append((r["dir"], int(r["value"], 16)))
+    one = [(d, i) for i in range(n) for d in ("W", "R")]
+    assert by_pid.pop(child) == one
+    assert list(by_pid.values()) == [one + one]
+    with open(os.path.join(run.trace_dir, "agent.log")) as f:
+        log = f.read()
+    # the child never faulted at a site: all 2n went through the stubs
+    assert f"pid {child}: hot sites: 2 patched, {2 * n} accesses through them" in log, log
+
+
+VEC = prog("hotvec")
+
+
+@pytest.mark.parametrize("alarm", [False, True], ids=["plain", "signals"])
+def test_the_programs_vector_state_survives_a_patched_access(mmscope_run, alarm):
+    """ymm1's upper half, zmm17 and k1 (what the CPU has of them) hold the
+    program's values across a patched store: the C library's string
+    functions mmscope calls use them, so the stub saves all of it.  With a
+    SIGALRM every 50 us, a signal that finds a thread inside the stub gets
+    the program's state in its frame, not mmscope's."""
+    n = 100000
+    argv = [VEC, str(n)] + (["alarm"] if alarm else [])
+    truth = native(argv)
+    assert truth.returncode == 0 and "BAD 0\n" in truth.stdout, truth.stdout
+    run = mmscope_run(argv, maps=["/memfd:mmscope-hot*"], opts=["--hot=1"])
+    words = run.stdout.split()
+    state = words[1]
+    print(f"vector state checked: {state}")
+    assert words[2:6] == ["ROUNDS", str(n), "BAD", "0"], run.stdout
+    if alarm:
+        assert int(words[7]) > 500, run.stdout
+    with open(os.path.join(run.trace_dir, "agent.log")) as f:
+        assert f"hot sites: 1 patched, {n - 1} accesses through them" in f.read()

@@ -6,11 +6,18 @@
  * loads.  With T threads (released together, so that one patches a site
  * while the others run it), thread k does the same at 0x100 + 64k.
  * Output: "ROUNDS <n>", "SUM <sum>" (of all threads).
+ *
+ * hotloop N fork: N rounds, then a child does N rounds and exits, then the
+ * parent N more.  Output: "CHILD <pid> SUM <sum>", then "PARENT SUM <sum>"
+ * (of its 2N rounds).
  */
+#include <sys/wait.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,6 +52,7 @@ static void *worker(void *p)
 int main(int argc, char **argv)
 {
 	int fd = memfd_create("mmscope-hot", 0), t = argc > 2 ? atoi(argv[2]) : 0;
+	bool forks = argc > 2 && !strcmp(argv[2], "fork");
 	pthread_t th[32];
 	uint64_t sum = 0;
 	char *p;
@@ -55,7 +63,18 @@ int main(int argc, char **argv)
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return 1;
-	if (!t) {
+	if (forks) {
+		sum = rounds(p);
+		pid_t c = fork();
+		if (c == 0) {
+			printf("CHILD %d SUM %lu\n", (int)getpid(), (unsigned long)rounds(p));
+			exit(0);
+		}
+		if (c < 0 || waitpid(c, NULL, 0) != c)
+			return 1;
+		printf("PARENT SUM %lu\n", (unsigned long)(sum + rounds(p)));
+		return 0;
+	} else if (!t) {
 		sum = rounds(p);
 	} else {
 		pthread_barrier_init(&go, NULL, (unsigned)t);

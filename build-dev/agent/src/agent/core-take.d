@@ -1,0 +1,28 @@
+build-dev/agent/src/agent/core-take.o: src/agent/core-take.c \
+ src/agent/agent.h src/engine/arbiter.h src/engine/emulate.h \
+ src/engine/cpu.h src/engine/insn.h src/engine/region.h \
+ src/engine/icache.h src/engine/watch.h src/util/lock.h \
+ src/trace/stream.h include/mmscope/trace-format.h src/util/config.h \
+ src/agent/core.h src/agent/observe.h src/agent/debugsock.h \
+ src/agent/park.h src/util/dumpargs.h src/util/fmt.h src/util/log.h \
+ src/util/sys.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/core.h:
+src/agent/observe.h:
+src/agent/debugsock.h:
+src/agent/park.h:
+src/util/dumpargs.h:
+src/util/fmt.h:
+src/util/log.h:
+src/util/sys.h:

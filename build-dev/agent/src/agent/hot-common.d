@@ -1,0 +1,1 @@
+build-dev/agent/src/agent/hot-common.o: src/agent/hot-common.S

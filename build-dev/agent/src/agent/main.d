@@ -1,0 +1,30 @@
+build-dev/agent/src/agent/main.o: src/agent/main.c src/agent/agent.h \
+ src/engine/arbiter.h src/engine/emulate.h src/engine/cpu.h \
+ src/engine/insn.h src/engine/region.h src/engine/icache.h \
+ src/engine/watch.h src/util/lock.h src/trace/stream.h \
+ include/mmscope/trace-format.h src/util/config.h src/agent/hot.h \
+ src/util/hotstub.h src/agent/debugsock.h src/agent/mem.h \
+ src/agent/observe.h src/agent/record.h src/agent/seccomp.h \
+ src/util/proc.h src/util/sys.h src/util/log.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/hot.h:
+src/util/hotstub.h:
+src/agent/debugsock.h:
+src/agent/mem.h:
+src/agent/observe.h:
+src/agent/record.h:
+src/agent/seccomp.h:
+src/util/proc.h:
+src/util/sys.h:
+src/util/log.h:

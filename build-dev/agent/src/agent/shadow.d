@@ -1,0 +1,22 @@
+build-dev/agent/src/agent/shadow.o: src/agent/shadow.c src/agent/agent.h \
+ src/engine/arbiter.h src/engine/emulate.h src/engine/cpu.h \
+ src/engine/insn.h src/engine/region.h src/engine/icache.h \
+ src/engine/watch.h src/util/lock.h src/trace/stream.h \
+ include/mmscope/trace-format.h src/util/config.h src/agent/shadow.h \
+ src/trace/shadow.h src/util/log.h src/util/sys.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/shadow.h:
+src/trace/shadow.h:
+src/util/log.h:
+src/util/sys.h:

@@ -1,0 +1,28 @@
+build-dev/agent/src/agent/signals.o: src/agent/signals.c \
+ src/agent/agent.h src/engine/arbiter.h src/engine/emulate.h \
+ src/engine/cpu.h src/engine/insn.h src/engine/region.h \
+ src/engine/icache.h src/engine/watch.h src/util/lock.h \
+ src/trace/stream.h include/mmscope/trace-format.h src/util/config.h \
+ src/agent/core.h src/agent/debugsock.h src/agent/hot.h \
+ src/util/hotstub.h src/agent/park.h src/agent/real.h src/agent/seccomp.h \
+ src/util/sys.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/core.h:
+src/agent/debugsock.h:
+src/agent/hot.h:
+src/util/hotstub.h:
+src/agent/park.h:
+src/agent/real.h:
+src/agent/seccomp.h:
+src/util/sys.h:

@@ -1,0 +1,23 @@
+build-dev/agent/src/agent/step.o: src/agent/step.c src/agent/agent.h \
+ src/engine/arbiter.h src/engine/emulate.h src/engine/cpu.h \
+ src/engine/insn.h src/engine/region.h src/engine/icache.h \
+ src/engine/watch.h src/util/lock.h src/trace/stream.h \
+ include/mmscope/trace-format.h src/util/config.h src/agent/park.h \
+ src/agent/record.h src/engine/xol.h src/util/proc.h src/util/sys.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/park.h:
+src/agent/record.h:
+src/engine/xol.h:
+src/util/proc.h:
+src/util/sys.h:

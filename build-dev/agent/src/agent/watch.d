@@ -1,0 +1,31 @@
+build-dev/agent/src/agent/watch.o: src/agent/watch.c src/agent/agent.h \
+ src/engine/arbiter.h src/engine/emulate.h src/engine/cpu.h \
+ src/engine/insn.h src/engine/region.h src/engine/icache.h \
+ src/engine/watch.h src/util/lock.h src/trace/stream.h \
+ include/mmscope/trace-format.h src/util/config.h src/agent/debugsock.h \
+ src/agent/mem.h src/agent/observe.h src/agent/record.h \
+ src/agent/watch-internal.h src/util/fmt.h src/util/hwbp.h \
+ src/util/maps.h src/util/proc.h src/util/sys.h src/util/log.h
+src/agent/agent.h:
+src/engine/arbiter.h:
+src/engine/emulate.h:
+src/engine/cpu.h:
+src/engine/insn.h:
+src/engine/region.h:
+src/engine/icache.h:
+src/engine/watch.h:
+src/util/lock.h:
+src/trace/stream.h:
+include/mmscope/trace-format.h:
+src/util/config.h:
+src/agent/debugsock.h:
+src/agent/mem.h:
+src/agent/observe.h:
+src/agent/record.h:
+src/agent/watch-internal.h:
+src/util/fmt.h:
+src/util/hwbp.h:
+src/util/maps.h:
+src/util/proc.h:
+src/util/sys.h:
+src/util/log.h:

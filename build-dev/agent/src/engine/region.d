@@ -1,0 +1,3 @@
+build-dev/agent/src/engine/region.o: src/engine/region.c \
+ src/engine/region.h
+src/engine/region.h:

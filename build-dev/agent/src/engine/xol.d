@@ -1,0 +1,1 @@
+build-dev/agent/src/engine/xol.o: src/engine/xol.S

@@ -1,0 +1,4 @@
+build-dev/agent/src/trace/shadow.o: src/trace/shadow.c src/trace/shadow.h \
+ include/mmscope/trace-format.h
+src/trace/shadow.h:
+include/mmscope/trace-format.h:

@@ -1,0 +1,2 @@
+build-dev/agent/src/util/glob.o: src/util/glob.c src/util/glob.h
+src/util/glob.h:

@@ -1,0 +1,3 @@
+build-dev/host/src/engine/region.o: src/engine/region.c \
+ src/engine/region.h
+src/engine/region.h:

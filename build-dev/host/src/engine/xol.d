@@ -1,0 +1,1 @@
+build-dev/host/src/engine/xol.o: src/engine/xol.S

@@ -1,0 +1,4 @@
+build-dev/host/src/engine/xstate.o: src/engine/xstate.c \
+ src/engine/xstate.h src/engine/cpu.h
+src/engine/xstate.h:
+src/engine/cpu.h:

@@ -1,0 +1,2 @@
+build-dev/host/src/util/elf.o: src/util/elf.c src/util/elf.h
+src/util/elf.h:
