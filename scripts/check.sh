@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make check: every unit test (cmocka), the gdb protocol layer's fuzz smoke
-# run (tests/fuzz/rsp_smoke.sh), then every e2e suite (pytest), and one
+# run (tests/fuzz/rsp_smoke.sh), then every e2e suite (pytest), then every
+# e2e suite again with hot sites patched at once (MMS_TEST_HOT=1), and one
 # closing summary line "check: N passed, N failed, N skipped".
 set -uo pipefail
 B=${B:-build}
@@ -16,12 +17,19 @@ echo "unit: $upass programs passed, $ufail failed"
 # counted as one more program: it passes or it fails
 if B="$B" bash tests/fuzz/rsp_smoke.sh; then upass=$((upass + 1)); else ufail=$((ufail + 1)); fi
 
-xml="$B/e2e-results.xml"
-rm -f "$xml"
-MMS_BUILD="$(cd "$B" && pwd)" "$PY" -m pytest tests/e2e -q -rs -p no:cacheprovider \
-	--junitxml="$xml" "$@"
-prc=$?
-read -r epass efail eskip < <("$PY" - "$xml" <<'PYEOF'
+# e2e LABEL XML [pytest args]: one pass of the e2e suites; sets
+# epass efail eskip (added up over passes) and fails=1 if pytest failed
+# without a failure in its report
+epass=0; efail=0; eskip=0; lost=0
+e2e() {
+	local label=$1 xml=$2 p f k
+	shift 2
+	rm -f "$xml"
+	echo "e2e: $label"
+	MMS_BUILD="$(cd "$B" && pwd)" "$PY" -m pytest tests/e2e -q -rs -p no:cacheprovider \
+		--junitxml="$xml" "$@"
+	local prc=$?
+	read -r p f k < <("$PY" - "$xml" <<'PYEOF'
 import sys, xml.etree.ElementTree as ET
 try:
     r = ET.parse(sys.argv[1]).getroot()
@@ -32,7 +40,18 @@ except Exception:
     print(0, 1, 0)
 PYEOF
 )
-total_fail=$((ufail + efail))
-[ "$prc" -ne 0 ] && [ "$efail" -eq 0 ] && total_fail=$((total_fail + 1))
+	epass=$((epass + p)); efail=$((efail + f)); eskip=$((eskip + k))
+	[ "$prc" -ne 0 ] && [ "$f" -eq 0 ] && lost=$((lost + 1))
+}
+
+e2e "every suite" "$B/e2e-results.xml" "$@"
+# Hot sites (--hot, docs/design.md) must not change a record: every suite
+# again with each site patched after its first fault (tests/e2e/conftest.py
+# adds --hot=1 to every mmscope run that does not choose; test_hot.py
+# chooses in every test, so it is not run twice).
+MMS_TEST_HOT=1 e2e "every suite again under --hot=1" "$B/e2e-hot-results.xml" \
+	--ignore=tests/e2e/test_hot.py "$@"
+
+total_fail=$((ufail + efail + lost))
 echo "check: $((upass + epass)) passed, $total_fail failed, $eskip skipped"
 [ "$total_fail" -eq 0 ]

@@ -266,3 +266,58 @@ def test_the_programs_vector_state_survives_a_patched_access(mmscope_run, alarm)
         assert int(words[7]) > 500, run.stdout
     with open(os.path.join(run.trace_dir, "agent.log")) as f:
         assert f"hot sites: 1 patched, {n - 1} accesses through them" in f.read()
+
+
+def _site_bytes(pid, sym):
+    """The first byte of hotloop's instruction at sym in process pid, read
+    from outside (/proc/PID/mem: what the CPU runs)."""
+    import subprocess
+    nm = subprocess.run(["nm", HOT], capture_output=True, text=True, check=True).stdout
+    value = int([l.split()[0] for l in nm.splitlines() if l.endswith(" " + sym)][0], 16)
+    real = os.path.realpath(HOT)
+    with open(f"/proc/{pid}/maps") as f:
+        base = min(int(l.split("-")[0], 16) for l in f
+                   if l.rstrip().endswith(real) and l.split()[2] == "00000000")
+    with open(f"/proc/{pid}/mem", "rb") as f:
+        f.seek(base + value)
+        return f.read(1)[0]
+
+
+def test_ctl_unpatch_puts_the_programs_bytes_back_and_patch_lets_them_be_patched(tmp_path):
+    """mmscope ctl unpatch: both sites are the program's bytes again and
+    stay so; patch: the next fault patches them again.  The program's
+    results and its 2N accesses are as ever."""
+    import json
+    import subprocess
+    import time
+    from conftest import GroupPopen, MMSCOPE, run_group
+    n = 1000000
+    trace, sock = str(tmp_path / "t.d"), str(tmp_path / "g.sock")
+    run = GroupPopen([MMSCOPE, "run", "-o", trace, f"--gdb=unix:{sock}", "--map",
+                      "/memfd:mmscope-hot*", "--hot=1", "--", HOT, str(n)], 300,
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(500):
+            if os.path.exists(sock) and os.listdir(trace):
+                break
+            time.sleep(0.01)
+        pid = int([x for x in os.listdir(trace) if x.endswith(".mms")][0].split("-")[0])
+        _wait_stubs(pid, run)
+        assert _site_bytes(pid, "hot_store") == 0xe9  # patched: jmp
+        c = run_group([MMSCOPE, "ctl", sock, "unpatch"], 60)
+        assert c.returncode == 0 and json.loads(c.stdout) == {"ok": True, "unpatched": 2}, c
+        time.sleep(0.2)
+        assert _site_bytes(pid, "hot_store") == 0x89 and _site_bytes(pid, "hot_load") == 0x8b
+        c = run_group([MMSCOPE, "ctl", sock, "patch"], 60)
+        assert c.returncode == 0 and json.loads(c.stdout) == {"ok": True}, c
+        for _ in range(200):
+            if _site_bytes(pid, "hot_store") == 0xe9:
+                break
+            time.sleep(0.01)
+        assert _site_bytes(pid, "hot_store") == 0xe9, "not patched again"
+        out, err = run.communicate(timeout=240)
+    finally:
+        run.kill_group()
+    assert run.returncode == 0, err
+    assert out == f"ROUNDS {n}\nSUM {n * (n - 1) // 2}\n"
+    assert f"mmscope: {2 * n} accesses to 1 mapping" in err, err
