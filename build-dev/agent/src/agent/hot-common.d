@@ -1,1 +1,0 @@
-build-dev/agent/src/agent/hot-common.o: src/agent/hot-common.S

@@ -1,3 +1,0 @@
-build-dev/agent/src/engine/region.o: src/engine/region.c \
- src/engine/region.h
-src/engine/region.h:

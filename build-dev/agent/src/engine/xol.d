@@ -1,1 +1,0 @@
-build-dev/agent/src/engine/xol.o: src/engine/xol.S

@@ -1,6 +1,0 @@
-build-dev/agent/src/trace/reader-stream.o: src/trace/reader-stream.c \
- src/trace/reader-internal.h src/trace/reader.h \
- include/mmscope/trace-format.h
-src/trace/reader-internal.h:
-src/trace/reader.h:
-include/mmscope/trace-format.h:

@@ -1,4 +1,0 @@
-build-dev/agent/src/trace/shadow.o: src/trace/shadow.c src/trace/shadow.h \
- include/mmscope/trace-format.h
-src/trace/shadow.h:
-include/mmscope/trace-format.h:

@@ -1,2 +1,0 @@
-build-dev/agent/src/util/elf.o: src/util/elf.c src/util/elf.h
-src/util/elf.h:

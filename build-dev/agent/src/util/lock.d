@@ -1,4 +1,0 @@
-build-dev/agent/src/util/lock.o: src/util/lock.c src/util/lock.h \
- src/util/sys.h
-src/util/lock.h:
-src/util/sys.h:

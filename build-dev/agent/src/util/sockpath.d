@@ -1,3 +1,0 @@
-build-dev/agent/src/util/sockpath.o: src/util/sockpath.c \
- src/util/sockpath.h
-src/util/sockpath.h:

@@ -1,2 +1,0 @@
-build-dev/host/src/cli/gdb.o: src/cli/gdb.c src/cli/cmds.h
-src/cli/cmds.h:

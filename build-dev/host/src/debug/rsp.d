@@ -1,2 +1,0 @@
-build-dev/host/src/debug/rsp.o: src/debug/rsp.c src/debug/rsp.h
-src/debug/rsp.h:

@@ -1,2 +1,0 @@
-build-dev/host/src/debug/x86_64.o: src/debug/x86_64.c src/debug/x86_64.h
-src/debug/x86_64.h:

@@ -1,2 +1,0 @@
-build-dev/host/src/engine/copy.o: src/engine/copy.c src/engine/copy.h
-src/engine/copy.h:

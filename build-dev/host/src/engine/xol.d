@@ -1,1 +1,0 @@
-build-dev/host/src/engine/xol.o: src/engine/xol.S

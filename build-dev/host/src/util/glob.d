@@ -1,2 +1,0 @@
-build-dev/host/src/util/glob.o: src/util/glob.c src/util/glob.h
-src/util/glob.h:

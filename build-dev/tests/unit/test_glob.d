@@ -1,2 +1,0 @@
-build-dev/tests/unit/test_glob: tests/unit/test_glob.c src/util/glob.h
-src/util/glob.h:
