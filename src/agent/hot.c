@@ -254,6 +254,15 @@ static void jump_of(const struct hot_site *s, uint8_t jmp[5])
 	put32(jmp + 1, (uint32_t)(s->stub - (s->pc + 5)));
 }
 
+/* are the first 5 bytes b our jump, or our int3 before its rel32? */
+static bool is_jump(const struct hot_site *s, const uint8_t b[5])
+{
+	uint8_t jmp[5];
+
+	jump_of(s, jmp);
+	return (b[0] == 0xe9 || b[0] == 0xcc) && !memcmp(b + 1, jmp + 1, 4);
+}
+
 /*
  * The stub of site index at slot (hot-run.c knows these offsets):
  *    0  lea -136(%rsp),%rsp      skip the red zone, room for cont
@@ -421,12 +430,11 @@ static struct hot_site *site_at(uint64_t pc)
 static bool ours(struct hot_site *s)
 {
 	int st = __atomic_load_n(&s->state, __ATOMIC_ACQUIRE);
-	uint8_t now[5], jmp[5];
+	uint8_t now[5];
 
 	if (st == HOT_UNPATCHED || st == HOT_NONE || mem_peek(s->pc, now, 5) < 0)
 		return false;
-	jump_of(s, jmp);
-	if (!memcmp(now + 1, jmp + 1, 4) && (now[0] == 0xe9 || now[0] == 0xcc))
+	if (is_jump(s, now))
 		return true;
 	if (st != HOT_PATCHED || __atomic_load_n(&s->state, __ATOMIC_ACQUIRE) != HOT_PATCHED)
 		return now[0] == 0xcc; /* between writes: our int3 */
@@ -445,16 +453,13 @@ static bool ours(struct hot_site *s)
 unsigned hot_orig_at(uint64_t pc, uint8_t out[15])
 {
 	struct hot_site *s = site_at(pc);
-	uint8_t jmp[5];
 
 	if (!s)
 		return 0;
 	memset(out, 0, 15);
 	if (mem_peek(pc, out, s->len) < 0)
 		return 0;
-	jump_of(s, jmp);
-	if ((out[0] == 0xcc || out[0] == 0xe9) &&
-	    (!memcmp(out + 1, jmp + 1, 4) || !memcmp(out + 1, s->orig + 1, 4)))
+	if (is_jump(s, out) || (out[0] == 0xcc && !memcmp(out + 1, s->orig + 1, 4)))
 		memcpy(out, s->orig, s->len);
 	else if (memcmp(out, s->orig, s->len))
 		return 0; /* the program's new code: read as it is */
