@@ -63,10 +63,19 @@ comma := ,
 
 all: $(AGENT_SO) $(MMSCOPE) $(UNIT_BIN) $(PROG_BIN) $(BENCH_BIN) $(FUZZ_BIN)
 
+# The hot sites' fast path runs with no vector register saved: what it
+# runs is built not to touch one (src/agent/hot-fast.c says why;
+# tests/e2e/test_hot.py checks the machine code).
+VECTOR_FREE := src/agent/hot-fast.c src/agent/hot-run.c src/agent/record.c \
+	src/agent/shadow.c src/agent/thread.c src/agent/hwshare.c src/trace/stream.c \
+	src/trace/shadow.c src/engine/region.c src/util/log.c
+$(call objs,agent,$(VECTOR_FREE)): AGENT_XFLAGS := -mgeneral-regs-only -fno-tree-loop-distribute-patterns
+$(call objs,agent,$(VECTOR_FREE)): Makefile
+
 $(B)/agent/%.o: %.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC [agent] $<")
-	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -DMMS_AGENT -c -o $@ $<
+	$(Q)$(CC) $(BASEFLAGS) $(CFLAGS) $(AGENT_XFLAGS) -fvisibility=hidden -ftls-model=initial-exec -DMMS_AGENT -c -o $@ $<
 $(B)/agent/%.o: %.S
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASEFLAGS) -c -o $@ $<

@@ -13,7 +13,8 @@
  * unused tail excluded.
  *
  * Prints: files=F records=R access=A map=M unmap=U mark=K proc=P lost=L
- *         record_bytes=B access_bytes=AB file_bytes=FB
+ *         record_bytes=B access_bytes=AB file_bytes=FB accesses=N
+ * (N: the accesses the ACCESS records stand for, their counts summed)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,7 +28,7 @@
 #include "mmscope/trace-format.h"
 
 struct stats {
-	uint64_t files, records, by_type[8], record_bytes, access_bytes, file_bytes;
+	uint64_t files, records, by_type[8], record_bytes, access_bytes, file_bytes, accesses;
 };
 
 static int stream_count(int dirfd, const char *name, struct stats *st)
@@ -77,8 +78,10 @@ static int stream_count(int dirfd, const char *name, struct stats *st)
 		st->records++;
 		st->by_type[h.type < 8 ? h.type : 0]++;
 		st->record_bytes += h.size;
-		if (h.type == MMS_REC_ACCESS)
+		if (h.type == MMS_REC_ACCESS) {
 			st->access_bytes += h.size;
+			st->accesses += h.count ? h.count : 1;
+		}
 		pos += h.size;
 	}
 out:
@@ -110,7 +113,7 @@ int main(int argc, char **argv)
 	}
 	closedir(d);
 	printf("files=%llu records=%llu access=%llu map=%llu unmap=%llu mark=%llu proc=%llu "
-	       "lost=%llu record_bytes=%llu access_bytes=%llu file_bytes=%llu\n",
+	       "lost=%llu record_bytes=%llu access_bytes=%llu file_bytes=%llu accesses=%llu\n",
 	       (unsigned long long)st.files, (unsigned long long)st.records,
 	       (unsigned long long)st.by_type[MMS_REC_ACCESS],
 	       (unsigned long long)st.by_type[MMS_REC_MAP],
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)st.by_type[MMS_REC_MARK],
 	       (unsigned long long)st.by_type[MMS_REC_PROC],
 	       (unsigned long long)st.by_type[MMS_REC_LOST], (unsigned long long)st.record_bytes,
-	       (unsigned long long)st.access_bytes, (unsigned long long)st.file_bytes);
+	       (unsigned long long)st.access_bytes, (unsigned long long)st.file_bytes,
+	       (unsigned long long)st.accesses);
 	return r ? 1 : 0;
 }

@@ -105,6 +105,9 @@ void agent_save_maps(void);
 
 /* thread.c */
 struct thread_state *thread_get(void); /* signal context */
+/* the calling thread's state if it has one already, else NULL (no
+ * allocation: the hot sites' fast path) */
+struct thread_state *thread_current(void);
 void thread_after_fork(void);
 void thread_release(void); /* the calling thread is exiting */
 

@@ -3,12 +3,14 @@
  * The common part of every hot-site stub (see hot.h).  A site's stub
  * does   lea -136(%rsp),%rsp; push $index; jmp *mms_hot_common
  * (skipping the program's red zone and leaving a slot for where to go
- * on), and this saves every general register and the flags, then all
- * of the x87, SSE, AVX and AVX-512 state with XSAVE below the frame (the
- * C library's string functions mmscope calls use ymm/zmm registers and
- * masks on CPUs that have them), calls mms_hot_enter(frame), restores what
- * mms_hot_enter left in the frame and returns to frame->cont, giving
- * the red zone back.  hot-run.c knows each step by its label: a signal
+ * on), and this saves every general register and the flags and calls
+ * mms_hot_fast(frame), which completes the plain forms with general
+ * registers alone.  When it cannot, this saves all of the x87, SSE, AVX
+ * and AVX-512 state with XSAVE below the frame (the C library's string
+ * functions mmscope calls use ymm/zmm registers and masks on CPUs that
+ * have them) and calls mms_hot_enter(frame).  Then it restores what they
+ * left in the frame and returns to frame->cont, giving the red zone
+ * back.  hot-run.c knows each step by its label: a signal
  * that interrupts the stub has its context rewound or moved on.
  */
 	.text
@@ -38,6 +40,16 @@ mms_hot_pushed:
 	movq %rsp, %fs:8(%rax)		/* mms_hot_tls.frame */
 mms_hot_framed:
 	mov %rsp, %rbx
+	movq $0, %fs:16(%rax)		/* mms_hot_tls.accessed */
+	movq $0, %fs:160(%rax)		/* mms_hot_tls.vector */
+	movq $1, %fs:(%rax)		/* mms_hot_tls.state = HOT_BUSY: from
+					   here to the record, signals wait */
+	and $-16, %rsp
+	cld
+	mov %rbx, %rdi
+	call mms_hot_fast		/* general registers only */
+	test %eax, %eax
+	jnz mms_hot_returned
 	sub mms_hot_xsave_size(%rip), %rsp
 	and $-64, %rsp
 	movq $0, 512(%rsp)		/* the XSAVE header: XRSTOR wants its */
@@ -52,19 +64,18 @@ mms_hot_framed:
 	mov $-1, %edx
 	xsave (%rsp)			/* every user state component enabled */
 	movq mms_hot_tls@gottpoff(%rip), %rax
-	movq $0, %fs:16(%rax)		/* mms_hot_tls.accessed */
-	movq $1, %fs:(%rax)		/* mms_hot_tls.state = HOT_BUSY: from
-					   here to the record, signals wait */
-mms_hot_busy:
-	cld
+	movq $1, %fs:160(%rax)		/* mms_hot_tls.vector */
 	mov %rbx, %rdi
 	call mms_hot_enter
 mms_hot_returned:
 	movq mms_hot_tls@gottpoff(%rip), %rax
 	movq $0, %fs:(%rax)		/* mms_hot_tls.state = HOT_IDLE */
+	cmpq $0, %fs:160(%rax)
+	je 1f
 	mov $-1, %eax
 	mov $-1, %edx
 	xrstor (%rsp)
+1:
 	mov %rbx, %rsp
 	pop %rax
 	pop %rcx

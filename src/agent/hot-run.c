@@ -22,6 +22,7 @@
  * instruction there and only the record says the site's pc.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ucontext.h>
 
@@ -30,6 +31,10 @@
 #include "util/sys.h"
 
 __thread struct hot_tls mms_hot_tls;
+/* hot-common.S knows these */
+_Static_assert(offsetof(struct hot_tls, frame) == 8, "hot_tls.frame");
+_Static_assert(offsetof(struct hot_tls, accessed) == 16, "hot_tls.accessed");
+_Static_assert(offsetof(struct hot_tls, vector) == 160, "hot_tls.vector");
 
 extern const char mms_hot_common[], mms_hot_pushed[], mms_hot_framed[], mms_hot_returned[],
 	mms_hot_end[];
@@ -102,20 +107,27 @@ static void redeliver(struct hot_tls *h)
 	sys_rt_sigprocmask(SIG_SETMASK, &m, NULL);
 }
 
-/* Called by hot-common.S, on the program's stack, with its registers in f. */
-void mms_hot_enter(struct hot_frame *f)
+void hot_done(void)
 {
 	struct hot_tls *h = &mms_hot_tls;
-	struct hot_site *s = &hot_sites[f->index];
 
-	/* HOT_BUSY already (hot-common.S) */
-	if (!complete(f, s))
-		f->cont = s->copy;
 	signal_fence();
 	h->state = HOT_DONE;
 	signal_fence();
 	if (h->deferred)
 		redeliver(h);
+}
+
+/* Called by hot-common.S, on the program's stack, with its registers in
+ * f and its vector state below. */
+void mms_hot_enter(struct hot_frame *f)
+{
+	struct hot_site *s = &hot_sites[f->index];
+
+	/* HOT_BUSY already (hot-common.S) */
+	if (!complete(f, s))
+		f->cont = s->copy;
+	hot_done();
 }
 
 /* ---- signals meanwhile ---- */
@@ -161,7 +173,7 @@ static void rewind(ucontext_t *uc, const struct hot_frame *f, bool regs, bool ve
 				*reg(uc, i) = (greg_t)f->gpr[i];
 		uc->uc_mcontext.gregs[REG_EFL] = (greg_t)f->rflags;
 	}
-	if (vector)
+	if (vector && mms_hot_tls.vector)
 		vector_from_area(uc, f);
 	*reg(uc, GPR_RSP) = (greg_t)(f + 1);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)site_of(f)->pc;
@@ -179,7 +191,7 @@ static void forward(ucontext_t *uc, const struct hot_frame *f)
 			*reg(uc, i) = (greg_t)f->gpr[i];
 	if ((uint64_t)&f->rflags >= rsp)
 		uc->uc_mcontext.gregs[REG_EFL] = (greg_t)f->rflags;
-	if (rsp < (uint64_t)f)
+	if (rsp < (uint64_t)f && mms_hot_tls.vector)
 		vector_from_area(uc, f);
 	*reg(uc, GPR_RSP) = (greg_t)(f + 1);
 	uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(f->cont == s->copy ? s->pc : f->cont);

@@ -553,6 +553,7 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	s->ce = entry;
 	s->ce.pc = pc;
 	s->ce.xcode = (uint8_t *)s->stub + HOTSTUB_XCODE;
+	hot_fast_plan(&s->fast, &s->ce.in);
 	if (!reach(pc, s->stub))
 		return WHY_ROOM;
 	stub_build(b, s->stub, index, s, xcode, entry.code_len);
@@ -630,7 +631,8 @@ bool hot_on_int3(const siginfo_t *si, ucontext_t *uc)
 
 void hot_report(void)
 {
-	uint64_t faults[WHY_COUNT] = { 0 }, sites[WHY_COUNT] = { 0 }, hits = 0, patched = 0;
+	uint64_t faults[WHY_COUNT] = { 0 }, sites[WHY_COUNT] = { 0 }, hits = 0, fast = 0,
+		 patched = 0;
 	char line[1024];
 	size_t pos = 0;
 
@@ -644,6 +646,7 @@ void hot_report(void)
 	}
 	for (uint32_t i = 0; i < nsites; i++) {
 		hits += hot_sites[i].hits;
+		fast += hot_sites[i].fast_hits;
 		patched += hot_sites[i].state == HOT_PATCHED;
 	}
 	fmt_str(line, sizeof(line), &pos, "mmscope-agent: pid ");
@@ -652,7 +655,9 @@ void hot_report(void)
 	fmt_u64(line, sizeof(line), &pos, patched);
 	fmt_str(line, sizeof(line), &pos, " patched, ");
 	fmt_u64(line, sizeof(line), &pos, hits);
-	fmt_str(line, sizeof(line), &pos, " accesses through them");
+	fmt_str(line, sizeof(line), &pos, " accesses through them (");
+	fmt_u64(line, sizeof(line), &pos, fast);
+	fmt_str(line, sizeof(line), &pos, " on the fast path)");
 	for (int w = WHY_SHORT; w < WHY_COUNT; w++) {
 		if (!sites[w])
 			continue;

@@ -38,15 +38,31 @@ enum hot_state {
 	HOT_UNPATCHED,
 };
 
+/* How the fast path completes a site (hot-fast.c), kind 0 if it cannot. */
+struct hot_fast {
+	uint8_t kind;	  /* enum fast_kind */
+	uint8_t width;	  /* bytes accessed: 1, 2, 4, 8 */
+	int8_t base;	  /* enum cpu_gpr, 16 for rip, -1 for none */
+	int8_t index;	  /* enum cpu_gpr, -1 for none */
+	uint8_t scale;	  /* 1, 2, 4, 8 */
+	uint8_t reg;	  /* the register loaded or stored */
+	uint8_t reg_size; /* its bytes as the instruction names it */
+	bool sign;	  /* the load sign-extends */
+	int64_t disp;
+	uint64_t imm; /* the immediate a store writes */
+};
+
 struct hot_site {
 	uint64_t pc;
 	uint8_t len;
-	uint8_t orig[15];	/* the instruction's bytes */
-	int state;		/* enum hot_state */
-	uint64_t stub;		/* its HOT_SLOT bytes of code */
-	uint64_t copy;		/* the original instruction in the stub */
-	uint64_t hits;		/* accesses completed through it (not exact
+	uint8_t orig[15];   /* the instruction's bytes */
+	int state;	    /* enum hot_state */
+	uint64_t stub;	    /* its HOT_SLOT bytes of code */
+	uint64_t copy;	    /* the original instruction in the stub */
+	uint64_t hits;	    /* accesses completed through it (not exact
 			     under threads: a statistic) */
+	uint64_t fast_hits; /* ... of which on the fast path */
+	struct hot_fast fast;
 	struct icache_entry ce; /* decoded, with its re-encoding */
 };
 
@@ -67,6 +83,7 @@ struct hot_tls {
 	uint64_t accessed;	 /* the access happened: no going back */
 	uint64_t deferred;	 /* signals (bit sig-1) put off meanwhile */
 	sigset_t saved_mask;	 /* the thread's mask before the first */
+	uint64_t vector;	 /* the frame has the XSAVE area below it */
 };
 
 /* Setup, from the config (--hot). */
@@ -128,8 +145,16 @@ void hot_report(void);
 /* signal context: the site whose stub holds pc, or NULL */
 struct hot_site *hot_stub_site(uint64_t pc);
 
-/* hot-run.c: called by hot-common.S */
+/* The fast path's plan for in (hot-fast.c), made when a site is. */
+void hot_fast_plan(struct hot_fast *p, const struct insn *in);
+
+/* hot-common.S calls mms_hot_fast first (general registers saved only),
+ * then, when it returns 0, saves the vector state and calls
+ * mms_hot_enter.  Both end with hot_done: the thread HOT_DONE, the
+ * signals put off meanwhile delivered. */
+int mms_hot_fast(struct hot_frame *f);
 void mms_hot_enter(struct hot_frame *f);
+void hot_done(void);
 extern __thread struct hot_tls mms_hot_tls;
 extern uint64_t mms_hot_xsave_size;
 extern struct hot_site *hot_sites;

@@ -63,6 +63,23 @@ static void *reserve(struct thread_state *t, size_t size)
 
 /* ---- ACCESS, coalesced ---- */
 
+/* The access path runs for the hot sites' fast path, which has saved
+ * no vector register (hot-fast.c): so no C library string function
+ * here, whose small copies use them.  A few bytes, one at a time. */
+static void bytes_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] = src[i];
+}
+
+static bool bytes_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static size_t access_size(const struct mms_rec_access *r)
 {
 	return r->h.size;
@@ -94,7 +111,7 @@ static bool same_value(const struct mms_rec_access *r, const struct emu_access *
 {
 	if (flags & MMS_AF_VALUE_UNKNOWN)
 		return true;
-	return !memcmp(r->value, a->value, a->width);
+	return bytes_same(r->value, a->value, a->width);
 }
 
 /* signal context: a repeat of the open single access?  The record it
@@ -145,7 +162,7 @@ static const struct mms_rec_access *run_append(struct rec_run *run, const struct
 	uint32_t n = run_count(run);
 
 	if (a->value)
-		memcpy(r->value + (size_t)n * a->width, a->value, a->width);
+		bytes_copy(r->value + (size_t)n * a->width, a->value, a->width);
 	if (down)
 		r->flags |= MMS_AF_DOWN;
 	r->last_ts_ns = rec_now();
@@ -230,9 +247,9 @@ void rec_access(struct thread_state *t, uint64_t pc, const uint8_t *insn, unsign
 	r->flags = flags;
 	r->mask = a->mask;
 	r->insn_len = (uint8_t)(insn_len > sizeof(r->insn) ? sizeof(r->insn) : insn_len);
-	memcpy(r->insn, insn, r->insn_len);
+	bytes_copy(r->insn, insn, r->insn_len);
 	if (a->value)
-		memcpy(r->value, a->value, a->width);
+		bytes_copy(r->value, a->value, a->width);
 	seen(a, r->seq);
 
 	/* the second half of a MOVS/CMPS pair starts right after the

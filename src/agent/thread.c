@@ -51,6 +51,14 @@ static int stream_start(struct thread_state *t)
 	return 0;
 }
 
+/* signal context, general registers only (hot-fast.c) */
+struct thread_state *thread_current(void)
+{
+	struct thread_state *t = self;
+
+	return t && t->gen == agent.gen ? t : NULL;
+}
+
 /* signal context */
 struct thread_state *thread_get(void)
 {

@@ -60,6 +60,10 @@ static int grow(struct stream *s, size_t need)
 	s->win_off = start;
 	s->win_len = end - start;
 	s->win_gen++;
+	/* the window's pages writable now, in one call, rather than a
+	 * write fault on every page the records reach (best effort: before
+	 * Linux 5.14 it is EINVAL and the faults come as before) */
+	sys_call3(SYS_madvise, (long)p, (long)(end - start), MADV_POPULATE_WRITE);
 	if (s->block < STREAM_BLOCK_MAX)
 		s->block *= 2;
 	return 0;
