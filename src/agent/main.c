@@ -223,3 +223,17 @@ __attribute__((destructor(101))) static void agent_fini(void)
 		thread_release();
 	}
 }
+
+/* _exit skips the destructors (fio's job processes end so): the same end
+ * first, unless this is a vfork child, which shares the parent's memory
+ * and thread state and must leave both alone (posix_spawn's child whose
+ * exec failed). */
+MMS_EXPORT void _exit(int status)
+{
+	if (agent.active && sys_getpid() == agent.pid)
+		agent_fini();
+	for (;;)
+		sys_call1(SYS_exit_group, status);
+}
+
+MMS_EXPORT void _Exit(int status) __attribute__((alias("_exit")));

@@ -4,9 +4,12 @@ general registers alone.  The program checks every register and memory
 result itself (tests/progs/hotforms.c); the records must be those of the
 fault path; and the machine code the path runs must not touch a vector
 register, which it never saved."""
+import json
 import os
 import re
 import subprocess
+
+import pytest
 
 from conftest import BUILD, native, prog
 
@@ -92,3 +95,24 @@ def test_the_fast_path_touches_no_vector_register():
     # the path reaches the recorder, the stream and the region table
     assert {"rec_access", "stream_reserve", "region_find"} <= seen, sorted(seen)
     assert not bad, "\n".join(bad)
+
+
+def test_a_process_that_ends_with__exit_reports_its_sites(mmscope_run, tmp_path):
+    """fio's job process ends with _exit, which skips destructors: the
+    agent's own _exit still writes its line (and closes its stream); fio's
+    report is the ground truth for the I/O done under patched sites."""
+    fio = "/usr/bin/fio"
+    if not os.path.exists(fio):
+        pytest.skip("no /usr/bin/fio (scripts/deps.sh installs it)")
+    report = tmp_path / "fio.json"
+    argv = [fio, "--name=hot", f"--filename={tmp_path}/data", "--size=1M", "--bs=4k",
+            "--rw=randread", "--ioengine=io_uring", "--direct=0", "--iodepth=1",
+            "--output-format=json", f"--output={report}"]
+    run = mmscope_run(argv, maps=["anon_inode:[io_uring]"], opts=["--hot=16"])
+    job = json.load(open(report))["jobs"][0]
+    assert job["error"] == 0 and job["read"]["total_ios"] == 256
+    lines = re.findall(r"pid (\d+): hot sites: (\d+) patched, (\d+) accesses through them",
+                       _log(run))
+    assert len(lines) == 2, _log(run)  # fio and its job process
+    job_line = [x for x in lines if int(x[1]) > 0]
+    assert job_line and int(job_line[0][2]) > 0, _log(run)
