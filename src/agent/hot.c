@@ -39,7 +39,8 @@ extern const char mms_hot_common[];
 /* Why a hot pc stays on the fault path (the coverage report). */
 enum hot_why {
 	WHY_NONE,
-	WHY_SHORT,     /* shorter than a 5-byte jump */
+	WHY_SHORT,     /* shorter than a 5-byte jump, which reaches no stub */
+	WHY_NEIGHBOUR, /* its bytes and a patched neighbour's overlap */
 	WHY_FORM,      /* not a one-operand instruction the stub completes */
 	WHY_VECTOR,    /* x87/SSE/AVX state: not saved by the stub */
 	WHY_RIP,       /* RIP-relative: the copy would move it */
@@ -54,7 +55,8 @@ enum hot_why {
 };
 
 static const char *const why_text[WHY_COUNT] = {
-	[WHY_SHORT] = "shorter than 5 bytes",
+	[WHY_SHORT] = "shorter than 5 bytes, no stub where its jump can reach",
+	[WHY_NEIGHBOUR] = "overlaps a patched neighbour's jump",
 	[WHY_FORM] = "form not patched",
 	[WHY_VECTOR] = "vector or x87 state",
 	[WHY_RIP] = "RIP-relative",
@@ -74,10 +76,12 @@ struct heat {
 	int16_t site; /* index in hot_sites, -1 */
 };
 
+#define CHUNK_SLOTS (HOT_CHUNK / HOT_SLOT)
+
 struct chunk {
-	uint64_t base;
-	uint32_t used;	/* slots */
-	uint32_t first; /* site index of slot 0 */
+	uint64_t base;		    /* HOT_CHUNK-aligned */
+	uint32_t used;		    /* slots taken */
+	uint16_t site[CHUNK_SLOTS]; /* per slot: site index + 1, 0 if free */
 };
 
 struct hot_site *hot_sites;
@@ -140,8 +144,6 @@ static enum hot_why judge(const struct insn *in)
 	if (in->rsp_operand || m->mem.base == ZYDIS_REGISTER_RSP ||
 	    m->mem.index == ZYDIS_REGISTER_RSP)
 		return WHY_STACK;
-	if (in->len < 5)
-		return WHY_SHORT;
 	return WHY_NONE;
 }
 
@@ -154,39 +156,122 @@ static bool reach(uint64_t from, uint64_t to)
 	return d > INT32_MIN + (int64_t)HOT_CHUNK && d < INT32_MAX - (int64_t)HOT_CHUNK;
 }
 
-/* a chunk within reach of pc with a free slot, mapped if need be */
-static struct chunk *chunk_near(uint64_t pc)
+/* our chunk at base, mapped now if the address space is free there */
+static struct chunk *chunk_at(uint64_t base)
 {
+	struct chunk *c;
+	void *p;
+
 	for (uint32_t i = 0; i < nchunks; i++)
-		if (chunks[i].used < HOT_CHUNK / HOT_SLOT && reach(pc, chunks[i].base))
+		if (chunks[i].base == base)
 			return &chunks[i];
-	if (nchunks == CHUNKS_MAX)
+	if (nchunks == CHUNKS_MAX || base < (1ull << 20) || base > (1ull << 47) - HOT_CHUNK)
 		return NULL;
+	p = sys_mmap((void *)base, HOT_CHUNK, PROT_READ | PROT_EXEC,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (sys_mmap_failed(p))
+		return NULL;
+	if ((uint64_t)p != base) { /* a kernel before 4.17: only a hint */
+		sys_munmap(p, HOT_CHUNK);
+		return NULL;
+	}
+	c = &chunks[nchunks];
+	memset(c, 0, sizeof(*c));
+	c->base = base;
+	if (c->base < stubs_lo)
+		stubs_lo = c->base;
+	if (c->base + HOT_CHUNK > stubs_hi)
+		stubs_hi = c->base + HOT_CHUNK;
+	__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
+	return c;
+}
+
+/* a free slot of c that starts in [lo, hi), or -1 */
+static int slot_in(const struct chunk *c, uint64_t lo, uint64_t hi)
+{
+	for (unsigned k = 0; k < CHUNK_SLOTS; k++) {
+		uint64_t at = c->base + (uint64_t)k * HOT_SLOT;
+		if (at >= lo && at < hi && !c->site[k])
+			return (int)k;
+	}
+	return -1;
+}
+
+/* A free slot starting in [lo, hi), in a chunk of ours or in one mapped
+ * there now: its chunk in *cp, its index returned, or -1. */
+static int slot_where(uint64_t lo, uint64_t hi, struct chunk **cp)
+{
+	uint64_t first = lo & ~(uint64_t)(HOT_CHUNK - 1);
+	int k;
+
+	for (uint32_t i = 0; i < nchunks; i++)
+		if ((k = slot_in(&chunks[i], lo, hi)) >= 0) {
+			*cp = &chunks[i];
+			return k;
+		}
+	/* a new chunk: a few places spread over the span */
+	uint64_t span = hi - first, step = span / 8 > HOT_CHUNK ? span / 8 : HOT_CHUNK;
+	for (uint64_t base = first; base < hi && base - first < 8 * step; base += step) {
+		base &= ~(uint64_t)(HOT_CHUNK - 1);
+		struct chunk *c = chunk_at(base);
+		if (c && (k = slot_in(c, lo, hi)) >= 0) {
+			*cp = c;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* a free slot within reach of a 5-byte jump at pc */
+static int slot_near(uint64_t pc, struct chunk **cp)
+{
+	int k;
+
+	for (uint32_t i = 0; i < nchunks; i++)
+		if (reach(pc, chunks[i].base) && (k = slot_in(&chunks[i], 0, UINT64_MAX)) >= 0) {
+			*cp = &chunks[i];
+			return k;
+		}
 	/* below the site first (a program's text has its heap above it),
 	 * then above, 64 MiB apart */
-	for (int k = 1; k <= 48; k++) {
-		uint64_t step = (uint64_t)((k + 1) / 2) << 26;
-		uint64_t want = (pc & ~(uint64_t)(HOT_CHUNK - 1)) + (k & 1 ? -step : step);
-		void *p;
+	for (int j = 1; j <= 48; j++) {
+		uint64_t step = (uint64_t)((j + 1) / 2) << 26;
+		uint64_t want = (pc & ~(uint64_t)(HOT_CHUNK - 1)) + (j & 1 ? -step : step);
+		struct chunk *c;
 
-		if (want < (1ull << 20) || want > (1ull << 47) - HOT_CHUNK || !reach(pc, want))
+		if (!reach(pc, want) || !(c = chunk_at(want)))
 			continue;
-		p = sys_mmap((void *)want, HOT_CHUNK, PROT_READ | PROT_EXEC,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		if (sys_mmap_failed(p))
-			continue;
-		struct chunk *c = &chunks[nchunks];
-		c->base = (uint64_t)p;
-		c->used = 0;
-		c->first = nsites;
-		if (c->base < stubs_lo)
-			stubs_lo = c->base;
-		if (c->base + HOT_CHUNK > stubs_hi)
-			stubs_hi = c->base + HOT_CHUNK;
-		__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
-		return c;
+		if ((k = slot_in(c, 0, UINT64_MAX)) >= 0) {
+			*cp = c;
+			return k;
+		}
 	}
-	return NULL;
+	return -1;
+}
+
+/*
+ * A jump for an instruction shorter than 5 bytes (E9Patch's "punning",
+ * PLDI 2020): e9 and the instruction's other len-1 bytes are ours, the
+ * rest of the rel32 are the bytes of the instructions after it, which
+ * stay as they are.  So the jump can only reach a window of
+ * 2^(8*(len-1)) bytes whose place those bytes decide: a stub is found or
+ * mapped there, or the site stays on the fault path.  next: the 5-len
+ * bytes after the instruction.
+ */
+static int slot_punned(uint64_t pc, unsigned len, const uint8_t *next, struct chunk **cp)
+{
+	uint32_t fixed = 0;
+	unsigned free_bits = 8 * (len - 1);
+
+	for (unsigned i = 0; i < 5 - len; i++)
+		fixed |= (uint32_t)next[i] << (8 * i);
+	int64_t rel_lo = (int32_t)(fixed << free_bits);
+	uint64_t lo = pc + 5 + (uint64_t)rel_lo, hi = lo + (1ull << free_bits);
+
+	/* the window must not hold the site itself or wrap */
+	if (hi < lo || (pc + 5 > lo && pc < hi))
+		return -1;
+	return slot_where(lo, hi, cp);
 }
 
 /* signal context */
@@ -200,9 +285,8 @@ struct hot_site *hot_stub_site(uint64_t pc)
 		const struct chunk *c = &chunks[i];
 		if (pc >= c->base && pc < c->base + HOT_CHUNK) {
 			uint32_t slot = (uint32_t)((pc - c->base) / HOT_SLOT);
-			if (slot >= __atomic_load_n(&c->used, __ATOMIC_ACQUIRE))
-				return NULL;
-			return &hot_sites[c->first + slot];
+			uint16_t site = __atomic_load_n(&c->site[slot], __ATOMIC_ACQUIRE);
+			return site ? &hot_sites[site - 1] : NULL;
 		}
 	}
 	return NULL;
@@ -245,6 +329,14 @@ uint64_t hot_program_pc(uint64_t pc)
 static void put32(uint8_t *p, uint32_t v)
 {
 	memcpy(p, &v, 4);
+}
+
+/* the bytes of s's instruction its jump replaces: all of a short one
+ * (its jump's other bytes are the instructions' after it, see
+ * slot_punned) */
+static unsigned patch_len(const struct hot_site *s)
+{
+	return s->len < 5 ? s->len : 5;
 }
 
 /* jmp stub, at s's pc */
@@ -340,9 +432,9 @@ static int patch(struct hot_site *s, int from)
 	if (!claim(s, from, HOT_PATCHING))
 		return -EBUSY;
 	jump_of(s, jmp);
-	if (rewrite(s, jmp, 5, HOT_PATCHED) < 0) {
+	if (rewrite(s, jmp, patch_len(s), HOT_PATCHED) < 0) {
 		__atomic_store_n(&s->state, HOT_UNPATCHING, __ATOMIC_RELEASE);
-		rewrite(s, s->orig, 5, HOT_UNPATCHED); /* what can be */
+		rewrite(s, s->orig, patch_len(s), HOT_UNPATCHED); /* what can be */
 		return -EIO;
 	}
 	return 0;
@@ -354,7 +446,8 @@ static bool unpatch(struct hot_site *s)
 {
 	if (!ours(s))
 		return false; /* the program's code there now, not our jump */
-	return claim(s, HOT_PATCHED, HOT_UNPATCHING) && rewrite(s, s->orig, 5, HOT_UNPATCHED) == 0;
+	return claim(s, HOT_PATCHED, HOT_UNPATCHING) &&
+	       rewrite(s, s->orig, patch_len(s), HOT_UNPATCHED) == 0;
 }
 
 static int frozen; /* enum hot_freeze bits: no patching while any is set */
@@ -457,12 +550,13 @@ unsigned hot_orig_at(uint64_t pc, uint8_t out[15])
 	if (!s)
 		return 0;
 	memset(out, 0, 15);
-	if (mem_peek(pc, out, s->len) < 0)
+	if (mem_peek(pc, out, s->len < 5 ? 5 : s->len) < 0)
 		return 0;
 	if (is_jump(s, out) || (out[0] == 0xcc && !memcmp(out + 1, s->orig + 1, 4)))
 		memcpy(out, s->orig, s->len);
 	else if (memcmp(out, s->orig, s->len))
 		return 0; /* the program's new code: read as it is */
+	memset(out + s->len, 0, 15 - s->len);
 	return s->len;
 }
 
@@ -520,14 +614,33 @@ static bool file_text(uint64_t pc)
 	return ok;
 }
 
+/* patch_lock held: would the bytes a jump at pc (an instruction of len
+ * bytes) writes, or the next bytes a short one's jump is made of, overlap
+ * those of a site made already?  Either jump would change the other. */
+static bool pinned(uint64_t pc, unsigned len)
+{
+	uint64_t mine_hi = pc + (len < 5 ? len : 5), uses_hi = pc + (len < 5 ? 5 : len);
+
+	for (uint32_t i = 0; i < nsites; i++) {
+		const struct hot_site *o = &hot_sites[i];
+		uint64_t o_mine_hi = o->pc + patch_len(o),
+			 o_uses_hi = o->pc + (o->len < 5 ? 5 : o->len);
+		if ((pc < o_uses_hi && o->pc < mine_hi) || (o->pc < uses_hi && pc < o_mine_hi))
+			return true;
+	}
+	return false;
+}
+
 /* signal context, patch_lock held */
 static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_entry *ce)
 {
 	struct icache_entry entry = *ce;
-	uint8_t xcode[EMU_CODE_SIZE], b[HOT_SLOT];
+	uint8_t xcode[EMU_CODE_SIZE], b[HOT_SLOT], orig[15] = { 0 };
 	struct hot_site *s;
-	struct chunk *c;
+	struct chunk *c = NULL;
 	uint32_t index;
+	unsigned len;
+	int k;
 
 	if (nsites == HOT_SITES_MAX)
 		return WHY_FULL;
@@ -537,18 +650,26 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	entry.xcode = xcode;
 	if (emu_prepare(&entry) < 0)
 		return WHY_FORM;
+	/* the instruction's bytes, and the next ones a short one's jump
+	 * is made of */
+	len = ce->in.len;
+	memcpy(orig, ce->in.bytes, len);
+	if (len < 5 && (mem_peek(pc + len, orig + len, 5 - len) < 0 || !file_text(pc + 4)))
+		return WHY_SHORT;
+	if (pinned(pc, len))
+		return WHY_NEIGHBOUR;
 	if (!first_patch())
 		return WHY_FAILED;
-	c = chunk_near(pc);
-	if (!c)
-		return WHY_ROOM;
+	k = len < 5 ? slot_punned(pc, len, orig + len, &c) : slot_near(pc, &c);
+	if (k < 0)
+		return len < 5 ? WHY_SHORT : WHY_ROOM;
 	index = nsites;
 	s = &hot_sites[index];
 	memset(s, 0, sizeof(*s));
 	s->pc = pc;
-	s->len = ce->in.len;
-	memcpy(s->orig, ce->in.bytes, s->len);
-	s->stub = c->base + (uint64_t)c->used * HOT_SLOT;
+	s->len = len;
+	memcpy(s->orig, orig, sizeof(orig));
+	s->stub = c->base + (uint64_t)k * HOT_SLOT;
 	s->copy = s->stub + HOTSTUB_COPY;
 	s->ce = entry;
 	s->ce.pc = pc;
@@ -559,8 +680,9 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	stub_build(b, s->stub, index, s, xcode, entry.code_len);
 	if (mem_patch_text(s->stub, b, HOT_SLOT) < 0)
 		return WHY_FAILED;
-	__atomic_store_n(&c->used, c->used + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
+	c->used++;
+	__atomic_store_n(&c->site[k], (uint16_t)(index + 1), __ATOMIC_RELEASE);
 	__atomic_store_n(&e->site, (int16_t)index, __ATOMIC_RELEASE);
 	if (patch(s, HOT_NONE) < 0)
 		return WHY_FAILED;
@@ -589,19 +711,20 @@ void hot_note(uint64_t pc, const struct icache_entry *ce)
 		patch(&hot_sites[site], HOT_UNPATCHED);
 		return;
 	}
-	if (faults != threshold)
+	if (faults < threshold)
 		return;
 	why = judge(&ce->in);
-	if (why == WHY_NONE) {
-		if (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE)) {
-			/* someone else is patching: next time */
-			__atomic_sub_fetch(&e->faults, 1, __ATOMIC_RELAXED);
-			return;
-		}
-		why = make_site(e, pc, ce);
-		__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
+	if (why != WHY_NONE) {
+		e->why = (uint16_t)why;
+		return;
 	}
-	e->why = (uint16_t)why;
+	/* someone else is patching: next time.  Threads that faulted here
+	 * together all come this far; the first to hold the lock decides */
+	if (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	if (!e->why && __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) < 0)
+		e->why = (uint16_t)make_site(e, pc, ce);
+	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* signal context */

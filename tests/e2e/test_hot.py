@@ -75,25 +75,36 @@ def _per_offset(run):
     return seqs
 
 
-def test_threads_running_a_site_while_it_is_patched(mmscope_run):
+@pytest.mark.parametrize("form", ["", "short"])
+def test_threads_running_a_site_while_it_is_patched(mmscope_run, form):
     """Four threads released together run both sites while the first
     fault patches them (--hot=1): a thread that ran the original
     instruction just before the jump was written faults after it, and the
     fault path must complete the program's instruction, not decode our
     jump (uring_hammer died of that 60% of runs).  Every thread's records
-    are the ones --hot=off gives, in its own order."""
+    are the ones --hot=off gives, in its own order.  "short": 2-byte
+    instructions, patched with a jump whose last 3 bytes are the next
+    instructions'."""
     n, t = 3000, 4
-    truth = native([HOT, str(n), str(t)])
+    argv = [HOT, str(n), str(t)] + ([form] if form else [])
+    truth = native(argv)
     assert truth.returncode == 0
-    off = _per_offset(mmscope_run([HOT, str(n), str(t)], maps=["/memfd:mmscope-hot*"],
-                                  opts=["--hot=off"]))
+    off = _per_offset(mmscope_run(argv, maps=["/memfd:mmscope-hot*"], opts=["--hot=off"]))
     assert len(off) == t and all(len(v) == 2 * n for v in off.values())
     for attempt in range(12):
-        hot = mmscope_run([HOT, str(n), str(t)], maps=["/memfd:mmscope-hot*"], opts=["--hot=1"],
-                          check=False)
+        hot = mmscope_run(argv, maps=["/memfd:mmscope-hot*"], opts=["--hot=1"], check=False)
         assert hot.returncode == 0, (attempt, hot.stderr)
         assert hot.stdout == truth.stdout
         assert _per_offset(hot) == off, attempt
+        with open(os.path.join(hot.trace_dir, "agent.log")) as f:
+            log = f.read()
+        if form:
+            # the two are next to each other: the second one's bytes are
+            # the first one's jump, so only one is patched
+            assert "hot sites: 1 patched" in log, log
+            assert "not patched (overlaps a patched neighbour's jump): 1 sites" in log, log
+        else:
+            assert "hot sites: 2 patched" in log, log
 
 
 def test_a_core_of_a_patched_program_has_its_own_text_and_no_stub(tmp_path):

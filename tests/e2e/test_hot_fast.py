@@ -15,7 +15,7 @@ from conftest import BUILD, native, prog
 
 FORMS = prog("hotforms")
 ROUNDS = 8
-NFORMS = 30
+NFORMS = 44
 
 
 def _accesses(run):

@@ -5,7 +5,8 @@
  * 64-bit registers (merged, zero-extended), MOVZX, MOVSX, MOVSXD, MOV
  * stores from registers (SIL, R8B and friends included) and of
  * immediates (a negative imm32 sign-extended to 8 bytes), with base,
- * index, scale and a 32-bit displacement, each run R times on a traced
+ * index, scale and a 32-bit displacement, and the same forms shorter than
+ * 5 bytes (no or an 8-bit displacement), each run R times on a traced
  * memfd ("mmscope-hotforms") with a new value and a new register preset
  * every round.
  *
@@ -91,6 +92,22 @@ STORE_IMM(im_b, "movb $0xa5, 0x100(%[p])")
 STORE_IMM(im_w, "movw $0x8001, 0x100(%[p])")
 STORE_IMM(im_l, "movl $0x87654321, 0x100(%[p])")
 STORE_IMM(im_q, "movq $-0x789abcdf, 0x100(%[p])")
+/* shorter than 5 bytes (no displacement, or 8 bits of it): patched with
+ * a jump whose last bytes are the next instruction's, where that reaches */
+LOAD(sh_al, "movb (%[p]), %%al", "rax")
+LOAD(sh_ax, "movw (%[p]), %%ax", "rax")
+LOAD(sh_eax, "movl (%[p]), %%eax", "rax")
+LOAD(sh_rax, "movq (%[p]), %%rax", "rax")
+LOAD(sh_zx, "movzbl (%[p]), %%eax", "rax")
+LOAD(sh_sx, "movsbq (%[p]), %%rax", "rax")
+LOAD(sh_sxd, "movslq (%[p]), %%r14", "r14")
+LOAD(sh_d8, "movl 4(%[p]), %%r11d", "r11")
+STORE(sh_st_al, "movb %%al, (%[p])", "rax")
+STORE(sh_st_ax, "movw %%ax, (%[p])", "rax")
+STORE(sh_st_eax, "movl %%eax, (%[p])", "rax")
+STORE(sh_st_rbx, "movq %%rbx, (%[p])", "rbx")
+STORE(sh_st_d8, "movq %%rsi, -8(%[p])", "rsi")
+STORE_IMM(sh_im_b, "movb $0xa5, (%[p])")
 
 enum how { MERGE, ZERO, SIGN, STORE_REG, STORE_IMM };
 
@@ -101,6 +118,7 @@ static const struct form {
 	unsigned width; /* bytes of memory */
 	unsigned dest;	/* load: bytes of the destination; store imm: 0 */
 	uint64_t imm;
+	int at; /* the pointer the form gets: mem + at */
 } forms[] = {
 	{ "mov m8,al", ld_al, MERGE, 1, 1 },
 	{ "mov m8,sil", ld_sil, MERGE, 1, 1 },
@@ -132,6 +150,20 @@ static const struct form {
 	{ "mov imm16,m16", im_w, STORE_IMM, 2, 0, 0x8001 },
 	{ "mov imm32,m32", im_l, STORE_IMM, 4, 0, 0x87654321 },
 	{ "mov imm32,m64", im_q, STORE_IMM, 8, 0, (uint64_t)-0x789abcdfll },
+	{ "short mov m8,al", sh_al, MERGE, 1, 1, 0, 0 },
+	{ "short mov m16,ax", sh_ax, MERGE, 2, 2, 0, 0 },
+	{ "short mov m32,eax", sh_eax, ZERO, 4, 4, 0, 0 },
+	{ "short mov m64,rax", sh_rax, ZERO, 8, 8, 0, 0 },
+	{ "short movzx m8,eax", sh_zx, ZERO, 1, 4, 0, 0 },
+	{ "short movsx m8,rax", sh_sx, SIGN, 1, 8, 0, 0 },
+	{ "short movsxd m32,r14", sh_sxd, SIGN, 4, 8, 0, 0 },
+	{ "short mov disp8 m32,r11d", sh_d8, ZERO, 4, 4, 0, -4 },
+	{ "short mov al,m8", sh_st_al, STORE_REG, 1, 0, 0, 0 },
+	{ "short mov ax,m16", sh_st_ax, STORE_REG, 2, 0, 0, 0 },
+	{ "short mov eax,m32", sh_st_eax, STORE_REG, 4, 0, 0, 0 },
+	{ "short mov rbx,m64", sh_st_rbx, STORE_REG, 8, 0, 0, 0 },
+	{ "short mov disp8 rsi,m64", sh_st_d8, STORE_REG, 8, 0, 0, 8 },
+	{ "short mov imm8,m8", sh_im_b, STORE_IMM, 1, 0, 0xa5, 0 },
 };
 
 static uint64_t mask(unsigned bytes)
@@ -160,6 +192,12 @@ static uint64_t mem_read(unsigned width)
 	return v;
 }
 
+/* the pointer a form is given: its operand at DISP either way */
+static volatile uint8_t *at(const struct form *f)
+{
+	return f->at || !strncmp(f->name, "short", 5) ? mem + DISP + f->at : mem;
+}
+
 static void fail(const struct form *f, int r, const char *what, uint64_t got, uint64_t want)
 {
 	fprintf(stderr, "FAIL %s round %d: %s 0x%llx, want 0x%llx\n", f->name, r, what,
@@ -175,14 +213,14 @@ static void run(const struct form *f, int r)
 	if (f->how <= SIGN) {
 		for (unsigned i = 0; i < 8; i++)
 			mem[DISP + i] = (uint8_t)(v >> (8 * i));
-		uint64_t got = ((uint64_t(*)(volatile void *, uint64_t))f->fn)(mem, pre);
+		uint64_t got = ((uint64_t(*)(volatile void *, uint64_t))f->fn)(at(f), pre);
 		if (got != expect_load(f, v, pre))
 			fail(f, r, "register", got, expect_load(f, v, pre));
 		return;
 	}
 	for (unsigned i = 0; i < 8; i++)
 		mem[DISP + i] = 0;
-	((void (*)(volatile void *, uint64_t))f->fn)(mem, v);
+	((void (*)(volatile void *, uint64_t))f->fn)(at(f), v);
 	uint64_t want = (f->how == STORE_IMM ? f->imm : v) & mask(f->width);
 	if (mem_read(8) != want)
 		fail(f, r, "memory", mem_read(8), want);

@@ -7,6 +7,8 @@
  * while the others run it), thread k does the same at 0x100 + 64k.
  * Output: "ROUNDS <n>", "SUM <sum>" (of all threads).
  *
+ * hotloop N T short: the same with 2-byte instructions (no displacement).
+ *
  * hotloop N fork: N rounds, then a child does N rounds and exits, then the
  * parent N more.  Output: "CHILD <pid> SUM <sum>", then "PARENT SUM <sum>"
  * (of its 2N rounds).
@@ -43,10 +45,32 @@ __attribute__((noinline)) static uint64_t rounds(char *p)
 	return sum;
 }
 
+/* the same with 2-byte instructions (patched with a punned jump) */
+__attribute__((noinline)) static uint64_t rounds_short(char *p)
+{
+	uint64_t sum = 0;
+
+	p += 0x100;
+	for (long i = 0; i < n; i++) {
+		uint32_t v = (uint32_t)i, r;
+		__asm__ volatile(".globl hot_store_short\nhot_store_short: movl %1, (%0)" ::"r"(p),
+				 "r"(v)
+				 : "memory");
+		__asm__ volatile(".globl hot_load_short\nhot_load_short: movl (%1), %0"
+				 : "=r"(r)
+				 : "r"(p)
+				 : "memory");
+		sum += r;
+	}
+	return sum;
+}
+
+static bool shorts;
+
 static void *worker(void *p)
 {
 	pthread_barrier_wait(&go);
-	return (void *)(uintptr_t)rounds(p);
+	return (void *)(uintptr_t)(shorts ? rounds_short(p) : rounds(p));
 }
 
 int main(int argc, char **argv)
@@ -58,6 +82,7 @@ int main(int argc, char **argv)
 	char *p;
 
 	n = argc > 1 ? atol(argv[1]) : 1000;
+	shorts = argc > 3 && !strcmp(argv[3], "short");
 	if (fd < 0 || ftruncate(fd, 8192) < 0 || t < 0 || t > 32)
 		return 1;
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
