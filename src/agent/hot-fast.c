@@ -23,6 +23,7 @@
 #include "agent/agent.h"
 #include "agent/hot.h"
 #include "agent/record.h"
+#include "engine/copy.h"
 #include "mmscope/trace-format.h"
 
 enum fast_kind { FAST_NONE, FAST_LOAD, FAST_STORE, FAST_STORE_IMM };
@@ -138,38 +139,6 @@ static uint64_t width_mask(unsigned bytes)
 	return bytes >= 8 ? ~0ull : (1ull << (8 * bytes)) - 1;
 }
 
-/* exactly one access of the instruction's width on the alias */
-static uint64_t load(const volatile void *p, unsigned width)
-{
-	switch (width) {
-	case 1:
-		return *(const volatile uint8_t *)p;
-	case 2:
-		return *(const volatile uint16_t *)p;
-	case 4:
-		return *(const volatile uint32_t *)p;
-	default:
-		return *(const volatile uint64_t *)p;
-	}
-}
-
-static void store(volatile void *p, unsigned width, uint64_t v)
-{
-	switch (width) {
-	case 1:
-		*(volatile uint8_t *)p = (uint8_t)v;
-		return;
-	case 2:
-		*(volatile uint16_t *)p = (uint16_t)v;
-		return;
-	case 4:
-		*(volatile uint32_t *)p = (uint32_t)v;
-		return;
-	default:
-		*(volatile uint64_t *)p = v;
-	}
-}
-
 /* the loaded value into the destination register, as the CPU writes it:
  * a 32-bit destination clears the upper half, 8 and 16 bits merge */
 static void load_into(struct hot_frame *f, const struct hot_fast *p, uint64_t v)
@@ -207,10 +176,10 @@ static bool fast(struct hot_frame *f, struct hot_site *s, struct thread_state *t
 
 	volatile uint8_t *ptr = r.alias + (addr - r.start);
 	if (p->kind == FAST_LOAD) {
-		v = load(ptr, p->width);
+		v = copy_load_once(ptr, p->width);
 	} else {
 		v = (p->kind == FAST_STORE ? f->gpr[p->reg] : p->imm) & width_mask(p->width);
-		store(ptr, p->width, v);
+		copy_store_once(ptr, p->width, v);
 	}
 	mms_hot_tls.accessed = 1; /* see hot_abandon */
 	fence();

@@ -24,6 +24,7 @@
  */
 #include <string.h>
 
+#include "engine/copy.h"
 #include "engine/emu-internal.h"
 #include "mmscope/trace-format.h"
 
@@ -96,20 +97,6 @@ static int atomic_values(const struct insn *in, const struct cpu *before, const 
 		return 0;
 	}
 	return -1;
-}
-
-static uint64_t load_once(const volatile void *p, unsigned w)
-{
-	switch (w) {
-	case 1:
-		return *(const volatile uint8_t *)p;
-	case 2:
-		return *(const volatile uint16_t *)p;
-	case 4:
-		return *(const volatile uint32_t *)p;
-	default:
-		return *(const volatile uint64_t *)p;
-	}
 }
 
 /* LOCK XADD: adds v, returns the old value. */
@@ -235,7 +222,7 @@ static int lock_cas(struct emu_ctx *e, const struct insn *in, struct cpu *c,
 		    const struct emu_piece *p, const struct xol_prep *x)
 {
 	unsigned w = in->width;
-	uint64_t old = load_once(p->ptr, w), new;
+	uint64_t old = copy_load_once(p->ptr, w), new;
 	struct cpu t;
 
 	for (int i = 0; i < LOCK_CAS_TRIES; i++) {
