@@ -105,26 +105,20 @@ static const struct insn *decode_at(struct thread_state *t, uint64_t pc, struct 
 {
 	size_t to_page_end = 4096 - (pc & 4095);
 	size_t avail = to_page_end < 15 ? to_page_end : 15;
-	const uint8_t *code = (const uint8_t *)pc;
-	uint8_t orig[15];
+	uint8_t code[15];
 
-	/* a thread that ran the instruction just before another patched it
-	 * faults here after: the bytes are the program's, not our jump */
-	unsigned n = hot_orig_at(pc, orig);
-	if (n) {
-		code = orig;
-		avail = n;
-	}
+	/* one read of the bytes, decoded as read: they may change meanwhile
+	 * (another thread patching this site) */
+	memcpy(code, (const void *)pc, avail);
+	if (avail < 15 && mem_peek(pc + avail, code + avail, (unsigned)(15 - avail)) == 0)
+		avail = 15;
+	hot_orig_fix(pc, code, avail);
 	*ce = NULL;
 	if (t->icache) {
 		*ce = icache_get(t->icache, pc, code, avail);
-		if (!*ce && avail < 15)
-			*ce = icache_get(t->icache, pc, code, 15);
 		return *ce ? &(*ce)->in : NULL;
 	}
-	if (insn_decode(buf, code, avail) == 0 || (avail < 15 && insn_decode(buf, code, 15) == 0))
-		return buf;
-	return NULL;
+	return insn_decode(buf, code, avail) == 0 ? buf : NULL;
 }
 
 /*

@@ -539,25 +539,23 @@ static bool ours(struct hot_site *s)
 	return false;
 }
 
-/* signal context: the instruction at a site for the fault path, from
- * one read of its bytes (no state is consulted: a thread that faulted
- * there ran the program's instruction, and whatever of ours is there now
- * -- the jump, our int3 before it, a debugger's int3 -- stands for it) */
-unsigned hot_orig_at(uint64_t pc, uint8_t out[15])
+/* signal context: code, read from pc before this call, as the program's
+ * bytes: a thread that faulted at a site ran the program's instruction,
+ * and whatever of ours it read there after -- the jump, our int3 before
+ * it -- stands for it (no state is consulted).  The site is looked up
+ * after the bytes were read: it is published before its text changes,
+ * so bytes of ours always find it. */
+void hot_orig_fix(uint64_t pc, uint8_t *code, size_t n)
 {
-	struct hot_site *s = site_at(pc);
+	struct hot_site *s;
+	uint8_t now[5] = { 0 };
 
-	if (!s)
-		return 0;
-	memset(out, 0, 15);
-	if (mem_peek(pc, out, s->len < 5 ? 5 : s->len) < 0)
-		return 0;
-	if (is_jump(s, out) || (out[0] == 0xcc && !memcmp(out + 1, s->orig + 1, 4)))
-		memcpy(out, s->orig, s->len);
-	else if (memcmp(out, s->orig, s->len))
-		return 0; /* the program's new code: read as it is */
-	memset(out + s->len, 0, 15 - s->len);
-	return s->len;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (!(s = site_at(pc)))
+		return;
+	memcpy(now, code, n < 5 ? n : 5);
+	if (is_jump(s, now) || (now[0] == 0xcc && !memcmp(now + 1, s->orig + 1, 4)))
+		memcpy(code, s->orig, n < patch_len(s) ? n : patch_len(s));
 }
 
 /* signal context */

@@ -110,11 +110,12 @@ bool hot_abandon(ucontext_t *uc);
  * to where the site's code is now.  true if it was ours. */
 bool hot_on_int3(const siginfo_t *si, ucontext_t *uc);
 
-/* signal context: is pc a patched site?  Then its original instruction
- * in out (zeros after) and its length; 0 otherwise.  The fault path
- * decodes from it: a thread that ran the instruction just before it was
- * patched faults after the bytes changed. */
-unsigned hot_orig_at(uint64_t pc, uint8_t out[15]);
+/* signal context: the n bytes at code, read from pc just before, with
+ * the program's own put back if they are a site's jump or our int3 on
+ * the way to it.  The fault path decodes from them: a thread that ran
+ * the instruction just before it was patched faults after the bytes
+ * changed. */
+void hot_orig_fix(uint64_t pc, uint8_t *code, size_t n);
 /* signal context: the bytes [addr, addr+len) read into buf, with the
  * program's own bytes put back where a site is patched (what the
  * debugger and a core show). */
