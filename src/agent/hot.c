@@ -10,10 +10,9 @@
  * stub by hot_on_int3().  Text is written through /proc/self/mem, as
  * ptrace writes it: the program's code is never made writable.
  *
- * Stubs live in chunks of HOT_CHUNK bytes mapped within ±2 GiB of their
- * sites (a jmp rel32 reaches them), read and execute only, written the
- * same way.  Stubs and sites are never freed: a thread may be inside a
- * stub whenever it is not stopped.
+ * Stubs live in chunks near their sites (hot-chunks.c), written the same
+ * way.  Stubs and sites are never freed: a thread may be inside a stub
+ * whenever it is not stopped.
  */
 #include <cpuid.h>
 #include <errno.h>
@@ -22,6 +21,7 @@
 #include <sys/mman.h>
 
 #include "agent/agent.h"
+#include "agent/hot-internal.h"
 #include "agent/hot.h"
 #include "agent/mem.h"
 #include "util/fmt.h"
@@ -30,8 +30,6 @@
 #include "util/maps.h"
 #include "util/sys.h"
 
-#define HOT_CHUNK (64u << 10)
-#define CHUNKS_MAX 256
 #define HEAT_SLOTS 8192 /* power of two */
 
 extern const char mms_hot_common[];
@@ -73,25 +71,15 @@ struct heat {
 	uint64_t pc; /* 0: free */
 	uint32_t faults;
 	uint16_t why; /* enum hot_why, once decided */
-	int16_t site; /* index in hot_sites, -1 */
-};
-
-#define CHUNK_SLOTS (HOT_CHUNK / HOT_SLOT)
-
-struct chunk {
-	uint64_t base;		    /* HOT_CHUNK-aligned */
-	uint32_t used;		    /* slots taken */
-	uint16_t site[CHUNK_SLOTS]; /* per slot: site index + 1, 0 if free */
+	int16_t site; /* index in hot_sites + 1; 0 (as the table starts): none,
+			 so an entry is never seen with a site it does not have */
 };
 
 struct hot_site *hot_sites;
 static uint32_t nsites;
 static struct heat *heat;
-static struct chunk chunks[CHUNKS_MAX];
-static uint32_t nchunks;
-static uint64_t stubs_lo = UINT64_MAX, stubs_hi; /* chunk span, for quick tests */
-static int patch_lock;				 /* one patcher at a time (trylock) */
-static bool synced;				 /* membarrier SYNC_CORE registered */
+static int patch_lock; /* one patcher at a time (trylock) */
+static bool synced;    /* membarrier SYNC_CORE registered */
 static uint32_t threshold;
 
 static void *table(size_t size)
@@ -145,163 +133,6 @@ static enum hot_why judge(const struct insn *in)
 	    m->mem.index == ZYDIS_REGISTER_RSP)
 		return WHY_STACK;
 	return WHY_NONE;
-}
-
-/* ---- stub memory ---- */
-
-static bool reach(uint64_t from, uint64_t to)
-{
-	int64_t d = (int64_t)(to - from);
-
-	return d > INT32_MIN + (int64_t)HOT_CHUNK && d < INT32_MAX - (int64_t)HOT_CHUNK;
-}
-
-/* our chunk at base, mapped now if the address space is free there */
-static struct chunk *chunk_at(uint64_t base)
-{
-	struct chunk *c;
-	void *p;
-
-	for (uint32_t i = 0; i < nchunks; i++)
-		if (chunks[i].base == base)
-			return &chunks[i];
-	if (nchunks == CHUNKS_MAX || base < (1ull << 20) || base > (1ull << 47) - HOT_CHUNK)
-		return NULL;
-	p = sys_mmap((void *)base, HOT_CHUNK, PROT_READ | PROT_EXEC,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (sys_mmap_failed(p))
-		return NULL;
-	if ((uint64_t)p != base) { /* a kernel before 4.17: only a hint */
-		sys_munmap(p, HOT_CHUNK);
-		return NULL;
-	}
-	c = &chunks[nchunks];
-	memset(c, 0, sizeof(*c));
-	c->base = base;
-	if (c->base < stubs_lo)
-		stubs_lo = c->base;
-	if (c->base + HOT_CHUNK > stubs_hi)
-		stubs_hi = c->base + HOT_CHUNK;
-	__atomic_store_n(&nchunks, nchunks + 1, __ATOMIC_RELEASE);
-	return c;
-}
-
-/* a free slot of c that starts in [lo, hi), or -1 */
-static int slot_in(const struct chunk *c, uint64_t lo, uint64_t hi)
-{
-	for (unsigned k = 0; k < CHUNK_SLOTS; k++) {
-		uint64_t at = c->base + (uint64_t)k * HOT_SLOT;
-		if (at >= lo && at < hi && !c->site[k])
-			return (int)k;
-	}
-	return -1;
-}
-
-/* A free slot starting in [lo, hi), in a chunk of ours or in one mapped
- * there now: its chunk in *cp, its index returned, or -1. */
-static int slot_where(uint64_t lo, uint64_t hi, struct chunk **cp)
-{
-	uint64_t first = lo & ~(uint64_t)(HOT_CHUNK - 1);
-	int k;
-
-	for (uint32_t i = 0; i < nchunks; i++)
-		if ((k = slot_in(&chunks[i], lo, hi)) >= 0) {
-			*cp = &chunks[i];
-			return k;
-		}
-	/* a new chunk: a few places spread over the span */
-	uint64_t span = hi - first, step = span / 8 > HOT_CHUNK ? span / 8 : HOT_CHUNK;
-	for (uint64_t base = first; base < hi && base - first < 8 * step; base += step) {
-		base &= ~(uint64_t)(HOT_CHUNK - 1);
-		struct chunk *c = chunk_at(base);
-		if (c && (k = slot_in(c, lo, hi)) >= 0) {
-			*cp = c;
-			return k;
-		}
-	}
-	return -1;
-}
-
-/* a free slot within reach of a 5-byte jump at pc */
-static int slot_near(uint64_t pc, struct chunk **cp)
-{
-	int k;
-
-	for (uint32_t i = 0; i < nchunks; i++)
-		if (reach(pc, chunks[i].base) && (k = slot_in(&chunks[i], 0, UINT64_MAX)) >= 0) {
-			*cp = &chunks[i];
-			return k;
-		}
-	/* below the site first (a program's text has its heap above it),
-	 * then above, 64 MiB apart */
-	for (int j = 1; j <= 48; j++) {
-		uint64_t step = (uint64_t)((j + 1) / 2) << 26;
-		uint64_t want = (pc & ~(uint64_t)(HOT_CHUNK - 1)) + (j & 1 ? -step : step);
-		struct chunk *c;
-
-		if (!reach(pc, want) || !(c = chunk_at(want)))
-			continue;
-		if ((k = slot_in(c, 0, UINT64_MAX)) >= 0) {
-			*cp = c;
-			return k;
-		}
-	}
-	return -1;
-}
-
-/*
- * A jump for an instruction shorter than 5 bytes (E9Patch's "punning",
- * PLDI 2020): e9 and the instruction's other len-1 bytes are ours, the
- * rest of the rel32 are the bytes of the instructions after it, which
- * stay as they are.  So the jump can only reach a window of
- * 2^(8*(len-1)) bytes whose place those bytes decide: a stub is found or
- * mapped there, or the site stays on the fault path.  next: the 5-len
- * bytes after the instruction.
- */
-static int slot_punned(uint64_t pc, unsigned len, const uint8_t *next, struct chunk **cp)
-{
-	uint32_t fixed = 0;
-	unsigned free_bits = 8 * (len - 1);
-
-	for (unsigned i = 0; i < 5 - len; i++)
-		fixed |= (uint32_t)next[i] << (8 * i);
-	int64_t rel_lo = (int32_t)(fixed << free_bits);
-	uint64_t lo = pc + 5 + (uint64_t)rel_lo, hi = lo + (1ull << free_bits);
-
-	/* the window must not hold the site itself or wrap */
-	if (hi < lo || (pc + 5 > lo && pc < hi))
-		return -1;
-	return slot_where(lo, hi, cp);
-}
-
-/* signal context */
-struct hot_site *hot_stub_site(uint64_t pc)
-{
-	uint32_t n = __atomic_load_n(&nchunks, __ATOMIC_ACQUIRE);
-
-	if (pc < stubs_lo || pc >= stubs_hi)
-		return NULL;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct chunk *c = &chunks[i];
-		if (pc >= c->base && pc < c->base + HOT_CHUNK) {
-			uint32_t slot = (uint32_t)((pc - c->base) / HOT_SLOT);
-			uint16_t site = __atomic_load_n(&c->site[slot], __ATOMIC_ACQUIRE);
-			return site ? &hot_sites[site - 1] : NULL;
-		}
-	}
-	return NULL;
-}
-
-/* signal context */
-bool hot_is_stubs(uint64_t lo, uint64_t hi)
-{
-	uint32_t n = __atomic_load_n(&nchunks, __ATOMIC_ACQUIRE);
-	uint64_t covered = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		if (chunks[i].base >= lo && chunks[i].base + HOT_CHUNK <= hi)
-			covered += HOT_CHUNK;
-	return n && covered == hi - lo;
 }
 
 /* signal context */
@@ -496,21 +327,25 @@ static struct heat *heat_of(uint64_t pc, bool create)
 		if (!cur && !create)
 			return NULL;
 		if (!cur && __atomic_compare_exchange_n(&e->pc, &cur, pc, false, __ATOMIC_ACQ_REL,
-							__ATOMIC_ACQUIRE)) {
-			e->site = -1;
+							__ATOMIC_ACQUIRE))
 			return e;
-		}
 		if (cur == pc)
 			return e;
 	}
 	return NULL;
 }
 
+/* e's site index, -1 if it has none */
+static int site_of(struct heat *e)
+{
+	return __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) - 1;
+}
+
 /* signal context */
 static struct hot_site *site_at(uint64_t pc)
 {
 	struct heat *e = hot_sites ? heat_of(pc, false) : NULL;
-	int site = e ? __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) : -1;
+	int site = e ? site_of(e) : -1;
 
 	return site >= 0 ? &hot_sites[site] : NULL;
 }
@@ -635,10 +470,9 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	struct icache_entry entry = *ce;
 	uint8_t xcode[EMU_CODE_SIZE], b[HOT_SLOT], orig[15] = { 0 };
 	struct hot_site *s;
-	struct chunk *c = NULL;
+	uint64_t slot;
 	uint32_t index;
 	unsigned len;
-	int k;
 
 	if (nsites == HOT_SITES_MAX)
 		return WHY_FULL;
@@ -658,8 +492,8 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 		return WHY_NEIGHBOUR;
 	if (!first_patch())
 		return WHY_FAILED;
-	k = len < 5 ? slot_punned(pc, len, orig + len, &c) : slot_near(pc, &c);
-	if (k < 0)
+	slot = len < 5 ? hot_slot_punned(pc, len, orig + len) : hot_slot_near(pc);
+	if (!slot)
 		return len < 5 ? WHY_SHORT : WHY_ROOM;
 	index = nsites;
 	s = &hot_sites[index];
@@ -667,21 +501,20 @@ static enum hot_why make_site(struct heat *e, uint64_t pc, const struct icache_e
 	s->pc = pc;
 	s->len = len;
 	memcpy(s->orig, orig, sizeof(orig));
-	s->stub = c->base + (uint64_t)k * HOT_SLOT;
+	s->stub = slot;
 	s->copy = s->stub + HOTSTUB_COPY;
 	s->ce = entry;
 	s->ce.pc = pc;
 	s->ce.xcode = (uint8_t *)s->stub + HOTSTUB_XCODE;
 	hot_fast_plan(&s->fast, &s->ce.in);
-	if (!reach(pc, s->stub))
+	if (!hot_reach(pc, s->stub))
 		return WHY_ROOM;
 	stub_build(b, s->stub, index, s, xcode, entry.code_len);
 	if (mem_patch_text(s->stub, b, HOT_SLOT) < 0)
 		return WHY_FAILED;
 	__atomic_store_n(&nsites, nsites + 1, __ATOMIC_RELEASE);
-	c->used++;
-	__atomic_store_n(&c->site[k], (uint16_t)(index + 1), __ATOMIC_RELEASE);
-	__atomic_store_n(&e->site, (int16_t)index, __ATOMIC_RELEASE);
+	hot_slot_take(slot, index);
+	__atomic_store_n(&e->site, (int16_t)(index + 1), __ATOMIC_RELEASE);
 	if (patch(s, HOT_NONE) < 0)
 		return WHY_FAILED;
 	if (__atomic_load_n(&frozen, __ATOMIC_ACQUIRE))
@@ -703,7 +536,7 @@ void hot_note(uint64_t pc, const struct icache_entry *ce)
 	faults = __atomic_add_fetch(&e->faults, 1, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&frozen, __ATOMIC_ACQUIRE) || e->why)
 		return;
-	site = __atomic_load_n(&e->site, __ATOMIC_ACQUIRE);
+	site = site_of(e);
 	if (site >= 0) {
 		/* unpatched for a debugger that has gone, and hot again */
 		patch(&hot_sites[site], HOT_UNPATCHED);
@@ -720,7 +553,7 @@ void hot_note(uint64_t pc, const struct icache_entry *ce)
 	 * together all come this far; the first to hold the lock decides */
 	if (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
 		return;
-	if (!e->why && __atomic_load_n(&e->site, __ATOMIC_ACQUIRE) < 0)
+	if (!e->why && site_of(e) < 0)
 		e->why = (uint16_t)make_site(e, pc, ce);
 	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
 }

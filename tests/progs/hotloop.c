@@ -5,7 +5,9 @@
  * (so a hot site can be patched with a 5-byte jump), then the sum of the
  * loads.  With T threads (released together, so that one patches a site
  * while the others run it), thread k does the same at 0x100 + 64k.
- * Output: "ROUNDS <n>", "SUM <sum>" (of all threads).
+ * Output: "ROUNDS <n>", "SUM <sum>" (of all threads).  With HOTLOOP_NS set
+ * in the environment, also "LOOP_NS <ns>" on stderr: the wall time of the
+ * rounds alone (bench/hot.sh's per-access figure, without start and exit).
  *
  * hotloop N T short: the same with 2-byte instructions (no displacement).
  *
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static long n;
@@ -67,6 +70,14 @@ __attribute__((noinline)) static uint64_t rounds_short(char *p)
 
 static bool shorts;
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *worker(void *p)
 {
 	pthread_barrier_wait(&go);
@@ -100,7 +111,11 @@ int main(int argc, char **argv)
 		printf("PARENT SUM %lu\n", (unsigned long)(sum + rounds(p)));
 		return 0;
 	} else if (!t) {
+		uint64_t t0 = now_ns();
+
 		sum = rounds(p);
+		if (getenv("HOTLOOP_NS"))
+			fprintf(stderr, "LOOP_NS %lu\n", (unsigned long)(now_ns() - t0));
 	} else {
 		pthread_barrier_init(&go, NULL, (unsigned)t);
 		for (int k = 0; k < t; k++)
