@@ -1,20 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mmscope on-disk trace format, version 3 (see docs/trace-format.md).
+ * mmscope on-disk trace format, version 4 (see docs/trace-format.md).
  * Version 2 added the WATCH and HIT records.  Version 3 gave ACCESS a
  * count (repeats and string runs), a last time and a byte mask, and
- * defined the record header's third field as that count.  Versions 1 and
- * 2 are still read.
+ * defined the record header's third field as that count.  Version 4 put
+ * the newest records in a tail inside the file.  Versions 1 to 3 are
+ * still read.
  *
  * A trace is a directory.  Every traced thread appends to its own stream
- * file "<pid>-<tid>-<serial>.mms"; the file is a MAP_SHARED mapping that
- * the agent extends in chunks, so every record the program has produced is
- * in the page cache even if the process is SIGKILLed.  A stream file is a
- * struct mms_file_header followed by records.  Each record starts with a
- * struct mms_rec_hdr; records are 8-byte aligned and self-delimiting
- * (hdr.size).  The writer stores the body first and the header word last,
- * so a header of zero marks the end of the valid data (the unused tail of
- * the last chunk is zero-filled by ftruncate).
+ * file "<pid>-<tid>-<serial>.mms".  Each record starts with a struct
+ * mms_rec_hdr; records are 8-byte aligned and self-delimiting (hdr.size).
+ * The writer stores the body first and the header word last, so a header
+ * of zero marks the end of the valid data.
+ *
+ * Versions 1-3: the file is a struct mms_file_header followed by records,
+ * written through a MAP_SHARED mapping (the unused end of the last chunk
+ * is zeros).
+ *
+ * Version 4: the file is the header, then the tail, tail_len bytes at
+ * tail_off, then the records, from tail_off + tail_len on.  The writer
+ * writes each record into the tail, which it keeps mapped (MAP_SHARED:
+ * a SIGKILLed program loses nothing), and when the tail is full appends
+ * its records to the file with one write.  The stream is the file's
+ * records up to tail_base, then the tail's records, which stand at
+ * tail_base on; with bit 0 of tail_base set, the file's records alone.
  *
  * All integers are little-endian (x86-64 native).
  */
@@ -24,7 +33,7 @@
 #include <stdint.h>
 
 #define MMS_MAGIC "MMSCOPE1" /* 8 bytes, no NUL needed */
-#define MMS_VERSION 3u
+#define MMS_VERSION 4u
 #define MMS_VERSION_MIN 1u /* oldest version a reader accepts */
 #define MMS_STREAM_SUFFIX ".mms"
 #define MMS_SEQ_FILE "seq" /* shared global sequence counter */
@@ -38,7 +47,12 @@ struct mms_file_header {
 	uint32_t tid;
 	uint64_t start_ns; /* CLOCK_MONOTONIC when the stream opened */
 	uint64_t serial;   /* unique per trace directory */
-	uint8_t reserved[24];
+	/* v4: the tail (see above).  tail_base: the stream offset the
+	 * tail's first byte stands for; bit 0 set while the writer empties
+	 * the tail (the file then holds everything).  0 in versions 1-3. */
+	uint64_t tail_base;
+	uint32_t tail_off, tail_len; /* where the tail is in the file */
+	uint8_t reserved[8];
 }; /* 64 bytes */
 
 enum mms_rec_type {

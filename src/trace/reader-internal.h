@@ -26,6 +26,13 @@ struct rd_old_map {
 	size_t len;
 };
 
+/* v4: records read from a stream's tail (trace-format.h), copied: the
+ * writer reuses the tail; they stand at stream offsets [lo, hi) */
+struct rd_seg {
+	uint64_t lo, hi;
+	uint8_t *bytes;
+};
+
 struct rd_stream {
 	char *path; /* for messages */
 	char *name; /* relative to the trace's directory (or the path itself) */
@@ -34,6 +41,8 @@ struct rd_stream {
 	const uint8_t *data; /* whole file as of the last look, read-only */
 	size_t size, map_len;
 	struct rd_old_map *old_maps;
+	struct rd_seg *segs; /* v4: in stream order; kept until the trace closes */
+	size_t nsegs;
 	uint64_t begin; /* first record */
 	uint64_t end;	/* where decoding stopped */
 	uint64_t nrecords;
@@ -66,6 +75,8 @@ void rd_stream_free(struct rd_stream *s);
 
 void rd_err_set(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* the record at stream offset off: in the file, or in a copy of the tail */
+const uint8_t *rd_at(const struct rd_stream *s, uint64_t off);
 uint64_t rd_rec_seq(const struct rd_stream *s, uint64_t off);
 uint16_t rd_rec_size(const struct rd_stream *s, uint64_t off);
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ _Static_assert(sizeof(struct mms_rec_lost) == 32, "lost size");
 
 /* A header larger than this is not a plausible future extension. */
 #define READER_MAX_HEADER_SIZE 4096u
+#define READER_MAX_DATA_OFF (16u << 20) /* v4: where the records start, at most */
 
 void rd_err_set(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -199,23 +201,40 @@ static int seq_off_cmp(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+const uint8_t *rd_at(const struct rd_stream *s, uint64_t off)
+{
+	size_t lo = 0, hi = s->nsegs;
+
+	if (!hi || off < s->segs[0].lo)
+		return s->data + off;
+	while (lo < hi) { /* the last segment that starts at or before off */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->segs[mid].lo <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	const struct rd_seg *g = &s->segs[lo - 1];
+	return off < g->hi ? g->bytes + (off - g->lo) : s->data + off;
+}
+
 uint64_t rd_rec_seq(const struct rd_stream *s, uint64_t off)
 {
-	const struct mms_rec_common *c = (const void *)(s->data + off);
+	const struct mms_rec_common *c = (const void *)rd_at(s, off);
 
 	return c->seq;
 }
 
 static uint64_t rec_ts(const struct rd_stream *s, uint64_t off)
 {
-	const struct mms_rec_common *c = (const void *)(s->data + off);
+	const struct mms_rec_common *c = (const void *)rd_at(s, off);
 
 	return c->ts_ns;
 }
 
 uint16_t rd_rec_size(const struct rd_stream *s, uint64_t off)
 {
-	const struct mms_rec_hdr *h = (const void *)(s->data + off);
+	const struct mms_rec_hdr *h = (const void *)rd_at(s, off);
 
 	return h->size;
 }
@@ -320,7 +339,9 @@ static int header_check(struct rd_stream *s, char *err, size_t errlen)
 {
 	const struct mms_file_header *h = &s->hdr;
 
-	if (!s->size || bytes_all_zero(s->data, s->size < sizeof(*h) ? s->size : sizeof(*h)))
+	/* the writer stores the magic last (v4) */
+	if (!s->size || bytes_all_zero(s->data, s->size < sizeof(*h) ? s->size : sizeof(*h)) ||
+	    (s->size >= sizeof(*h) && bytes_all_zero(s->data, sizeof(h->magic))))
 		return 0;
 	if (s->size < sizeof(*h)) {
 		err_set(err, errlen,
@@ -347,6 +368,17 @@ static int header_check(struct rd_stream *s, char *err, size_t errlen)
 		return -EBADMSG;
 	}
 	s->begin = s->end = h->header_size;
+	if (h->version >= 4) {
+		uint64_t data = (uint64_t)h->tail_off + h->tail_len;
+		if (h->tail_off < h->header_size || h->tail_off % 8 || h->tail_len % 8 ||
+		    h->tail_len < 64 || data > READER_MAX_DATA_OFF || data > s->size) {
+			err_set(err, errlen,
+				"%s: bad stream header: a tail of %u bytes at %u (file is %zu bytes)",
+				s->path, h->tail_len, h->tail_off, s->size);
+			return -EBADMSG;
+		}
+		s->begin = s->end = data;
+	}
 	s->have_hdr = true;
 	return 1;
 }
@@ -382,6 +414,100 @@ static int stream_sort(struct rd_stream *s)
 	return 0;
 }
 
+/* v4: the stream offset the tail's records stand at, as the writer left
+ * it; 0 if there is no tail to read (an older version, or one being
+ * emptied: the file then holds every record) */
+static uint64_t tail_base(const struct rd_stream *s)
+{
+	const uint64_t *w =
+		(const uint64_t *)(s->data + offsetof(struct mms_file_header, tail_base));
+	uint64_t b;
+
+	if (s->hdr.version < 4)
+		return 0;
+	b = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+	return b & 1 || b < s->begin ? 0 : b;
+}
+
+/* v4: a copy of the tail from stream offset off on (off >= tb), taken
+ * as a segment; false if the writer emptied the tail meanwhile */
+static bool seg_take(struct rd_stream *s, uint64_t tb, uint64_t off)
+{
+	uint64_t skip = off - tb;
+	size_t len = s->hdr.tail_len > skip ? s->hdr.tail_len - skip : 0;
+	struct rd_seg *n;
+	uint8_t *copy;
+
+	if (!len || !(copy = malloc(len)))
+		return false;
+	/* 8 bytes at a time, in order (a record's header word is stored
+	 * after its body and after the zeroing of the next one's) */
+	const uint64_t *from = (const uint64_t *)(s->data + s->hdr.tail_off + skip);
+	for (size_t i = 0; i < len / 8; i++) {
+		uint64_t w = __atomic_load_n(&from[i], __ATOMIC_ACQUIRE);
+		memcpy(copy + 8 * i, &w, 8);
+	}
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (tail_base(s) != tb || !(n = realloc(s->segs, (s->nsegs + 1) * sizeof(*n)))) {
+		free(copy);
+		return false;
+	}
+	s->segs = n;
+	s->segs[s->nsegs++] = (struct rd_seg){ off, off + len, copy };
+	return true;
+}
+
+/* the last segment cut at end, the stream offset where decoding of it
+ * stopped; dropped if nothing of it was taken */
+static void seg_trim(struct rd_stream *s, uint64_t end)
+{
+	struct rd_seg *g = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
+
+	if (!g || end < g->lo || end >= g->hi)
+		return;
+	g->hi = end;
+	if (g->hi == g->lo) {
+		free(g->bytes);
+		s->nsegs--;
+	}
+}
+
+/*
+ * The bytes at stream offset off and how many of them there are: in the
+ * file, up to the tail's base in v4; from there on, in a copy of the
+ * tail (taken now if none covers off).  False at the end of what can be
+ * read now.
+ */
+static bool where(struct rd_stream *s, int fd, uint64_t off, const uint8_t **p, uint64_t *avail)
+{
+	struct rd_seg *g = s->nsegs ? &s->segs[s->nsegs - 1] : NULL;
+	uint64_t tb = tail_base(s), lim;
+
+	/* a copy being decoded is decoded to its end: past its records it
+	 * holds zeros and older rounds' bytes, never the file's */
+	if (g && off >= g->lo && off < g->hi) {
+		*p = g->bytes + (off - g->lo);
+		*avail = g->hi - off;
+		return true;
+	}
+	if (tb > s->size && stream_grow(s, fd))
+		tb = tail_base(s);
+	if (tb > s->size)
+		tb = 0; /* the file lacks what the tail follows: read the file */
+	lim = tb ? tb : s->size;
+	if (off < lim) {
+		*p = s->data + off;
+		*avail = lim - off;
+		return true;
+	}
+	if (!tb || !seg_take(s, tb, off))
+		return false;
+	g = &s->segs[s->nsegs - 1];
+	*p = g->bytes + (off - g->lo);
+	*avail = g->hi - off;
+	return true;
+}
+
 /*
  * Walk the records from s->end on.  Every record is 8-byte aligned (the
  * header size and all record sizes are multiples of 8, the mapping is
@@ -403,10 +529,12 @@ static int stream_scan(struct rd_stream *s, int fd, bool first)
 		prev_seq = s->order ? s->order[s->nrecords - 1].seq : 0;
 	if (first)
 		s->first_ts = UINT64_MAX;
-	while (off < s->size) {
-		uint64_t avail = s->size - off;
-		const uint8_t *p = s->data + off;
+	for (;;) {
+		uint64_t avail;
+		const uint8_t *p;
 
+		if (!where(s, fd, off, &p, &avail))
+			break;
 		if (avail < sizeof(struct mms_rec_hdr)) {
 			if (bytes_all_zero(p, avail))
 				break;
@@ -436,6 +564,7 @@ static int stream_scan(struct rd_stream *s, int fd, bool first)
 		s->nrecords++;
 		off += rd_rec_size(s, off);
 	}
+	seg_trim(s, off);
 	s->end = off;
 	if (ret) {
 		s->status = ret;
@@ -525,6 +654,9 @@ void rd_stream_free(struct rd_stream *s)
 		munmap(m->addr, m->len);
 		free(m);
 	}
+	for (size_t i = 0; i < s->nsegs; i++)
+		free(s->segs[i].bytes);
+	free(s->segs);
 	free(s->order);
 	free(s->problem);
 	free(s->path);

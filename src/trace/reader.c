@@ -318,7 +318,7 @@ static void access_view(const void *p, uint32_t version, struct mms_access_view 
 
 static void record_fill(const struct rd_stream *s, uint64_t off, struct mms_record *rec)
 {
-	const uint8_t *p = s->data + off;
+	const uint8_t *p = rd_at(s, off);
 	const char *text = NULL;
 	size_t fixed = 0;
 

@@ -1,21 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing one trace stream file (see include/mmscope/trace-format.h).
- * The file is written through a MAP_SHARED window that slides along it, so
- * a record is in the page cache the moment it is committed: a SIGKILL of
- * the program loses nothing that was recorded.  Space is reserved with
- * fallocate() in blocks that start small (a short-lived process leaves a
- * small file) and double up to STREAM_BLOCK_MAX, so a full disk is an
- * error code, never a SIGBUS.
+ * Writing one trace stream file, format version 4 (see
+ * include/mmscope/trace-format.h).  Records are written into the file's
+ * tail, STREAM_TAIL_LEN bytes at STREAM_TAIL_OFF kept mapped MAP_SHARED,
+ * so a record is in the page cache the moment it is committed: a SIGKILL
+ * of the program loses nothing that was recorded.  When the next record
+ * does not fit, the tail's records are appended to the file with one
+ * pwrite and the tail starts again.  The same pages take every record:
+ * a record costs a store to memory the CPU has seen, never the first
+ * touch of a new page (~10 us on a VM with shadow paging), and the
+ * kernel's copy in pwrite is ~20 ns a record.
  *
- * Losing records: every block keeps room for one LOST record at its end.
- * When the file cannot grow, the next record that does not fit becomes a
+ * Emptying the tail, for a reader that looks meanwhile: the records are
+ * written to the file first, then tail_base gets bit 0 (the file holds
+ * them all), then the tail's first header word is zeroed, then tail_base
+ * is the new base.  Every record is zeroed when it is reserved, with the
+ * header word after it, so stale records of an earlier round never
+ * follow the newest one.
+ *
+ * Losing records: the tail keeps room for one LOST record at its end.
+ * When the file cannot grow (the pwrite fails: a full disk is an error
+ * code, never a SIGBUS), the next record that does not fit becomes a
  * LOST record there, and every further record that cannot be written
- * raises its count in place; growing is retried with a backoff (10 ms,
- * doubling to 1 s), not for every record.  Once the file grows again the
- * LOST record is finished and records continue after it.
+ * raises its count in place; writing the tail out is retried with a
+ * backoff (10 ms, doubling to 1 s), not for every record.  Once it is
+ * written the LOST record's count is final and records continue.
  *
- * Only raw system calls: safe in signal context.  One writer per stream.
+ * Only raw system calls, and no C library function on the record path
+ * (the hot sites' fast path saves no vector register): safe in signal
+ * context.  One writer per stream.
  */
 #ifndef MMS_TRACE_STREAM_H
 #define MMS_TRACE_STREAM_H
@@ -25,17 +38,16 @@
 
 #include "mmscope/trace-format.h"
 
-#define STREAM_BLOCK_MIN (16u << 10)
-#define STREAM_BLOCK_MAX (1u << 20)
+#define STREAM_TAIL_OFF 4096u
+#define STREAM_TAIL_LEN (68u << 10) /* the largest record (65528 bytes) and a LOST */
+#define STREAM_DATA_OFF (STREAM_TAIL_OFF + STREAM_TAIL_LEN)
 #define STREAM_LOST_ROOM sizeof(struct mms_rec_lost)
 
 struct stream {
-	int fd;	      /* -1 when closed */
-	uint8_t *win; /* mapping of [win_off, win_off + win_len) */
-	uint64_t win_off;
-	size_t win_len;
-	uint32_t win_gen;	       /* bumped each time the window moves */
-	uint32_t block;		       /* size of the next block to allocate */
+	int fd;			       /* -1 when closed */
+	uint8_t *map;		       /* the file's [0, STREAM_DATA_OFF): header and tail */
+	uint64_t base;		       /* file offset of the tail's first byte */
+	uint32_t win_gen;	       /* bumped each time the tail is emptied */
 	uint64_t pos;		       /* file offset of the next record */
 	uint64_t lost;		       /* records of this stream that could not be written */
 	int err;		       /* why the file last failed to grow (-errno), 0 */
@@ -55,9 +67,9 @@ void *stream_reserve(struct stream *s, size_t size);
 /* signal context.  Publish: the header word is stored last. */
 void stream_commit(struct stream *s, void *rec, uint16_t type, size_t size);
 /* signal context.  Republish the header word of a committed record (a
- * count grown in place); rec must lie in the current window. */
+ * count grown in place); rec must lie in the tail. */
 void stream_republish(void *rec, uint16_t type, uint16_t size, uint32_t count);
-/* signal context: the record at file offset off if it is in the window */
+/* signal context: the record at file offset off if it is in the tail */
 void *stream_at(const struct stream *s, uint64_t off);
 void stream_close(struct stream *s);
 /* Forget a stream inherited over fork without touching the parent's file. */

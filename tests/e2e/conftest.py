@@ -3,6 +3,7 @@ mmscope and read the trace back through `mmscope show --format=json`."""
 import json
 import os
 import signal
+import struct
 import subprocess
 import threading
 
@@ -185,3 +186,44 @@ def mmscope_run(tmp_path):
 def native(argv, timeout=300):
     """Run a program without mmscope (the ground-truth baseline)."""
     return run_group(argv, timeout)
+
+
+STREAM_HEADER = struct.Struct("<8sIIIIQQQII8x")  # struct mms_file_header (v4)
+REC_HDR = struct.Struct("<HHI")                 # struct mms_rec_hdr
+
+
+def _records_in(data, off, end, base):
+    """(offset, type, size) of the records in data[off - base:end - base],
+    up to an all-zero header; offsets are stream offsets."""
+    out = []
+    while off + 8 <= end:
+        rtype, size, _ = REC_HDR.unpack_from(data, off - base)
+        if rtype == 0 or size < 8:
+            break
+        out.append((off, rtype, size))
+        off += size
+    return out
+
+
+def stream_data_start(data):
+    """Where a stream file's records start (its version's layout)."""
+    _, version, header_size, _, _, _, _, _, tail_off, tail_len = STREAM_HEADER.unpack_from(data)
+    return tail_off + tail_len if version >= 4 else header_size
+
+
+def stream_records(data):
+    """[(offset, type, size)] of the records of a stream file's bytes, as
+    docs/trace-format.md defines them: in version 4 the file's records up
+    to tail_base, then the tail's, which stand at tail_base on (their
+    offsets are stream offsets, past the file's end when not yet written
+    out); with bit 0 of tail_base set, or a file shorter than tail_base,
+    the file's alone."""
+    magic, version, _, _, _, _, _, tail_base, tail_off, tail_len = \
+        STREAM_HEADER.unpack_from(data)
+    assert magic == b"MMSCOPE1", magic
+    start = stream_data_start(data)
+    if version < 4 or tail_base & 1 or tail_base > len(data):
+        return _records_in(data, start, len(data), 0)
+    out = _records_in(data, start, tail_base, 0)
+    tail = data[tail_off:tail_off + tail_len]
+    return out + _records_in(tail, tail_base, tail_base + tail_len, tail_base)

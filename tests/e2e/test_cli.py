@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, ROOT, prog, run_group, show_json
+from conftest import MMSCOPE, ROOT, prog, run_group, show_json, stream_records
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
@@ -132,15 +132,9 @@ def main_stream(trace_dir):
 
 
 def record_offsets(data):
-    off = struct.unpack_from("<I", data, 12)[0]
-    out = []
-    while off + 8 <= len(data):
-        rtype, size, _ = REC_HDR.unpack_from(data, off)
-        if rtype == 0:
-            break
-        out.append(off)
-        off += size
-    return out
+    """Offsets of the records written out to the file (a finished trace
+    has them all there)."""
+    return [off for off, _, _ in stream_records(data) if off < len(data)]
 
 
 def damaged_copy(good_trace, tmp_path, damage):
@@ -188,7 +182,7 @@ def test_show_of_an_unknown_format_version_names_both_versions(good_trace, tmp_p
                               lambda d: d[:8] + struct.pack("<I", 7) + d[12:])
     p = mmscope("show", copy)
     assert p.returncode == 1
-    assert name in p.stderr and "version 7" in p.stderr and "1 to 3" in p.stderr, p.stderr
+    assert name in p.stderr and "version 7" in p.stderr and "1 to 4" in p.stderr, p.stderr
 
 
 def test_show_of_a_missing_directory_fails_with_a_message(tmp_path):

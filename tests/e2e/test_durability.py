@@ -4,7 +4,8 @@ stream cut short decodes up to the cut.
 tests/progs/killme prints its pid, makes K traced accesses (printing each),
 prints DONE and waits on stdin.  The test kills it with SIGKILL: nothing in
 the program gets to flush anything, so every record must already be in the
-trace files (the agent writes into MAP_SHARED windows of them).
+trace files (the agent writes into a MAP_SHARED tail of each, whose records
+a reader takes after the file's).
 """
 import json
 import os
@@ -16,14 +17,12 @@ import subprocess
 
 import pytest
 
-from conftest import MMSCOPE, GroupPopen, prog, show_json
+from conftest import MMSCOPE, GroupPopen, prog, show_json, stream_records
 
 KILLME = prog("killme")
 GLOB = "/memfd:mmscope-killme*"
 PATH = "/memfd:mmscope-killme"
 K = 3000
-HEADER = struct.Struct("<8sIIIIQQ24x")  # struct mms_file_header
-REC_HDR = struct.Struct("<HHI")         # struct mms_rec_hdr
 
 
 def printed(stdout):
@@ -83,20 +82,10 @@ def test_show_decodes_every_access_made_before_the_kill(killed):
 
 
 def read_stream(path):
-    """[(offset, type, size)] of the records of a stream file, up to the
-    end-of-data marker (an all-zero header) or the end of the file."""
+    """[(offset, type, size)] of the records of a stream file (the file's,
+    then its tail's: conftest.stream_records)."""
     with open(path, "rb") as f:
-        data = f.read()
-    magic, version, header_size = HEADER.unpack_from(data)[:3]
-    assert magic == b"MMSCOPE1" and version == 3
-    out, off = [], header_size
-    while off + 8 <= len(data):
-        rtype, size, _ = REC_HDR.unpack_from(data, off)
-        if rtype == 0:
-            break
-        out.append((off, rtype, size))
-        off += size
-    return out
+        return stream_records(f.read())
 
 
 def access_stream(trace_dir):
@@ -115,6 +104,9 @@ def cut_copy(killed, tmp_path, where):
     recs = read_stream(path)
     assert len(recs) > K, "the stream should hold all K accesses"
     length, kept = where(recs)
+    # the cut is in the records written out to the file; the tail's,
+    # which follow them, are then not read (docs/trace-format.md)
+    assert length < os.path.getsize(path), (length, os.path.getsize(path))
     os.truncate(path, length)
     return copy, name, kept
 

@@ -11,11 +11,17 @@
  *
  * hotloop N T short: the same with 2-byte instructions (no displacement).
  *
+ * hotloop N stdin: batches of N rounds (the values go on from batch to
+ * batch), 10 ms apart, until stdin reaches its end: so a test decides how
+ * long the sites run, whatever their pace.  Output as above, ROUNDS the
+ * rounds of all batches.
+ *
  * hotloop N fork: N rounds, then a child does N rounds and exits, then the
  * parent N more.  Output: "CHILD <pid> SUM <sum>", then "PARENT SUM <sum>"
  * (of its 2N rounds).
  */
 #include <sys/wait.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long n;
+static long n, first; /* round i stores first + i */
 static pthread_barrier_t go;
 
 /* noinline: the labels name the two sites (the tests read their bytes) */
@@ -35,7 +41,7 @@ __attribute__((noinline)) static uint64_t rounds(char *p)
 	uint64_t sum = 0;
 
 	for (long i = 0; i < n; i++) {
-		uint32_t v = (uint32_t)i, r;
+		uint32_t v = (uint32_t)(first + i), r;
 		/* 0x100 needs a disp32: 6 bytes each, with no REX */
 		__asm__ volatile(".globl hot_store\nhot_store: movl %1, 0x100(%0)" ::"r"(p), "r"(v)
 				 : "memory");
@@ -88,6 +94,7 @@ int main(int argc, char **argv)
 {
 	int fd = memfd_create("mmscope-hot", 0), t = argc > 2 ? atoi(argv[2]) : 0;
 	bool forks = argc > 2 && !strcmp(argv[2], "fork");
+	bool batches = argc > 2 && !strcmp(argv[2], "stdin");
 	pthread_t th[32];
 	uint64_t sum = 0;
 	char *p;
@@ -99,7 +106,18 @@ int main(int argc, char **argv)
 	p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return 1;
-	if (forks) {
+	if (batches) {
+		struct pollfd in = { .fd = 0, .events = POLLIN };
+		char c;
+
+		for (;; first += n) {
+			sum += rounds(p);
+			if (poll(&in, 1, 10) > 0 && read(0, &c, 1) <= 0)
+				break;
+		}
+		printf("ROUNDS %ld\nSUM %lu\n", first + n, (unsigned long)sum);
+		return 0;
+	} else if (forks) {
 		sum = rounds(p);
 		pid_t c = fork();
 		if (c == 0) {
