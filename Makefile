@@ -150,7 +150,7 @@ $(SYM_DIR)/stripped/symbols-dl: $(SYM_DIR)/symbols $(SYM_DIR)/debug/symbols.debu
 	@mkdir -p $(@D)
 	$(Q)objcopy --strip-all --add-gnu-debuglink=$(SYM_DIR)/debug/symbols.debug $< $@
 
-$(B)/bench/%: bench/%.c
+$(B)/bench/%: bench/%.c include/mmscope/trace-format.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -lpthread
 

@@ -121,12 +121,17 @@ Measured $(date -u +%Y-%m-%d) by \`bench/hot.sh\` (\`make bench-hot\`), git
 \`$(git describe --always --dirty 2>/dev/null)\`, $REPS times each, side by side in every
 repetition.
 
+Hot sites are on by default (\`--hot=16\`) since trace format 4;
+sections 1 to 10 were measured before, on the git ids they name, when
+every access took the fault path (bench/run.sh and bench/park.sh now
+pass \`--hot=off\` where they measure it).
+
 ### 11a. One traced access
 
 tests/progs/hotloop: $N rounds of a 4-byte store and a 4-byte load
 (6-byte instructions) on a traced memfd, $((2 * N)) traced accesses,
 natively, on the fault path (\`--hot=off\`) and with both sites patched
-after 16 faults (\`--hot=16\`, experimental), every later access on the
+after 16 faults (\`--hot=16\`, the default), every later access on the
 fast path (src/agent/hot-fast.c; checked in agent.log).  Two figures
 per access, recording included (every access is a record of the trace):
 "in the program" is the rounds' own wall time as hotloop measures it

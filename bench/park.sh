@@ -29,7 +29,7 @@ for rep in $(seq "$REPS"); do
 	add ratio "$(field ratio "$o")"
 	# the hot paths with 0 and 3 more threads waiting in poll, side by side
 	for idle in 0 3; do
-		CMD[t$idle]="$MMSCOPE run -q -f -o $WORK/t --map /memfd:bench* -- $B/bench/traced_loop store 20000 $idle"
+		CMD[t$idle]="$MMSCOPE run -q -f -o $WORK/t --hot=off --map /memfd:bench* -- $B/bench/traced_loop store 20000 $idle"
 		o=$(${CMD[t$idle]}) || problem "traced_loop with $idle idle threads failed"
 		add "t$idle" "$(field ns_per_access "$o")"
 		CMD[w$idle]="$MMSCOPE run -q -f -o $WORK/w --hw-slots=0 --watch g:8 -- $B/bench/watch_loop hit 5000 $idle"

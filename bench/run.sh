@@ -84,7 +84,7 @@ log "bench: 1. fault path and 4. writer ($REPS repetitions, N=$N)"
 for m in $MODES; do
 	CMD[base_$m]="$BB/segv_baseline $m $N"
 	CMD[native_$m]="$BB/traced_loop $m $N"
-	CMD[traced_$m]="$MMSCOPE run -q -f -o $WORK/t --map '$MAP' -- $BB/traced_loop $m $N"
+	CMD[traced_$m]="$MMSCOPE run -q -f -o $WORK/t --hot=off --map '$MAP' -- $BB/traced_loop $m $N"
 done
 
 # baseline MODE: one bare round-trip run of the same access mix; sets BASE
@@ -104,7 +104,7 @@ traced() {
 	local m=$1 recs
 	TRACED=
 	rm -rf "$WORK/t"
-	timed "$MMSCOPE" run -q -f -o "$WORK/t" --map "$MAP" -- $BB/traced_loop "$m" "$N"
+	timed "$MMSCOPE" run -q -f -o "$WORK/t" --hot=off --map "$MAP" -- $BB/traced_loop "$m" "$N"
 	if [ $RC != 0 ] || [ -z "$(field ns_per_access "$OUTPUT")" ]; then
 		problem "traced_loop $m under mmscope failed (exit $RC): $(head -c 400 "$WORK/stderr")"
 		return

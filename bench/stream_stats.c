@@ -6,11 +6,11 @@
  *   stream_stats TRACE_DIR
  *
  * Walks every *.mms stream file by itself (not through mmscope's reader,
- * so the two counts check each other): after the struct mms_file_header,
- * records follow back to back, each self-delimiting by hdr.size, until a
- * zero header word (the zero tail of the last preallocated window) or the
- * end of the file.  Bytes are the records' own sizes, headers and the
- * unused tail excluded.
+ * so the two counts check each other): records follow back to back, each
+ * self-delimiting by hdr.size, until a zero header word or the end of the
+ * file; in format version 4 the file's records up to tail_base, then the
+ * tail's (docs/trace-format.md).  Bytes are the records' own sizes;
+ * file_bytes are the blocks the files take on disk.
  *
  * Prints: files=F records=R access=A map=M unmap=U mark=K proc=P lost=L
  *         record_bytes=B access_bytes=AB file_bytes=FB accesses=N
@@ -31,49 +31,19 @@ struct stats {
 	uint64_t files, records, by_type[8], record_bytes, access_bytes, file_bytes, accesses;
 };
 
-static int stream_count(int dirfd, const char *name, struct stats *st)
+/* the records in [pos, end) of m, up to a zero header word; -1 on a bad one */
+static int walk(const char *name, const uint8_t *m, uint64_t pos, uint64_t end, struct stats *st)
 {
-	const struct mms_file_header *fh;
-	struct stat sb;
-	const uint8_t *m;
-	uint64_t pos;
-	int fd, r = 0;
-
-	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		perror(name);
-		return -1;
-	}
-	st->files++;
-	st->file_bytes += (uint64_t)sb.st_size;
-	if ((size_t)sb.st_size < sizeof(*fh)) {
-		close(fd);
-		return 0; /* a stream cut short before its header */
-	}
-	m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED) {
-		perror(name);
-		return -1;
-	}
-	fh = (const void *)m;
-	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version < MMS_VERSION_MIN ||
-	    fh->version > MMS_VERSION) {
-		fprintf(stderr, "stream_stats: %s: not an mmscope v%u stream\n", name, MMS_VERSION);
-		r = -1;
-		goto out;
-	}
-	for (pos = fh->header_size; pos + sizeof(struct mms_rec_hdr) <= (uint64_t)sb.st_size;) {
+	while (pos + sizeof(struct mms_rec_hdr) <= end) {
 		struct mms_rec_hdr h;
 
 		memcpy(&h, m + pos, sizeof(h));
 		if (h.type == 0)
 			break;
-		if (h.size < 8 || h.size % 8 || pos + h.size > (uint64_t)sb.st_size) {
+		if (h.size < 8 || h.size % 8 || pos + h.size > end) {
 			fprintf(stderr, "stream_stats: %s: bad record at offset %llu\n", name,
 				(unsigned long long)pos);
-			r = -1;
-			goto out;
+			return -1;
 		}
 		st->records++;
 		st->by_type[h.type < 8 ? h.type : 0]++;
@@ -84,8 +54,62 @@ static int stream_count(int dirfd, const char *name, struct stats *st)
 		}
 		pos += h.size;
 	}
+	return 0;
+}
+
+static int stream_count(int dirfd, const char *name, struct stats *st)
+{
+	const struct mms_file_header *fh;
+	struct stat sb;
+	const uint8_t *m;
+	uint64_t size, data, tb;
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		perror(name);
+		return -1;
+	}
+	st->files++;
+	st->file_bytes += (uint64_t)sb.st_blocks * 512;
+	if ((size_t)sb.st_size < sizeof(*fh)) {
+		close(fd);
+		return 0; /* a stream cut short before its header */
+	}
+	size = (uint64_t)sb.st_size;
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		perror(name);
+		return -1;
+	}
+	fh = (const void *)m;
+	if (memcmp(fh->magic, MMS_MAGIC, 8) || fh->version < MMS_VERSION_MIN ||
+	    fh->version > MMS_VERSION) {
+		fprintf(stderr, "stream_stats: %s: not an mmscope v%u-v%u stream\n", name,
+			MMS_VERSION_MIN, MMS_VERSION);
+		r = -1;
+		goto out;
+	}
+	if (fh->version < 4) {
+		r = walk(name, m, fh->header_size, size, st);
+		goto out;
+	}
+	/* v4: the file's records up to tail_base, then the tail's */
+	data = (uint64_t)fh->tail_off + fh->tail_len;
+	tb = fh->tail_base;
+	if (data > size) {
+		fprintf(stderr, "stream_stats: %s: shorter than its tail\n", name);
+		r = -1;
+	} else if (tb & 1 || tb > size || tb < data) {
+		r = walk(name, m, data, size, st);
+	} else {
+		r = walk(name, m, data, tb, st);
+		if (!r)
+			r = walk(name, m, fh->tail_off, data, st);
+	}
 out:
-	munmap((void *)m, (size_t)sb.st_size);
+	munmap((void *)m, size);
 	return r;
 }
 

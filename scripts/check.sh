@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make check: every unit test (cmocka), the gdb protocol layer's fuzz smoke
 # run (tests/fuzz/rsp_smoke.sh), then every e2e suite (pytest), then every
-# e2e suite again with hot sites patched at once (MMS_TEST_HOT=1), and one
-# closing summary line "check: N passed, N failed, N skipped".
+# e2e suite again with hot sites off (MMS_TEST_HOT=off) and patched at
+# once (MMS_TEST_HOT=1), and one closing summary line "check: N passed, N
+# failed, N skipped".
 set -uo pipefail
 B=${B:-build}
 PY=/usr/bin/python3
@@ -45,12 +46,16 @@ PYEOF
 }
 
 e2e "every suite" "$B/e2e-results.xml" "$@"
-# Hot sites (--hot, docs/design.md) must not change a record: every suite
-# again with each site patched after its first fault (tests/e2e/conftest.py
-# adds --hot=1 to every mmscope run that does not choose; test_hot*.py
-# choose in every test, so they are not run twice).
-MMS_TEST_HOT=1 e2e "every suite again under --hot=1" "$B/e2e-hot-results.xml" \
-	--ignore=tests/e2e/test_hot.py --ignore=tests/e2e/test_hot_fast.py "$@"
+# Hot sites (--hot, docs/design.md; on by default) must not change a
+# record: every suite again with them off, every access on the fault
+# path, and again with each site patched after its first fault
+# (tests/e2e/conftest.py adds --hot=$MMS_TEST_HOT to every mmscope run
+# that does not choose; test_hot*.py choose in every test, so they are
+# not run again).
+for h in off 1; do
+	MMS_TEST_HOT=$h e2e "every suite again under --hot=$h" "$B/e2e-hot$h-results.xml" \
+		--ignore=tests/e2e/test_hot.py --ignore=tests/e2e/test_hot_fast.py "$@"
+done
 
 total_fail=$((ufail + efail + lost))
 echo "check: $((upass + epass)) passed, $total_fail failed, $eskip skipped"

@@ -32,8 +32,9 @@ HOT = os.environ.get("MMS_TEST_HOT")
 def with_hot(argv):
     """`mmscope run ...` with --hot=$MMS_TEST_HOT added when the environment
     asks for it and the test did not choose itself: the exactness suites run
-    once with hot sites off and once with every site patched after its first
-    fault (make check-hot), and must give the same records both ways."""
+    with hot sites at their default, off, and with every site patched after
+    its first fault (scripts/check.sh), and must give the same records every
+    way."""
     argv = list(argv)
     if HOT and len(argv) > 1 and argv[0] == MMSCOPE and argv[1] == "run" \
             and not any(str(a).startswith("--hot") for a in argv):

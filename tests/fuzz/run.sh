@@ -15,8 +15,9 @@
 # The target is mmscope itself, built with afl-clang-fast and
 # AddressSanitizer + UBSan into build-fuzz/, given one *.mms file (show
 # accepts a single stream file).  Seeds are real traces: test programs of
-# tests/progs run under the normal build, each stream cut to its first
-# 4 KiB (a cut stream is a seed for the damaged-tail paths too).  A crash
+# tests/progs run under the normal build, each stream made into a small
+# version 4 file with records both in the file and in its tail
+# (tests/fuzz/compact.py).  A crash
 # or hang found is copied to tests/fuzz/regress/ (named after the format
 # and the afl id) for tests/e2e/test_fuzz_regress.py, and the script fails.
 set -euo pipefail
@@ -63,7 +64,7 @@ timeout -k 5 60 "$B/mmscope" run -q -o "$FB/gen/watch" --hw-slots=1 --watch coun
 timeout -k 5 60 "$B/mmscope" run -q -o "$FB/gen/watchpg" --hw-slots=0 --watch counter:rw -- "$P/watchme" basic >/dev/null 2>&1 || true
 for f in "$FB"/gen/*/*.mms; do
 	[ -s "$f" ] || continue
-	head -c 4096 "$f" >"$seeds/$(basename "$(dirname "$f")")-$(basename "$f")"
+	python3 tests/fuzz/compact.py "$f" "$seeds/$(basename "$(dirname "$f")")-$(basename "$f")"
 done
 n=$(ls "$seeds" | wc -l)
 [ "$n" -gt 0 ] || { echo "fuzz: no seed traces were produced" >&2; exit 1; }
