@@ -88,7 +88,9 @@ static void lose(struct stream *s)
 	if (!s->map || !fits(s, 0))
 		return;
 	struct mms_rec_lost *l = (void *)tail_at(s, s->pos);
-	zero8((uint8_t *)l, sizeof(*l));
+	/* with the header word after it, when the tail has one there: an
+	 * earlier round's record must not follow */
+	zero8((uint8_t *)l, sizeof(*l) + (fits(s, 8) ? 8 : 0));
 	l->seq = s->page ? __atomic_fetch_add(&s->page->seq, 1, __ATOMIC_RELAXED) : 0;
 	l->ts_ns = now_ns();
 	l->count = 1;

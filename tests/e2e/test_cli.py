@@ -15,7 +15,6 @@ from conftest import MMSCOPE, ROOT, prog, run_group, show_json, stream_records
 
 MARKS = prog("marks")
 MARKS_GLOB = "/memfd:mmscope-marks*"
-REC_HDR = struct.Struct("<HHI")
 
 
 def mmscope(*args, timeout=120):

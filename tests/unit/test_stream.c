@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,6 +64,8 @@ static int dir_teardown(void **state)
 	return 0;
 }
 
+static struct mms_seq_page page; /* LOST records take their seq from it */
+
 static void open_stream(const char *dir, struct stream *s)
 {
 	struct mms_file_header h = { .header_size = sizeof(h), .pid = 5, .tid = 5, .serial = 1 };
@@ -70,7 +74,8 @@ static void open_stream(const char *dir, struct stream *s)
 	assert_true(dfd >= 0);
 	memcpy(h.magic, MMS_MAGIC, sizeof(h.magic));
 	h.version = MMS_VERSION;
-	assert_int_equal(stream_open(s, dfd, NAME, &h, NULL), 0);
+	memset(&page, 0, sizeof(page));
+	assert_int_equal(stream_open(s, dfd, NAME, &h, &page), 0);
 	close(dfd);
 }
 
@@ -228,6 +233,88 @@ static void test_reader_beside_a_running_writer(void **state)
 	assert_all(*state, NLIVE);
 }
 
+/* the file cannot grow (RLIMIT_FSIZE: the pwrite fails, as on a full
+ * disk) after many rounds of the tail: the records before, one LOST
+ * record counting the rest, and nothing of an earlier round after it;
+ * once the file can grow, records go on after the LOST record */
+static void test_records_that_cannot_be_written_are_counted_once(void **state)
+{
+	struct rlimit old, lim;
+	struct mms_record rec;
+	struct mms_trace *t;
+	struct stream s;
+	unsigned i = 0, lost = 0;
+
+	open_stream(*state, &s);
+	for (; i < N; i++)
+		put_mark(&s, i);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = s.base;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	/* what an earlier round left in the rest of the tail, made loud */
+	memset(s.map + STREAM_TAIL_OFF + (s.pos - s.base), 0xff,
+	       STREAM_TAIL_LEN - (s.pos - s.base));
+	/* until the tail is full and a LOST record counts */
+	for (unsigned k = 0; k < 3000; k++) {
+		char text[] = "mark lost";
+		size_t size = MMS_PAD8(sizeof(struct mms_rec_mark) + sizeof(text));
+		uint64_t rem = s.base + STREAM_TAIL_LEN - s.pos;
+		struct mms_rec_mark *m;
+
+		/* the last record that fits leaves 48 bytes: the LOST record
+		 * then has 24 of the earlier round's after it */
+		if (rem < 160 && rem >= 48 + 40)
+			size = rem - 48;
+
+		page.seq = i + 1; /* the LOST record's, when it is made now */
+		m = stream_reserve(&s, size);
+		if (!m) {
+			lost++;
+			continue;
+		}
+		m->seq = ++i;
+		memcpy(m->text, text, sizeof(text));
+		stream_commit(&s, m, MMS_REC_MARK, size);
+	}
+	assert_true(lost > 0);
+	assert_int_equal(s.lost, lost);
+	assert_int_equal(page.lost, lost);
+	/* as a program killed now leaves it: the LOST record last */
+	t = open_ok(*state);
+	expect_marks(t, 0, N);
+	for (unsigned k = N; k < i; k++)
+		assert_int_equal(mms_trace_next(t, &rec), 0);
+	assert_int_equal(mms_trace_next(t, &rec), 0);
+	assert_int_equal(rec.type, MMS_REC_LOST);
+	assert_int_equal(mms_trace_next(t, &rec), -ENODATA);
+	assert_int_equal(mms_trace_status(t), 0);
+	mms_trace_close(t);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	s.retry_ns = 0; /* retry now, not after the backoff */
+	put_mark(&s, 99999);
+	stream_close(&s);
+
+	t = open_ok(*state);
+	expect_marks(t, 0, N);
+	for (unsigned k = N; k < i; k++) {
+		assert_int_equal(mms_trace_next(t, &rec), 0);
+		assert_int_equal(rec.type, MMS_REC_MARK);
+		assert_string_equal(rec.mark->text, "mark lost");
+	}
+	assert_int_equal(mms_trace_next(t, &rec), 0);
+	assert_int_equal(rec.type, MMS_REC_LOST);
+	assert_int_equal(rec.lost->count, lost);
+	assert_int_equal(mms_trace_next(t, &rec), 0);
+	assert_int_equal(rec.type, MMS_REC_MARK);
+	assert_memory_equal(rec.mark->text, "mark 99999 ", 11);
+	assert_int_equal(mms_trace_next(t, &rec), -ENODATA);
+	assert_int_equal(mms_trace_status(t), 0);
+	mms_trace_close(t);
+}
+
 /* the file's bytes, and its header */
 static uint8_t *slurp(const char *dir, size_t *len)
 {
@@ -371,6 +458,7 @@ int main(void)
 		T(test_killed_writer_loses_nothing),
 		T(test_live_reader_takes_every_record_once),
 		T(test_reader_beside_a_running_writer),
+		T(test_records_that_cannot_be_written_are_counted_once),
 		T(test_records_past_the_tail_base_are_the_tails),
 		T(test_a_tail_being_emptied_is_not_read),
 		T(test_a_file_cut_before_the_tail_base_ends_at_the_cut),
