@@ -5,7 +5,8 @@
  * second thread hammers the same traced page meanwhile: none of its
  * accesses may be lost, and both threads must compute correctly.
  * With "wait FILE": prints "READY <pid>" first and waits until FILE
- * exists (a debugger attaches meanwhile).
+ * exists (a debugger attaches meanwhile); the hammer then sleeps 20 us
+ * after each store.
  * Prints: SLOW <count of slow-path instructions executed>, HAMMER <stores>
  * and exits 1 on a wrong result.
  */
@@ -24,14 +25,21 @@ static volatile uint32_t *page;
 static volatile int stop, started;
 static long hammer_stores;
 
+static int paced; /* "wait": a debugger makes the slow part last seconds */
+
 static void *hammer(void *arg)
 {
+	struct timespec ts = { 0, 20 * 1000 };
 	long n = 0;
 
 	while (!stop) {
 		page[512 + (n & 7)] = (uint32_t)n;
 		n++;
 		started = 1;
+		/* a patched store takes ~100 ns: unpaced, seconds under a
+		 * debugger are tens of millions of records */
+		if (paced)
+			nanosleep(&ts, NULL);
 	}
 	hammer_stores = n;
 	return NULL;
@@ -78,6 +86,8 @@ int main(int argc, char **argv)
 		((volatile uint8_t *)page)[i] = (uint8_t)(i * 3);
 	if (argc > 2 && !strcmp(argv[1], "wait")) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+		paced = 1;
 		printf("READY %d\n", (int)getpid());
 		fflush(stdout);
 		while (access(argv[2], F_OK) != 0)
