@@ -122,7 +122,9 @@ def _elements(r):
     n = r.get("count", 1)
     flags = r.get("flags") or []
     if "string" not in flags:
-        return [dict(r, count=1) for _ in range(n)]
+        # one dict, n times: a polled word repeats millions of times when
+        # its site is patched, and the accesses are only read
+        return [dict(r, count=1)] * n
     step = -r["width"] if "down" in flags else r["width"]
     addr = int(r["addr"], 16)
     return [dict(r, count=1, value=v, addr=f"0x{addr + i * step:x}",
