@@ -153,9 +153,10 @@ fault path.  Since trace format version 4 every record goes into the
 same 68 KiB tail of the stream file, written out with one pwrite when
 full (docs/trace-format.md): before it, the first store to each fresh
 page of the stream cost this VM ~10 µs (shadow paging), ~100 ns of the
-record (a small C program, 64 MiB of 104-byte records: 287–357 ns per
-record into fresh pages of a file mapping, 7–9 ns into the same pages
-again, 21–29 ns through a 64 KiB buffer and pwrite).  What is left is
+record (bench/pagecost.c, 64 MiB of 104-byte records; \`build/bench/pagecost /tmp\`
+on 2026-12-08: 359–413 ns per record into fresh pages of a file
+mapping, 9.3 ns into the same pages again, 22 ns through a 64 KiB
+buffer and pwrite).  What is left is
 mostly clock_gettime (the largest single item in \`perf record\` of the
 patched run) and the stub's entry and exit.
 
