@@ -21,6 +21,9 @@
 
 #include "trace/reader.h"
 
+#define TRACE_FIXTURE_NAME "mms-test-reader"
+#include "trace-fixture.h"
+
 /* ---- building streams ---- */
 
 struct tbuf {
@@ -206,50 +209,7 @@ static void tb_write_all(const char *dir, const char *name, struct tbuf *b)
 	free(tb_write(dir, name, b, b->len));
 }
 
-/* ---- fixture: one temporary trace directory per test ---- */
-
-static int dir_setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *dir;
-
-	if (asprintf(&dir, "%s/mms-test-reader-XXXXXX", tmp ? tmp : "/tmp") < 0)
-		return -1;
-	if (!mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int dir_teardown(void **state)
-{
-	char *dir = *state;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-	return 0;
-}
-
-static struct mms_trace *open_ok(const char *dir)
-{
-	struct mms_trace *t = NULL;
-	char err[512] = "";
-	int ret = mms_trace_open(dir, &t, err, sizeof(err));
-
-	if (ret)
-		fail_msg("mms_trace_open(%s) = %d: %s", dir, ret, err);
-	return t;
-}
+/* ---- fixture: tests/unit/trace-fixture.h ---- */
 
 static struct mms_record next_ok(struct mms_trace *t)
 {

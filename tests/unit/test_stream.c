@@ -29,40 +29,11 @@
 #include "trace/reader.h"
 #include "trace/stream.h"
 
+#define TRACE_FIXTURE_NAME "mms-test-stream"
+#include "trace-fixture.h"
+
 #define NAME "5-5-1.mms"
 #define N 5000 /* records: ~40 tails' worth */
-
-static int dir_setup(void **state)
-{
-	const char *tmp = getenv("TMPDIR");
-	char *dir;
-
-	if (asprintf(&dir, "%s/mms-test-stream-XXXXXX", tmp ? tmp : "/tmp") < 0)
-		return -1;
-	if (!mkdtemp(dir)) {
-		free(dir);
-		return -1;
-	}
-	*state = dir;
-	return 0;
-}
-
-static int dir_teardown(void **state)
-{
-	char *dir = *state;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] != '.')
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(dir);
-	free(dir);
-	return 0;
-}
 
 static struct mms_seq_page page; /* LOST records take their seq from it */
 
@@ -108,16 +79,6 @@ static void expect_marks(struct mms_trace *t, unsigned from, unsigned n)
 		snprintf(want, sizeof(want), "mark %u ", i);
 		assert_memory_equal(rec.mark->text, want, strlen(want));
 	}
-}
-
-static struct mms_trace *open_ok(const char *dir)
-{
-	struct mms_trace *t = NULL;
-	char err[512] = "";
-
-	if (mms_trace_open(dir, &t, err, sizeof(err)))
-		fail_msg("mms_trace_open(%s): %s", dir, err);
-	return t;
 }
 
 static void assert_all(const char *dir, unsigned n)
@@ -346,6 +307,18 @@ static void spill(const char *dir, const uint8_t *p, size_t len)
 	close(fd);
 }
 
+/* a stream of n marks, closed: its bytes */
+static uint8_t *written(const char *dir, unsigned n, size_t *len)
+{
+	struct stream s;
+
+	open_stream(dir, &s);
+	for (unsigned i = 0; i < n; i++)
+		put_mark(&s, i);
+	stream_close(&s);
+	return slurp(dir, len);
+}
+
 /* the file offset of record k of a stream written out whole */
 static uint64_t record_at(const uint8_t *p, unsigned k)
 {
@@ -362,16 +335,11 @@ static uint64_t record_at(const uint8_t *p, unsigned k)
 static void test_records_past_the_tail_base_are_the_tails(void **state)
 {
 	struct mms_file_header *h;
-	struct stream s;
 	uint64_t base, end;
 	uint8_t *p;
 	size_t len;
 
-	open_stream(*state, &s);
-	for (unsigned i = 0; i < 300; i++)
-		put_mark(&s, i);
-	stream_close(&s);
-	p = slurp(*state, &len);
+	p = written(*state, 300, &len);
 	h = (void *)p;
 	base = record_at(p, 250);
 	end = record_at(p, 300);
@@ -388,15 +356,10 @@ static void test_records_past_the_tail_base_are_the_tails(void **state)
 static void test_a_tail_being_emptied_is_not_read(void **state)
 {
 	struct mms_file_header *h;
-	struct stream s;
 	uint8_t *p;
 	size_t len;
 
-	open_stream(*state, &s);
-	for (unsigned i = 0; i < 300; i++)
-		put_mark(&s, i);
-	stream_close(&s);
-	p = slurp(*state, &len);
+	p = written(*state, 300, &len);
 	h = (void *)p;
 	memcpy(p + STREAM_TAIL_OFF, p + record_at(p, 10), 4096); /* stale records */
 	h->tail_base = len | 1;
@@ -432,15 +395,11 @@ static void test_a_bad_tail_in_the_header_is_refused(void **state)
 {
 	struct mms_file_header *h;
 	struct mms_trace *t = NULL;
-	struct stream s;
 	char err[512] = "";
 	uint8_t *p;
 	size_t len;
 
-	open_stream(*state, &s);
-	put_mark(&s, 0);
-	stream_close(&s);
-	p = slurp(*state, &len);
+	p = written(*state, 1, &len);
 	h = (void *)p;
 	h->tail_off = 12;
 	spill(*state, p, len);
